@@ -1,0 +1,192 @@
+package io.imsrc.common.embed;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.imsrc.common.image.DecodedImage;
+import io.imsrc.common.image.ImagePreprocessor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * What imsrc must know about a TorchScript embedding model to feed it and read it: a value with no
+ * I/O, loadable from a small JSON file or taken from the built-in ones.
+ *
+ * <p>JSON form (relative {@code model} paths are resolved against the JSON file's folder):
+ *
+ * <pre>{@code
+ * {"name": "resnet20-cifar10", "model": "resnet20-cifar10.pt",
+ *  "inputWidth": 32, "inputHeight": 32,
+ *  "normalization": {"insideModel": true},
+ *  "embeddingOutput": 0, "logitsOutput": 1,
+ *  "labels": ["airplane", "automobile", ...]}
+ * }</pre>
+ *
+ * @param name the name that starts the model id; letters, digits, '.', '_' and '-'
+ * @param model the TorchScript file: a path or an http(s) URL
+ * @param inputWidth the model's input width in pixels
+ * @param inputHeight the model's input height in pixels
+ * @param normalization what to do after scaling pixels to [0, 1]; inside the model when left out
+ * @param embeddingOutput which element of the model's output tuple is the embedding (N x D); 0 when
+ *     left out
+ * @param logitsOutput which element holds class logits (N x labels), or {@code null} for none
+ * @param labels the class names in logit order; empty without logits
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ModelDescription(
+        String name,
+        String model,
+        int inputWidth,
+        int inputHeight,
+        Normalization normalization,
+        int embeddingOutput,
+        Integer logitsOutput,
+        List<String> labels) {
+
+    /** CIFAR-10's classes in label order, the logit order of the shared ResNets. */
+    public static final List<String> CIFAR10_LABELS = List.of(
+            "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
+
+    /**
+     * ResNet-20 for CIFAR-10 (shared/models/resnet20-cifar10.pt): N x 3 x 32 x 32 RGB in [0, 1],
+     * normalised inside the model; output 0 is the 64-d embedding, output 1 the logits.
+     */
+    public static final ModelDescription RESNET20_CIFAR10 = cifarResnet("resnet20-cifar10");
+
+    /** ResNet-56 for CIFAR-10, the same contract as ResNet-20 with a deeper trunk. */
+    public static final ModelDescription RESNET56_CIFAR10 = cifarResnet("resnet56-cifar10");
+
+    /** The MODEL_NAME default. */
+    public static final ModelDescription DEFAULT = RESNET20_CIFAR10;
+
+    private static final Map<String, ModelDescription> BUILT_IN = Map.of(
+            RESNET20_CIFAR10.name(), RESNET20_CIFAR10,
+            RESNET56_CIFAR10.name(), RESNET56_CIFAR10);
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    public ModelDescription {
+        Objects.requireNonNull(name, "name");
+        if (!name.matches("[A-Za-z0-9._-]+")) {
+            throw new IllegalArgumentException("model name '" + name + "' may hold only letters, digits, '.', '_' and '-'");
+        }
+        Objects.requireNonNull(model, "model");
+        if (model.isBlank()) {
+            throw new IllegalArgumentException("model location of '" + name + "' is blank");
+        }
+        if (inputWidth < 1 || inputHeight < 1) {
+            throw new IllegalArgumentException("input size must be positive, got " + inputWidth + "x" + inputHeight);
+        }
+        normalization = normalization == null ? Normalization.INSIDE_MODEL : normalization;
+        if (embeddingOutput < 0) {
+            throw new IllegalArgumentException("embeddingOutput must be >= 0, got " + embeddingOutput);
+        }
+        labels = labels == null ? List.of() : List.copyOf(labels);
+        if (logitsOutput != null) {
+            if (logitsOutput < 0 || logitsOutput == embeddingOutput) {
+                throw new IllegalArgumentException(
+                        "logitsOutput must be >= 0 and differ from embeddingOutput, got " + logitsOutput);
+            }
+            if (labels.isEmpty()) {
+                throw new IllegalArgumentException("a model with logits needs its class labels");
+            }
+        } else if (!labels.isEmpty()) {
+            throw new IllegalArgumentException("labels are given but no logitsOutput says where their logits are");
+        }
+    }
+
+    private static ModelDescription cifarResnet(String name) {
+        return new ModelDescription(name, name + ".pt", 32, 32, Normalization.INSIDE_MODEL, 0, 1, CIFAR10_LABELS);
+    }
+
+    /**
+     * A built-in description by name ({@code resnet20-cifar10}, {@code resnet56-cifar10}); its
+     * {@code model} is a bare file name, to be resolved by the caller or replaced with {@link
+     * #withModel}.
+     *
+     * @throws IllegalArgumentException naming the known descriptions
+     */
+    public static ModelDescription builtIn(String name) {
+        ModelDescription description = BUILT_IN.get(name);
+        if (description == null) {
+            throw new IllegalArgumentException("unknown model '" + name + "': built in are "
+                    + BUILT_IN.keySet().stream().sorted().collect(Collectors.joining(", "))
+                    + "; or give a model description file");
+        }
+        return description;
+    }
+
+    /** Parses a description; a relative {@code model} path is kept as written. */
+    public static ModelDescription fromJson(String json) throws IOException {
+        try {
+            return JSON.readValue(json, ModelDescription.class);
+        } catch (JsonMappingException e) {
+            throw new IOException("invalid model description: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Reads a description file; a relative {@code model} path is resolved against its folder. */
+    public static ModelDescription fromJson(Path file) throws IOException {
+        ModelDescription description;
+        try {
+            description = JSON.readValue(file.toFile(), ModelDescription.class);
+        } catch (JsonMappingException e) {
+            throw new IOException("invalid model description " + file + ": " + e.getOriginalMessage(), e);
+        }
+        if (description.isUrl()) {
+            return description;
+        }
+        Path folder = file.toAbsolutePath().getParent();
+        return description.withModel(folder.resolve(description.model()).normalize().toString());
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException("a model description always serialises", e);
+        }
+    }
+
+    /** The same description with its model at another path or URL (MODEL_PATH). */
+    public ModelDescription withModel(String newModel) {
+        return new ModelDescription(
+                name, newModel, inputWidth, inputHeight, normalization, embeddingOutput, logitsOutput, labels);
+    }
+
+    @JsonIgnore
+    public boolean hasLogits() {
+        return logitsOutput != null;
+    }
+
+    /** Whether {@code model} is an http(s) URL rather than a path. */
+    @JsonIgnore
+    public boolean isUrl() {
+        String lower = model.toLowerCase(Locale.ROOT);
+        return lower.startsWith("http://") || lower.startsWith("https://");
+    }
+
+    /** Floats per image the model takes: 3 x height x width. */
+    @JsonIgnore
+    public int inputLength() {
+        return 3 * inputWidth * inputHeight;
+    }
+
+    /**
+     * The model input for one decoded image: resized to the input size, scaled to [0, 1], in CHW
+     * order, normalised unless the model does that itself. A pure function.
+     */
+    public float[] preprocess(DecodedImage image) {
+        return normalization.applyInPlace(ImagePreprocessor.toChw(image, inputWidth, inputHeight));
+    }
+}
