@@ -31,209 +31,209 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
-  private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
+    private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
-  /** The user zonky's initdb creates; it has no password and trusts local connections. */
-  public static final String SUPERUSER = "postgres";
+    /** The user zonky's initdb creates; it has no password and trusts local connections. */
+    public static final String SUPERUSER = "postgres";
 
-  /**
-   * How to start the server.
-   *
-   * @param dataDirectory where the cluster lives, kept across restarts; null for a temporary one
-   * @param port the TCP port on 127.0.0.1; 0 picks a free one
-   * @param database the database to create if missing and to connect to
-   */
-  public record Options(Path dataDirectory, int port, String database) {
-    public Options {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be within 0..65535 (0 = any free port), got " + port);
-      }
-      Objects.requireNonNull(database, "database");
-      if (!DATABASE_NAME.matcher(database).matches()) {
-        throw new IllegalArgumentException(
-            "database must be a plain SQL identifier (letters, digits, underscore), got '" + database + "'");
-      }
-    }
-
-    /** A temporary cluster on a free port with a database named {@code imsrc}. */
-    public static Options defaults() {
-      return new Options(null, 0, "imsrc");
-    }
-
-    public Options withDataDirectory(Path dir) {
-      return new Options(dir, port, database);
-    }
-
-    public Options withPort(int newPort) {
-      return new Options(dataDirectory, newPort, database);
-    }
-
-    public Options withDatabase(String name) {
-      return new Options(dataDirectory, port, name);
-    }
-  }
-
-  private final EmbeddedPostgres postgres;
-  private final String database;
-  private final Path temporaryDirectory;
-  private boolean closed;
-
-  private EmbeddedPostgresServer(EmbeddedPostgres postgres, String database, Path temporaryDirectory) {
-    this.postgres = postgres;
-    this.database = database;
-    this.temporaryDirectory = temporaryDirectory;
-  }
-
-  /** Starts the server, creating the cluster and the database when they do not exist yet. */
-  public static EmbeddedPostgresServer start(Options options) {
-    Path temporary = null;
-    Path dataDirectory = options.dataDirectory();
-    try {
-      if (dataDirectory == null) {
-        temporary = Files.createTempDirectory("imsrc-pg-");
-        dataDirectory = temporary;
-      } else {
-        Files.createDirectories(dataDirectory);
-      }
-      EmbeddedPostgres postgres =
-          EmbeddedPostgres.builder()
-              .setDataDirectory(dataDirectory)
-              .setCleanDataDirectory(false)
-              .setPort(options.port())
-              .setPGStartupWait(Duration.ofSeconds(60))
-              // The owner closes the server; a JVM hook would race with it.
-              .setRegisterShutdownHook(false)
-              .setServerConfig("max_connections", "200")
-              .start();
-      EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, options.database(), temporary);
-      try {
-        server.createDatabaseIfMissing();
-      } catch (RuntimeException e) {
-        server.close();
-        throw e;
-      }
-      LOG.info("Embedded PostgreSQL on port {} (data in {})", postgres.getPort(), dataDirectory);
-      return server;
-    } catch (IOException e) {
-      if (temporary != null) {
-        deleteRecursively(temporary);
-      }
-      throw new UncheckedIOException("Could not start the embedded PostgreSQL in " + dataDirectory, e);
-    }
-  }
-
-  /**
-   * Connection details of one database on this server.
-   *
-   * @param name the database name
-   * @param jdbcUrl its JDBC URL; connect as {@code user} without a password
-   * @param user the user to connect as
-   * @param dataSource opens a new connection on each call
-   */
-  public record Database(String name, String jdbcUrl, String user, DataSource dataSource) {}
-
-  /** Creates the database {@code name} unless it exists, and returns its connection details. */
-  public Database createDatabase(String name) {
-    if (!DATABASE_NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "database must be a plain SQL identifier (letters, digits, underscore), got '" + name + "'");
-    }
-    createDatabaseIfMissing(name);
-    return describe(name);
-  }
-
-  /** The database named in the options, created at start. */
-  public Database defaultDatabase() {
-    return describe(database);
-  }
-
-  private Database describe(String name) {
-    return new Database(
-        name, "jdbc:postgresql://" + host() + ":" + port() + "/" + name, SUPERUSER,
-        postgres.getDatabase(SUPERUSER, name));
-  }
-
-  private void createDatabaseIfMissing() {
-    createDatabaseIfMissing(database);
-  }
-
-  private void createDatabaseIfMissing(String database) {
-    try (Connection c = postgres.getPostgresDatabase().getConnection();
-        PreparedStatement exists = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
-      exists.setString(1, database);
-      try (ResultSet rs = exists.executeQuery()) {
-        if (rs.next()) {
-          return;
+    /**
+     * How to start the server.
+     *
+     * @param dataDirectory where the cluster lives, kept across restarts; null for a temporary one
+     * @param port the TCP port on 127.0.0.1; 0 picks a free one
+     * @param database the database to create if missing and to connect to
+     */
+    public record Options(Path dataDirectory, int port, String database) {
+        public Options {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be within 0..65535 (0 = any free port), got " + port);
+            }
+            Objects.requireNonNull(database, "database");
+            if (!DATABASE_NAME.matcher(database).matches()) {
+                throw new IllegalArgumentException(
+                        "database must be a plain SQL identifier (letters, digits, underscore), got '" + database + "'");
+            }
         }
-      }
-      try (Statement create = c.createStatement()) {
-        // The name was checked against DATABASE_NAME, so quoting it is enough.
-        create.execute("CREATE DATABASE \"" + database + "\"");
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException("Could not create database " + database, e);
+
+        /** A temporary cluster on a free port with a database named {@code imsrc}. */
+        public static Options defaults() {
+            return new Options(null, 0, "imsrc");
+        }
+
+        public Options withDataDirectory(Path dir) {
+            return new Options(dir, port, database);
+        }
+
+        public Options withPort(int newPort) {
+            return new Options(dataDirectory, newPort, database);
+        }
+
+        public Options withDatabase(String name) {
+            return new Options(dataDirectory, port, name);
+        }
     }
-  }
 
-  public int port() {
-    return postgres.getPort();
-  }
+    private final EmbeddedPostgres postgres;
+    private final String database;
+    private final Path temporaryDirectory;
+    private boolean closed;
 
-  public String host() {
-    return "localhost";
-  }
-
-  public String database() {
-    return database;
-  }
-
-  public String user() {
-    return SUPERUSER;
-  }
-
-  /** The JDBC URL of this server's database; the user is {@link #user()} and has no password. */
-  public String jdbcUrl() {
-    return defaultDatabase().jdbcUrl();
-  }
-
-  /** A data source for the database; each {@code getConnection()} opens a new connection. */
-  public DataSource dataSource() {
-    return defaultDatabase().dataSource();
-  }
-
-  /** Stops the server. Idempotent; a temporary data directory is deleted afterwards. */
-  @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres, String database, Path temporaryDirectory) {
+        this.postgres = postgres;
+        this.database = database;
+        this.temporaryDirectory = temporaryDirectory;
     }
-    closed = true;
-    try {
-      postgres.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not stop the embedded PostgreSQL", e);
-    } finally {
-      if (temporaryDirectory != null) {
-        deleteRecursively(temporaryDirectory);
-      }
-    }
-  }
 
-  static void deleteRecursively(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+    /** Starts the server, creating the cluster and the database when they do not exist yet. */
+    public static EmbeddedPostgresServer start(Options options) {
+        Path temporary = null;
+        Path dataDirectory = options.dataDirectory();
         try {
-          Files.deleteIfExists(p);
+            if (dataDirectory == null) {
+                temporary = Files.createTempDirectory("imsrc-pg-");
+                dataDirectory = temporary;
+            } else {
+                Files.createDirectories(dataDirectory);
+            }
+            EmbeddedPostgres postgres =
+                    EmbeddedPostgres.builder()
+                            .setDataDirectory(dataDirectory)
+                            .setCleanDataDirectory(false)
+                            .setPort(options.port())
+                            .setPGStartupWait(Duration.ofSeconds(60))
+                            // The owner closes the server; a JVM hook would race with it.
+                            .setRegisterShutdownHook(false)
+                            .setServerConfig("max_connections", "200")
+                            .start();
+            EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, options.database(), temporary);
+            try {
+                server.createDatabaseIfMissing();
+            } catch (RuntimeException e) {
+                server.close();
+                throw e;
+            }
+            LOG.info("Embedded PostgreSQL on port {} (data in {})", postgres.getPort(), dataDirectory);
+            return server;
         } catch (IOException e) {
-          LOG.warn("Could not delete {}: {}", p, e.toString());
+            if (temporary != null) {
+                deleteRecursively(temporary);
+            }
+            throw new UncheckedIOException("Could not start the embedded PostgreSQL in " + dataDirectory, e);
         }
-      });
-    } catch (IOException e) {
-      LOG.warn("Could not delete {}: {}", root, e.toString());
     }
-  }
+
+    /**
+     * Connection details of one database on this server.
+     *
+     * @param name the database name
+     * @param jdbcUrl its JDBC URL; connect as {@code user} without a password
+     * @param user the user to connect as
+     * @param dataSource opens a new connection on each call
+     */
+    public record Database(String name, String jdbcUrl, String user, DataSource dataSource) {}
+
+    /** Creates the database {@code name} unless it exists, and returns its connection details. */
+    public Database createDatabase(String name) {
+        if (!DATABASE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "database must be a plain SQL identifier (letters, digits, underscore), got '" + name + "'");
+        }
+        createDatabaseIfMissing(name);
+        return describe(name);
+    }
+
+    /** The database named in the options, created at start. */
+    public Database defaultDatabase() {
+        return describe(database);
+    }
+
+    private Database describe(String name) {
+        return new Database(
+                name, "jdbc:postgresql://" + host() + ":" + port() + "/" + name, SUPERUSER,
+                postgres.getDatabase(SUPERUSER, name));
+    }
+
+    private void createDatabaseIfMissing() {
+        createDatabaseIfMissing(database);
+    }
+
+    private void createDatabaseIfMissing(String database) {
+        try (Connection c = postgres.getPostgresDatabase().getConnection();
+                PreparedStatement exists = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            exists.setString(1, database);
+            try (ResultSet rs = exists.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            try (Statement create = c.createStatement()) {
+                // The name was checked against DATABASE_NAME, so quoting it is enough.
+                create.execute("CREATE DATABASE \"" + database + "\"");
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not create database " + database, e);
+        }
+    }
+
+    public int port() {
+        return postgres.getPort();
+    }
+
+    public String host() {
+        return "localhost";
+    }
+
+    public String database() {
+        return database;
+    }
+
+    public String user() {
+        return SUPERUSER;
+    }
+
+    /** The JDBC URL of this server's database; the user is {@link #user()} and has no password. */
+    public String jdbcUrl() {
+        return defaultDatabase().jdbcUrl();
+    }
+
+    /** A data source for the database; each {@code getConnection()} opens a new connection. */
+    public DataSource dataSource() {
+        return defaultDatabase().dataSource();
+    }
+
+    /** Stops the server. Idempotent; a temporary data directory is deleted afterwards. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not stop the embedded PostgreSQL", e);
+        } finally {
+            if (temporaryDirectory != null) {
+                deleteRecursively(temporaryDirectory);
+            }
+        }
+    }
+
+    static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.warn("Could not delete {}: {}", p, e.toString());
+                }
+            });
+        } catch (IOException e) {
+            LOG.warn("Could not delete {}: {}", root, e.toString());
+        }
+    }
 }

@@ -9,27 +9,27 @@ package io.imsrc.embedded;
  */
 public final class SharedPostgres {
 
-  private static EmbeddedPostgresServer server;
+    private static EmbeddedPostgresServer server;
 
-  private SharedPostgres() {}
+    private SharedPostgres() {}
 
-  /** The JVM's server, started on a free port with a temporary data directory on first call. */
-  public static synchronized EmbeddedPostgresServer get() {
-    if (server == null) {
-      EmbeddedPostgresServer started = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults());
-      Runtime.getRuntime().addShutdownHook(new Thread(started::close, "shared-postgres-shutdown"));
-      server = started;
+    /** The JVM's server, started on a free port with a temporary data directory on first call. */
+    public static synchronized EmbeddedPostgresServer get() {
+        if (server == null) {
+            EmbeddedPostgresServer started = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults());
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "shared-postgres-shutdown"));
+            server = started;
+        }
+        return server;
     }
-    return server;
-  }
 
-  /**
-   * A fresh, empty database on the shared server, named {@code prefix} plus a counter, for a test
-   * that needs a schema of its own.
-   */
-  public static synchronized EmbeddedPostgresServer.Database createDatabase(String prefix) {
-    return get().createDatabase(prefix + "_" + (++counter));
-  }
+    /**
+     * A fresh, empty database on the shared server, named {@code prefix} plus a counter, for a test
+     * that needs a schema of its own.
+     */
+    public static synchronized EmbeddedPostgresServer.Database createDatabase(String prefix) {
+        return get().createDatabase(prefix + "_" + (++counter));
+    }
 
-  private static int counter;
+    private static int counter;
 }

@@ -14,60 +14,60 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EmbeddedPostgresServerITCase {
 
-  @TempDir Path temp;
+    @TempDir Path temp;
 
-  @Test
-  void data_written_before_a_restart_is_there_after_it() throws Exception {
-    Path data = temp.resolve("pg");
-    var options = EmbeddedPostgresServer.Options.defaults().withDataDirectory(data).withDatabase("keepme");
-    try (var server = EmbeddedPostgresServer.start(options);
-        Connection c = DriverManager.getConnection(server.jdbcUrl(), server.user(), "");
-        Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE t (v int)");
-      s.execute("INSERT INTO t VALUES (42)");
+    @Test
+    void data_written_before_a_restart_is_there_after_it() throws Exception {
+        Path data = temp.resolve("pg");
+        var options = EmbeddedPostgresServer.Options.defaults().withDataDirectory(data).withDatabase("keepme");
+        try (var server = EmbeddedPostgresServer.start(options);
+                Connection c = DriverManager.getConnection(server.jdbcUrl(), server.user(), "");
+                Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE t (v int)");
+            s.execute("INSERT INTO t VALUES (42)");
+        }
+        try (var server = EmbeddedPostgresServer.start(options);
+                Connection c = server.dataSource().getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT v FROM t")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(42);
+        }
     }
-    try (var server = EmbeddedPostgresServer.start(options);
-        Connection c = server.dataSource().getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT v FROM t")) {
-      assertThat(rs.next()).isTrue();
-      assertThat(rs.getInt(1)).isEqualTo(42);
-    }
-  }
 
-  @Test
-  void a_temporary_cluster_is_deleted_on_close_and_close_is_idempotent() throws Exception {
-    var server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults());
-    int port = server.port();
-    assertThat(port).isPositive();
-    try (Connection c = server.dataSource().getConnection()) {
-      assertThat(c.isValid(5)).isTrue();
+    @Test
+    void a_temporary_cluster_is_deleted_on_close_and_close_is_idempotent() throws Exception {
+        var server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults());
+        int port = server.port();
+        assertThat(port).isPositive();
+        try (Connection c = server.dataSource().getConnection()) {
+            assertThat(c.isValid(5)).isTrue();
+        }
+        server.close();
+        server.close();
+        // The port is free again once the server is gone.
+        try (ServerSocket socket = new ServerSocket(port)) {
+            assertThat(socket.getLocalPort()).isEqualTo(port);
+        }
     }
-    server.close();
-    server.close();
-    // The port is free again once the server is gone.
-    try (ServerSocket socket = new ServerSocket(port)) {
-      assertThat(socket.getLocalPort()).isEqualTo(port);
-    }
-  }
 
-  @Test
-  void the_shared_server_creates_separate_databases() throws Exception {
-    var a = SharedPostgres.createDatabase("it");
-    var b = SharedPostgres.createDatabase("it");
-    assertThat(a.name()).isNotEqualTo(b.name());
-    try (Connection c = a.dataSource().getConnection(); Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE only_in_a (v int)");
+    @Test
+    void the_shared_server_creates_separate_databases() throws Exception {
+        var a = SharedPostgres.createDatabase("it");
+        var b = SharedPostgres.createDatabase("it");
+        assertThat(a.name()).isNotEqualTo(b.name());
+        try (Connection c = a.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE only_in_a (v int)");
+        }
+        try (Connection c = b.dataSource().getConnection(); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.executeQuery("SELECT * FROM only_in_a")).hasMessageContaining("only_in_a");
+        }
     }
-    try (Connection c = b.dataSource().getConnection(); Statement s = c.createStatement()) {
-      assertThatThrownBy(() -> s.executeQuery("SELECT * FROM only_in_a")).hasMessageContaining("only_in_a");
-    }
-  }
 
-  @Test
-  void a_database_name_that_is_not_an_identifier_is_refused() {
-    assertThatThrownBy(() -> EmbeddedPostgresServer.Options.defaults().withDatabase("x; DROP"))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("plain SQL identifier");
-  }
+    @Test
+    void a_database_name_that_is_not_an_identifier_is_refused() {
+        assertThatThrownBy(() -> EmbeddedPostgresServer.Options.defaults().withDatabase("x; DROP"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("plain SQL identifier");
+    }
 }

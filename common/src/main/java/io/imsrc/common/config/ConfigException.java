@@ -8,18 +8,18 @@ import java.util.List;
  */
 public final class ConfigException extends RuntimeException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final List<String> problems;
+    private final List<String> problems;
 
-  public ConfigException(List<String> problems) {
-    super(problems.size() == 1
-        ? "Invalid configuration: " + problems.get(0)
-        : "Invalid configuration:\n  - " + String.join("\n  - ", problems));
-    this.problems = List.copyOf(problems);
-  }
+    public ConfigException(List<String> problems) {
+        super(problems.size() == 1
+                ? "Invalid configuration: " + problems.get(0)
+                : "Invalid configuration:\n  - " + String.join("\n  - ", problems));
+        this.problems = List.copyOf(problems);
+    }
 
-  public List<String> problems() {
-    return problems;
-  }
+    public List<String> problems() {
+        return problems;
+    }
 }

@@ -17,221 +17,221 @@ import java.util.regex.Pattern;
  * never sees an out-of-range value.
  */
 public record ImsrcConfig(
-    DatabaseConfig database,
-    ModelConfig model,
-    FaissConfig faiss,
-    SearchConfig search,
-    ApiConfig api,
-    KafkaConfig kafka,
-    BatchConfig batch,
-    IndexRefreshConfig indexRefresh,
-    Path dataDir,
-    String cifar10Source,
-    FlinkConfig flink) {
+        DatabaseConfig database,
+        ModelConfig model,
+        FaissConfig faiss,
+        SearchConfig search,
+        ApiConfig api,
+        KafkaConfig kafka,
+        BatchConfig batch,
+        IndexRefreshConfig indexRefresh,
+        Path dataDir,
+        String cifar10Source,
+        FlinkConfig flink) {
 
-  /** The official CIFAR-10 binary archive (about 160 MB). */
-  public static final String CIFAR10_OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+    /** The official CIFAR-10 binary archive (about 160 MB). */
+    public static final String CIFAR10_OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 
-  /** The value of DB_HOST and KAFKA_BOOTSTRAP_SERVERS that asks for the embedded service (also: unset). */
-  public static final String EMBEDDED = "embedded";
+    /** The value of DB_HOST and KAFKA_BOOTSTRAP_SERVERS that asks for the embedded service (also: unset). */
+    public static final String EMBEDDED = "embedded";
 
-  /**
-   * The embedding batch size when BATCH_SIZE is unset: the fastest size of the embedder sweep in
-   * docs/benchmarks.md.
-   */
-  public static final int DEFAULT_BATCH_SIZE = 32;
+    /**
+     * The embedding batch size when BATCH_SIZE is unset: the fastest size of the embedder sweep in
+     * docs/benchmarks.md.
+     */
+    public static final int DEFAULT_BATCH_SIZE = 32;
 
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
-  public ImsrcConfig {
-    Objects.requireNonNull(database, "database");
-    Objects.requireNonNull(model, "model");
-    Objects.requireNonNull(faiss, "faiss");
-    Objects.requireNonNull(search, "search");
-    Objects.requireNonNull(api, "api");
-    Objects.requireNonNull(kafka, "kafka");
-    Objects.requireNonNull(batch, "batch");
-    Objects.requireNonNull(indexRefresh, "indexRefresh");
-    Objects.requireNonNull(dataDir, "dataDir");
-    Objects.requireNonNull(cifar10Source, "cifar10Source");
-    Objects.requireNonNull(flink, "flink");
-  }
-
-  /**
-   * PostgreSQL.
-   *
-   * @param host null for the embedded server the launcher starts
-   * @param password null for none
-   */
-  public record DatabaseConfig(String host, int port, String name, String user, String password) {
-    public boolean embedded() {
-      return host == null;
+    public ImsrcConfig {
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(faiss, "faiss");
+        Objects.requireNonNull(search, "search");
+        Objects.requireNonNull(api, "api");
+        Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(batch, "batch");
+        Objects.requireNonNull(indexRefresh, "indexRefresh");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(cifar10Source, "cifar10Source");
+        Objects.requireNonNull(flink, "flink");
     }
 
-    /** The JDBC URL of an external server; the embedded server's URL is known only once it runs. */
-    public String jdbcUrl() {
-      if (embedded()) {
-        throw new IllegalStateException("The embedded PostgreSQL's URL is known once it has started");
-      }
-      return "jdbc:postgresql://" + host + ":" + port + "/" + name;
+    /**
+     * PostgreSQL.
+     *
+     * @param host null for the embedded server the launcher starts
+     * @param password null for none
+     */
+    public record DatabaseConfig(String host, int port, String name, String user, String password) {
+        public boolean embedded() {
+            return host == null;
+        }
+
+        /** The JDBC URL of an external server; the embedded server's URL is known only once it runs. */
+        public String jdbcUrl() {
+            if (embedded()) {
+                throw new IllegalStateException("The embedded PostgreSQL's URL is known once it has started");
+            }
+            return "jdbc:postgresql://" + host + ":" + port + "/" + name;
+        }
+
+        @Override
+        public String toString() {
+            return "DatabaseConfig[host=" + (host == null ? EMBEDDED : host) + ", port=" + port + ", name=" + name
+                    + ", user=" + user + ", password=" + (password == null ? "(none)" : "(set)") + "]";
+        }
     }
 
-    @Override
-    public String toString() {
-      return "DatabaseConfig[host=" + (host == null ? EMBEDDED : host) + ", port=" + port + ", name=" + name
-          + ", user=" + user + ", password=" + (password == null ? "(none)" : "(set)") + "]";
-    }
-  }
+    /**
+     * The embedding model.
+     *
+     * @param name the model description to use
+     * @param path a TorchScript file or URL overriding the description's; null for the description's
+     */
+    public record ModelConfig(String name, String path, Device device, long maxImagePixels) {}
 
-  /**
-   * The embedding model.
-   *
-   * @param name the model description to use
-   * @param path a TorchScript file or URL overriding the description's; null for the description's
-   */
-  public record ModelConfig(String name, String path, Device device, long maxImagePixels) {}
+    public record FaissConfig(Path indexPath, IndexType indexType) {}
 
-  public record FaissConfig(Path indexPath, IndexType indexType) {}
+    public record SearchConfig(boolean useProtoFiltering, int defaultLimit, long maxUploadSize) {}
 
-  public record SearchConfig(boolean useProtoFiltering, int defaultLimit, long maxUploadSize) {}
-
-  /** @param token null when write and admin endpoints are open */
-  public record ApiConfig(String host, int port, String token) {
-    @Override
-    public String toString() {
-      return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)") + "]";
-    }
-  }
-
-  /** @param bootstrapServers null for the embedded broker the launcher starts */
-  public record KafkaConfig(String bootstrapServers, String uploadsTopic) {
-    public boolean embedded() {
-      return bootstrapServers == null;
-    }
-  }
-
-  public record BatchConfig(int batchSize, long maxDelayMs) {}
-
-  public record IndexRefreshConfig(long intervalMs) {}
-
-  /**
-   * The Flink job.
-   *
-   * @param restUrl a cluster's REST address to submit to; null to run in a local Flink
-   * @param checkpointIntervalMs 0 turns checkpointing off
-   */
-  public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs) {}
-
-  /** The configuration of this process: its environment over the working directory's .env file. */
-  public static ImsrcConfig fromEnvironment() {
-    return from(Settings.fromEnvironment());
-  }
-
-  /**
-   * Reads and checks every variable.
-   *
-   * @throws ConfigException naming each variable whose value is not accepted, and what it accepts
-   */
-  public static ImsrcConfig from(Settings s) {
-    String dbHost = s.optionalString("DB_HOST");
-    if (EMBEDDED.equalsIgnoreCase(dbHost)) {
-      dbHost = null;
-    }
-    var database = new DatabaseConfig(
-        dbHost,
-        s.integer("DB_PORT", 5432, 1, 65535),
-        identifier(s, "DB_NAME", "imsrc"),
-        s.string("DB_USER", "postgres"),
-        s.optionalString("DB_PASSWORD"));
-
-    var model = new ModelConfig(
-        name(s, "MODEL_NAME", "resnet20-cifar10"),
-        s.optionalString("MODEL_PATH"),
-        s.parsed("DEVICE", Device.AUTO, Device::parse),
-        s.longValue("MAX_IMAGE_PIXELS", 40_000_000L, 1, 1_000_000_000L));
-
-    Path dataDir = path(s, "DATA_DIR", "./data");
-    var faiss = new FaissConfig(
-        path(s, "FAISS_INDEX_PATH", dataDir.resolve("faiss_index.bin").toString()),
-        s.parsed("FAISS_INDEX_TYPE", IndexType.FLATL2, IndexType::parse));
-
-    var search = new SearchConfig(
-        s.bool("USE_PROTOTYPE_FILTERING", true),
-        s.integer("DEFAULT_SEARCH_LIMIT", 10, 1, 50),
-        s.longValue("MAX_UPLOAD_SIZE", 10_485_760L, 1, 512L * 1024 * 1024));
-
-    var api = new ApiConfig(
-        s.string("API_HOST", "0.0.0.0"),
-        s.integer("API_PORT", 8000, 0, 65535),
-        s.optionalString("API_TOKEN"));
-
-    String kafkaServers = s.optionalString("KAFKA_BOOTSTRAP_SERVERS");
-    if (EMBEDDED.equalsIgnoreCase(kafkaServers)) {
-      kafkaServers = null;
-    }
-    var kafka = new KafkaConfig(kafkaServers, name(s, "KAFKA_UPLOADS_TOPIC", "imsrc.uploads"));
-
-    var batch = new BatchConfig(
-        s.integer("BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 4096),
-        s.longValue("BATCH_MAX_DELAY_MS", 50, 0, 60_000));
-
-    var refresh = new IndexRefreshConfig(s.longValue("INDEX_REFRESH_MS", 500, 10, 3_600_000));
-
-    String cifar = s.string("CIFAR10_SOURCE", CIFAR10_OFFICIAL_URL);
-    if (cifar.contains("://")) {
-      url(s, "CIFAR10_SOURCE", cifar);
+    /** @param token null when write and admin endpoints are open */
+    public record ApiConfig(String host, int port, String token) {
+        @Override
+        public String toString() {
+            return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)") + "]";
+        }
     }
 
-    String restUrl = s.optionalString("FLINK_REST_URL");
-    if (restUrl != null) {
-      url(s, "FLINK_REST_URL", restUrl);
+    /** @param bootstrapServers null for the embedded broker the launcher starts */
+    public record KafkaConfig(String bootstrapServers, String uploadsTopic) {
+        public boolean embedded() {
+            return bootstrapServers == null;
+        }
     }
-    long checkpointInterval = s.longValue("CHECKPOINT_INTERVAL_MS", 10_000, 0, 86_400_000L);
-    if (checkpointInterval > 0 && checkpointInterval < 10) {
-      s.problem("CHECKPOINT_INTERVAL_MS", "0 (off) or at least 10 ms", Long.toString(checkpointInterval));
-    }
-    var flink = new FlinkConfig(restUrl, s.integer("FLINK_PARALLELISM", 1, 1, 1024), checkpointInterval);
 
-    s.throwIfInvalid();
-    return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink);
-  }
+    public record BatchConfig(int batchSize, long maxDelayMs) {}
 
-  private static String identifier(Settings s, String name, String defaultValue) {
-    String v = s.string(name, defaultValue);
-    if (!v.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
-      s.problem(name, "a database name of letters, digits and underscores", v);
-    }
-    return v;
-  }
+    public record IndexRefreshConfig(long intervalMs) {}
 
-  private static String name(Settings s, String name, String defaultValue) {
-    String v = s.string(name, defaultValue);
-    if (!NAME.matcher(v).matches()) {
-      s.problem(name, "a name of letters, digits, '.', '_' and '-'", v);
-    }
-    return v;
-  }
+    /**
+     * The Flink job.
+     *
+     * @param restUrl a cluster's REST address to submit to; null to run in a local Flink
+     * @param checkpointIntervalMs 0 turns checkpointing off
+     */
+    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs) {}
 
-  private static Path path(Settings s, String name, String defaultValue) {
-    String v = s.string(name, defaultValue);
-    try {
-      return Path.of(v);
-    } catch (InvalidPathException e) {
-      s.problem(name, "a file system path", v);
-      return Path.of(defaultValue);
+    /** The configuration of this process: its environment over the working directory's .env file. */
+    public static ImsrcConfig fromEnvironment() {
+        return from(Settings.fromEnvironment());
     }
-  }
 
-  private static void url(Settings s, String name, String value) {
-    try {
-      URI uri = new URI(value);
-      String scheme = uri.getScheme();
-      if (scheme == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("file"))
-          || (!scheme.equals("file") && uri.getHost() == null)) {
-        s.problem(name, "an http(s) URL with a host, a file: URL or a path", value);
-      }
-    } catch (URISyntaxException e) {
-      s.problem(name, "an http(s) URL with a host, a file: URL or a path", value);
+    /**
+     * Reads and checks every variable.
+     *
+     * @throws ConfigException naming each variable whose value is not accepted, and what it accepts
+     */
+    public static ImsrcConfig from(Settings s) {
+        String dbHost = s.optionalString("DB_HOST");
+        if (EMBEDDED.equalsIgnoreCase(dbHost)) {
+            dbHost = null;
+        }
+        var database = new DatabaseConfig(
+                dbHost,
+                s.integer("DB_PORT", 5432, 1, 65535),
+                identifier(s, "DB_NAME", "imsrc"),
+                s.string("DB_USER", "postgres"),
+                s.optionalString("DB_PASSWORD"));
+
+        var model = new ModelConfig(
+                name(s, "MODEL_NAME", "resnet20-cifar10"),
+                s.optionalString("MODEL_PATH"),
+                s.parsed("DEVICE", Device.AUTO, Device::parse),
+                s.longValue("MAX_IMAGE_PIXELS", 40_000_000L, 1, 1_000_000_000L));
+
+        Path dataDir = path(s, "DATA_DIR", "./data");
+        var faiss = new FaissConfig(
+                path(s, "FAISS_INDEX_PATH", dataDir.resolve("faiss_index.bin").toString()),
+                s.parsed("FAISS_INDEX_TYPE", IndexType.FLATL2, IndexType::parse));
+
+        var search = new SearchConfig(
+                s.bool("USE_PROTOTYPE_FILTERING", true),
+                s.integer("DEFAULT_SEARCH_LIMIT", 10, 1, 50),
+                s.longValue("MAX_UPLOAD_SIZE", 10_485_760L, 1, 512L * 1024 * 1024));
+
+        var api = new ApiConfig(
+                s.string("API_HOST", "0.0.0.0"),
+                s.integer("API_PORT", 8000, 0, 65535),
+                s.optionalString("API_TOKEN"));
+
+        String kafkaServers = s.optionalString("KAFKA_BOOTSTRAP_SERVERS");
+        if (EMBEDDED.equalsIgnoreCase(kafkaServers)) {
+            kafkaServers = null;
+        }
+        var kafka = new KafkaConfig(kafkaServers, name(s, "KAFKA_UPLOADS_TOPIC", "imsrc.uploads"));
+
+        var batch = new BatchConfig(
+                s.integer("BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 4096),
+                s.longValue("BATCH_MAX_DELAY_MS", 50, 0, 60_000));
+
+        var refresh = new IndexRefreshConfig(s.longValue("INDEX_REFRESH_MS", 500, 10, 3_600_000));
+
+        String cifar = s.string("CIFAR10_SOURCE", CIFAR10_OFFICIAL_URL);
+        if (cifar.contains("://")) {
+            url(s, "CIFAR10_SOURCE", cifar);
+        }
+
+        String restUrl = s.optionalString("FLINK_REST_URL");
+        if (restUrl != null) {
+            url(s, "FLINK_REST_URL", restUrl);
+        }
+        long checkpointInterval = s.longValue("CHECKPOINT_INTERVAL_MS", 10_000, 0, 86_400_000L);
+        if (checkpointInterval > 0 && checkpointInterval < 10) {
+            s.problem("CHECKPOINT_INTERVAL_MS", "0 (off) or at least 10 ms", Long.toString(checkpointInterval));
+        }
+        var flink = new FlinkConfig(restUrl, s.integer("FLINK_PARALLELISM", 1, 1, 1024), checkpointInterval);
+
+        s.throwIfInvalid();
+        return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink);
     }
-  }
+
+    private static String identifier(Settings s, String name, String defaultValue) {
+        String v = s.string(name, defaultValue);
+        if (!v.matches("[A-Za-z_][A-Za-z0-9_]{0,62}")) {
+            s.problem(name, "a database name of letters, digits and underscores", v);
+        }
+        return v;
+    }
+
+    private static String name(Settings s, String name, String defaultValue) {
+        String v = s.string(name, defaultValue);
+        if (!NAME.matcher(v).matches()) {
+            s.problem(name, "a name of letters, digits, '.', '_' and '-'", v);
+        }
+        return v;
+    }
+
+    private static Path path(Settings s, String name, String defaultValue) {
+        String v = s.string(name, defaultValue);
+        try {
+            return Path.of(v);
+        } catch (InvalidPathException e) {
+            s.problem(name, "a file system path", v);
+            return Path.of(defaultValue);
+        }
+    }
+
+    private static void url(Settings s, String name, String value) {
+        try {
+            URI uri = new URI(value);
+            String scheme = uri.getScheme();
+            if (scheme == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("file"))
+                    || (!scheme.equals("file") && uri.getHost() == null)) {
+                s.problem(name, "an http(s) URL with a host, a file: URL or a path", value);
+            }
+        } catch (URISyntaxException e) {
+            s.problem(name, "an http(s) URL with a host, a file: URL or a path", value);
+        }
+    }
 }

@@ -34,139 +34,139 @@ import org.slf4j.LoggerFactory;
  */
 public final class SchemaMigrations {
 
-  private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
+    private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
 
-  public static final String HISTORY_TABLE = "imsrc_schema_history";
+    public static final String HISTORY_TABLE = "imsrc_schema_history";
 
-  /** An arbitrary constant naming imsrc's migration lock among PostgreSQL's advisory locks. */
-  private static final long LOCK_KEY = 0x696d737263L; // "imsrc"
+    /** An arbitrary constant naming imsrc's migration lock among PostgreSQL's advisory locks. */
+    private static final long LOCK_KEY = 0x696d737263L; // "imsrc"
 
-  /** One versioned script. */
-  public record Migration(int version, String description, String resource) {
-    public Migration {
-      if (version < 1) {
-        throw new IllegalArgumentException("migration versions start at 1, got " + version);
-      }
-    }
-
-    String sql() {
-      try (InputStream in = SchemaMigrations.class.getResourceAsStream("migration/" + resource)) {
-        if (in == null) {
-          throw new IllegalStateException("Migration script missing from the class path: " + resource);
+    /** One versioned script. */
+    public record Migration(int version, String description, String resource) {
+        public Migration {
+            if (version < 1) {
+                throw new IllegalArgumentException("migration versions start at 1, got " + version);
+            }
         }
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new IllegalStateException("Could not read migration script " + resource, e);
-      }
+
+        String sql() {
+            try (InputStream in = SchemaMigrations.class.getResourceAsStream("migration/" + resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("Migration script missing from the class path: " + resource);
+                }
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new IllegalStateException("Could not read migration script " + resource, e);
+            }
+        }
+
+        String checksum() {
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-256").digest(sql().getBytes(StandardCharsets.UTF_8));
+                return HexFormat.of().formatHex(digest);
+            } catch (NoSuchAlgorithmException e) {
+                throw new AssertionError("SHA-256 is required of every JVM", e);
+            }
+        }
     }
 
-    String checksum() {
-      try {
-        byte[] digest = MessageDigest.getInstance("SHA-256").digest(sql().getBytes(StandardCharsets.UTF_8));
-        return HexFormat.of().formatHex(digest);
-      } catch (NoSuchAlgorithmException e) {
-        throw new AssertionError("SHA-256 is required of every JVM", e);
-      }
+    /** Every migration, in version order. */
+    public static final List<Migration> ALL =
+            List.of(new Migration(1, "initial schema", "V1__initial_schema.sql"));
+
+    private SchemaMigrations() {}
+
+    /** The version the schema has once {@link #migrate} has run. */
+    public static int latestVersion() {
+        return ALL.get(ALL.size() - 1).version();
     }
-  }
 
-  /** Every migration, in version order. */
-  public static final List<Migration> ALL =
-      List.of(new Migration(1, "initial schema", "V1__initial_schema.sql"));
-
-  private SchemaMigrations() {}
-
-  /** The version the schema has once {@link #migrate} has run. */
-  public static int latestVersion() {
-    return ALL.get(ALL.size() - 1).version();
-  }
-
-  /**
-   * Brings the database's schema up to {@link #latestVersion()}.
-   *
-   * @return the versions applied by this call, empty when the schema was already current
-   * @throws IllegalStateException when the database holds a migration this build does not know or
-   *     one whose script changed
-   */
-  public static List<Integer> migrate(DataSource dataSource) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      return migrate(c);
+    /**
+     * Brings the database's schema up to {@link #latestVersion()}.
+     *
+     * @return the versions applied by this call, empty when the schema was already current
+     * @throws IllegalStateException when the database holds a migration this build does not know or
+     *     one whose script changed
+     */
+    public static List<Integer> migrate(DataSource dataSource) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return migrate(c);
+        }
     }
-  }
 
-  /** As {@link #migrate(DataSource)} on a connection the caller owns; autocommit is restored. */
-  public static List<Integer> migrate(Connection c) throws SQLException {
-    boolean autoCommit = c.getAutoCommit();
-    c.setAutoCommit(true);
-    try (Statement s = c.createStatement()) {
-      s.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
-      try {
-        return migrateLocked(c);
-      } finally {
+    /** As {@link #migrate(DataSource)} on a connection the caller owns; autocommit is restored. */
+    public static List<Integer> migrate(Connection c) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(true);
-        s.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
-      }
-    } finally {
-      c.setAutoCommit(autoCommit);
+        try (Statement s = c.createStatement()) {
+            s.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
+            try {
+                return migrateLocked(c);
+            } finally {
+                c.setAutoCommit(true);
+                s.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
+            }
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
     }
-  }
 
-  private static List<Integer> migrateLocked(Connection c) throws SQLException {
-    try (Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS " + HISTORY_TABLE + " ("
-          + "version integer PRIMARY KEY, description text NOT NULL, checksum text NOT NULL, "
-          + "applied_at timestamptz NOT NULL DEFAULT now())");
+    private static List<Integer> migrateLocked(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + HISTORY_TABLE + " ("
+                    + "version integer PRIMARY KEY, description text NOT NULL, checksum text NOT NULL, "
+                    + "applied_at timestamptz NOT NULL DEFAULT now())");
+        }
+        Map<Integer, String> applied = appliedChecksums(c);
+        for (var entry : applied.entrySet()) {
+            Migration known = ALL.stream().filter(m -> m.version() == entry.getKey()).findFirst().orElse(null);
+            if (known == null) {
+                throw new IllegalStateException("The database's schema has version " + entry.getKey()
+                        + ", which this build of imsrc does not know (it knows up to " + latestVersion()
+                        + "): run a newer imsrc against this database.");
+            }
+            if (!known.checksum().equals(entry.getValue())) {
+                throw new IllegalStateException("Migration V" + known.version() + " (" + known.description()
+                        + ") was applied from a different script than this build's " + known.resource()
+                        + ": released migrations must never change.");
+            }
+        }
+        List<Integer> done = new ArrayList<>();
+        for (Migration m : ALL) {
+            if (applied.containsKey(m.version())) {
+                continue;
+            }
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement();
+                    PreparedStatement record = c.prepareStatement(
+                            "INSERT INTO " + HISTORY_TABLE + " (version, description, checksum) VALUES (?, ?, ?)")) {
+                s.execute(m.sql());
+                record.setInt(1, m.version());
+                record.setString(2, m.description());
+                record.setString(3, m.checksum());
+                record.executeUpdate();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw new SQLException("Migration V" + m.version() + " (" + m.description() + ") failed: "
+                        + e.getMessage(), e);
+            } finally {
+                c.setAutoCommit(true);
+            }
+            LOG.info("Applied schema migration V{} ({})", m.version(), m.description());
+            done.add(m.version());
+        }
+        return done;
     }
-    Map<Integer, String> applied = appliedChecksums(c);
-    for (var entry : applied.entrySet()) {
-      Migration known = ALL.stream().filter(m -> m.version() == entry.getKey()).findFirst().orElse(null);
-      if (known == null) {
-        throw new IllegalStateException("The database's schema has version " + entry.getKey()
-            + ", which this build of imsrc does not know (it knows up to " + latestVersion()
-            + "): run a newer imsrc against this database.");
-      }
-      if (!known.checksum().equals(entry.getValue())) {
-        throw new IllegalStateException("Migration V" + known.version() + " (" + known.description()
-            + ") was applied from a different script than this build's " + known.resource()
-            + ": released migrations must never change.");
-      }
-    }
-    List<Integer> done = new ArrayList<>();
-    for (Migration m : ALL) {
-      if (applied.containsKey(m.version())) {
-        continue;
-      }
-      c.setAutoCommit(false);
-      try (Statement s = c.createStatement();
-          PreparedStatement record = c.prepareStatement(
-              "INSERT INTO " + HISTORY_TABLE + " (version, description, checksum) VALUES (?, ?, ?)")) {
-        s.execute(m.sql());
-        record.setInt(1, m.version());
-        record.setString(2, m.description());
-        record.setString(3, m.checksum());
-        record.executeUpdate();
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw new SQLException("Migration V" + m.version() + " (" + m.description() + ") failed: "
-            + e.getMessage(), e);
-      } finally {
-        c.setAutoCommit(true);
-      }
-      LOG.info("Applied schema migration V{} ({})", m.version(), m.description());
-      done.add(m.version());
-    }
-    return done;
-  }
 
-  private static Map<Integer, String> appliedChecksums(Connection c) throws SQLException {
-    Map<Integer, String> applied = new LinkedHashMap<>();
-    try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT version, checksum FROM " + HISTORY_TABLE + " ORDER BY version")) {
-      while (rs.next()) {
-        applied.put(rs.getInt(1), rs.getString(2));
-      }
+    private static Map<Integer, String> appliedChecksums(Connection c) throws SQLException {
+        Map<Integer, String> applied = new LinkedHashMap<>();
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT version, checksum FROM " + HISTORY_TABLE + " ORDER BY version")) {
+            while (rs.next()) {
+                applied.put(rs.getInt(1), rs.getString(2));
+            }
+        }
+        return applied;
     }
-    return applied;
-  }
 }

@@ -15,135 +15,135 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ImsrcConfigTest {
 
-  @TempDir Path temp;
+    @TempDir Path temp;
 
-  @Test
-  void an_empty_environment_gives_the_guides_defaults() {
-    ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of()));
+    @Test
+    void an_empty_environment_gives_the_guides_defaults() {
+        ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of()));
 
-    assertThat(c.database().embedded()).isTrue();
-    assertThat(c.database().port()).isEqualTo(5432);
-    assertThat(c.database().name()).isEqualTo("imsrc");
-    assertThat(c.database().user()).isEqualTo("postgres");
-    assertThat(c.database().password()).isNull();
-    assertThat(c.model().name()).isEqualTo("resnet20-cifar10");
-    assertThat(c.model().path()).isNull();
-    assertThat(c.model().device()).isEqualTo(Device.AUTO);
-    assertThat(c.faiss().indexPath()).isEqualTo(Path.of("./data/faiss_index.bin"));
-    assertThat(c.faiss().indexType()).isEqualTo(IndexType.FLATL2);
-    assertThat(c.search().useProtoFiltering()).isTrue();
-    assertThat(c.search().maxUploadSize()).isEqualTo(10_485_760L);
-    assertThat(c.search().defaultLimit()).isEqualTo(10);
-    assertThat(c.api().host()).isEqualTo("0.0.0.0");
-    assertThat(c.api().port()).isEqualTo(8000);
-    assertThat(c.api().token()).isNull();
-    assertThat(c.kafka().embedded()).isTrue();
-    assertThat(c.kafka().uploadsTopic()).isEqualTo("imsrc.uploads");
-    assertThat(c.batch().batchSize()).isEqualTo(ImsrcConfig.DEFAULT_BATCH_SIZE);
-    assertThat(c.batch().maxDelayMs()).isEqualTo(50);
-    assertThat(c.indexRefresh().intervalMs()).isEqualTo(500);
-    assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
-    assertThat(c.cifar10Source()).isEqualTo(ImsrcConfig.CIFAR10_OFFICIAL_URL);
-    assertThat(c.flink().restUrl()).isNull();
-    assertThat(c.flink().parallelism()).isEqualTo(1);
-    assertThat(c.flink().checkpointIntervalMs()).isEqualTo(10_000);
-  }
+        assertThat(c.database().embedded()).isTrue();
+        assertThat(c.database().port()).isEqualTo(5432);
+        assertThat(c.database().name()).isEqualTo("imsrc");
+        assertThat(c.database().user()).isEqualTo("postgres");
+        assertThat(c.database().password()).isNull();
+        assertThat(c.model().name()).isEqualTo("resnet20-cifar10");
+        assertThat(c.model().path()).isNull();
+        assertThat(c.model().device()).isEqualTo(Device.AUTO);
+        assertThat(c.faiss().indexPath()).isEqualTo(Path.of("./data/faiss_index.bin"));
+        assertThat(c.faiss().indexType()).isEqualTo(IndexType.FLATL2);
+        assertThat(c.search().useProtoFiltering()).isTrue();
+        assertThat(c.search().maxUploadSize()).isEqualTo(10_485_760L);
+        assertThat(c.search().defaultLimit()).isEqualTo(10);
+        assertThat(c.api().host()).isEqualTo("0.0.0.0");
+        assertThat(c.api().port()).isEqualTo(8000);
+        assertThat(c.api().token()).isNull();
+        assertThat(c.kafka().embedded()).isTrue();
+        assertThat(c.kafka().uploadsTopic()).isEqualTo("imsrc.uploads");
+        assertThat(c.batch().batchSize()).isEqualTo(ImsrcConfig.DEFAULT_BATCH_SIZE);
+        assertThat(c.batch().maxDelayMs()).isEqualTo(50);
+        assertThat(c.indexRefresh().intervalMs()).isEqualTo(500);
+        assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
+        assertThat(c.cifar10Source()).isEqualTo(ImsrcConfig.CIFAR10_OFFICIAL_URL);
+        assertThat(c.flink().restUrl()).isNull();
+        assertThat(c.flink().parallelism()).isEqualTo(1);
+        assertThat(c.flink().checkpointIntervalMs()).isEqualTo(10_000);
+    }
 
-  @Test
-  void set_values_are_read_with_their_types() {
-    ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.ofEntries(
-        Map.entry("DB_HOST", "db.internal"),
-        Map.entry("DB_PORT", "6543"),
-        Map.entry("DB_PASSWORD", "s3cret"),
-        Map.entry("DEVICE", "CPU"),
-        Map.entry("FAISS_INDEX_TYPE", "hnsw"),
-        Map.entry("USE_PROTOTYPE_FILTERING", "no"),
-        Map.entry("KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092"),
-        Map.entry("BATCH_SIZE", "64"),
-        Map.entry("DATA_DIR", "/var/lib/imsrc"),
-        Map.entry("FLINK_REST_URL", "http://jobmanager:8081"),
-        Map.entry("CHECKPOINT_INTERVAL_MS", "0"))));
+    @Test
+    void set_values_are_read_with_their_types() {
+        ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.ofEntries(
+                Map.entry("DB_HOST", "db.internal"),
+                Map.entry("DB_PORT", "6543"),
+                Map.entry("DB_PASSWORD", "s3cret"),
+                Map.entry("DEVICE", "CPU"),
+                Map.entry("FAISS_INDEX_TYPE", "hnsw"),
+                Map.entry("USE_PROTOTYPE_FILTERING", "no"),
+                Map.entry("KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092"),
+                Map.entry("BATCH_SIZE", "64"),
+                Map.entry("DATA_DIR", "/var/lib/imsrc"),
+                Map.entry("FLINK_REST_URL", "http://jobmanager:8081"),
+                Map.entry("CHECKPOINT_INTERVAL_MS", "0"))));
 
-    assertThat(c.database().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/imsrc");
-    assertThat(c.database().toString()).doesNotContain("s3cret");
-    assertThat(c.model().device()).isEqualTo(Device.CPU);
-    assertThat(c.faiss().indexType()).isEqualTo(IndexType.HNSW);
-    assertThat(c.faiss().indexPath()).as("follows DATA_DIR").isEqualTo(Path.of("/var/lib/imsrc/faiss_index.bin"));
-    assertThat(c.search().useProtoFiltering()).isFalse();
-    assertThat(c.kafka().bootstrapServers()).isEqualTo("k1:9092,k2:9092");
-    assertThat(c.batch().batchSize()).isEqualTo(64);
-    assertThat(c.flink().restUrl()).isEqualTo("http://jobmanager:8081");
-    assertThat(c.flink().checkpointIntervalMs()).isZero();
-  }
+        assertThat(c.database().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/imsrc");
+        assertThat(c.database().toString()).doesNotContain("s3cret");
+        assertThat(c.model().device()).isEqualTo(Device.CPU);
+        assertThat(c.faiss().indexType()).isEqualTo(IndexType.HNSW);
+        assertThat(c.faiss().indexPath()).as("follows DATA_DIR").isEqualTo(Path.of("/var/lib/imsrc/faiss_index.bin"));
+        assertThat(c.search().useProtoFiltering()).isFalse();
+        assertThat(c.kafka().bootstrapServers()).isEqualTo("k1:9092,k2:9092");
+        assertThat(c.batch().batchSize()).isEqualTo(64);
+        assertThat(c.flink().restUrl()).isEqualTo("http://jobmanager:8081");
+        assertThat(c.flink().checkpointIntervalMs()).isZero();
+    }
 
-  @Test
-  void embedded_spelled_out_means_the_embedded_services() {
-    ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of("DB_HOST", "embedded", "KAFKA_BOOTSTRAP_SERVERS", "embedded")));
-    assertThat(c.database().embedded()).isTrue();
-    assertThat(c.kafka().embedded()).isTrue();
-  }
+    @Test
+    void embedded_spelled_out_means_the_embedded_services() {
+        ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of("DB_HOST", "embedded", "KAFKA_BOOTSTRAP_SERVERS", "embedded")));
+        assertThat(c.database().embedded()).isTrue();
+        assertThat(c.kafka().embedded()).isTrue();
+    }
 
-  @ParameterizedTest(name = "{0}={1}")
-  @CsvSource(delimiter = '|', value = {
-      "DB_PORT|abc|an integer from 1 to 65535",
-      "DB_PORT|70000|an integer from 1 to 65535",
-      "DEVICE|tpu|cuda",
-      "FAISS_INDEX_TYPE|annoy|hnsw",
-      "USE_PROTOTYPE_FILTERING|maybe|true or false",
-      "MAX_UPLOAD_SIZE|-1|an integer from 1",
-      "DEFAULT_SEARCH_LIMIT|51|an integer from 1 to 50",
-      "API_PORT|http|an integer from 0 to 65535",
-      "BATCH_SIZE|0|an integer from 1 to 4096",
-      "BATCH_MAX_DELAY_MS|soon|an integer",
-      "INDEX_REFRESH_MS|1|an integer from 10",
-      "FLINK_PARALLELISM|0|an integer from 1",
-      "CHECKPOINT_INTERVAL_MS|5|0 (off) or at least 10 ms",
-      "FLINK_REST_URL|jobmanager:8081|an http(s) URL",
-      "CIFAR10_SOURCE|http://|an http(s) URL",
-      "KAFKA_UPLOADS_TOPIC|bad topic|a name of letters",
-      "DB_NAME|imsrc;drop|a database name",
-  })
-  void a_bad_value_is_refused_naming_the_variable_and_what_it_accepts(String name, String value, String accepts) {
-    assertThatThrownBy(() -> ImsrcConfig.from(Settings.of(Map.of(name, value))))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining(name)
-        .hasMessageContaining(accepts);
-  }
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', value = {
+            "DB_PORT|abc|an integer from 1 to 65535",
+            "DB_PORT|70000|an integer from 1 to 65535",
+            "DEVICE|tpu|cuda",
+            "FAISS_INDEX_TYPE|annoy|hnsw",
+            "USE_PROTOTYPE_FILTERING|maybe|true or false",
+            "MAX_UPLOAD_SIZE|-1|an integer from 1",
+            "DEFAULT_SEARCH_LIMIT|51|an integer from 1 to 50",
+            "API_PORT|http|an integer from 0 to 65535",
+            "BATCH_SIZE|0|an integer from 1 to 4096",
+            "BATCH_MAX_DELAY_MS|soon|an integer",
+            "INDEX_REFRESH_MS|1|an integer from 10",
+            "FLINK_PARALLELISM|0|an integer from 1",
+            "CHECKPOINT_INTERVAL_MS|5|0 (off) or at least 10 ms",
+            "FLINK_REST_URL|jobmanager:8081|an http(s) URL",
+            "CIFAR10_SOURCE|http://|an http(s) URL",
+            "KAFKA_UPLOADS_TOPIC|bad topic|a name of letters",
+            "DB_NAME|imsrc;drop|a database name",
+    })
+    void a_bad_value_is_refused_naming_the_variable_and_what_it_accepts(String name, String value, String accepts) {
+        assertThatThrownBy(() -> ImsrcConfig.from(Settings.of(Map.of(name, value))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(name)
+                .hasMessageContaining(accepts);
+    }
 
-  @Test
-  void every_bad_value_is_reported_at_once() {
-    var e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
-        () -> ImsrcConfig.from(Settings.of(Map.of("DB_PORT", "x", "API_PORT", "y", "DEVICE", "z"))));
-    assertThat(e.problems()).hasSize(3);
-    assertThat(e.getMessage()).contains("DB_PORT", "API_PORT", "DEVICE");
-  }
+    @Test
+    void every_bad_value_is_reported_at_once() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> ImsrcConfig.from(Settings.of(Map.of("DB_PORT", "x", "API_PORT", "y", "DEVICE", "z"))));
+        assertThat(e.problems()).hasSize(3);
+        assertThat(e.getMessage()).contains("DB_PORT", "API_PORT", "DEVICE");
+    }
 
-  @Test
-  void a_dotenv_file_supplies_values_and_the_environment_overrides_it() throws Exception {
-    Path env = temp.resolve(".env");
-    Files.writeString(env, """
-        # imsrc settings
-        export BATCH_SIZE=16
-        API_PORT="9000"
-        MODEL_NAME='resnet56-cifar10'   
-        DEFAULT_SEARCH_LIMIT=20 # more results
+    @Test
+    void a_dotenv_file_supplies_values_and_the_environment_overrides_it() throws Exception {
+        Path env = temp.resolve(".env");
+        Files.writeString(env, """
+                # imsrc settings
+                export BATCH_SIZE=16
+                API_PORT="9000"
+                MODEL_NAME='resnet56-cifar10'   
+                DEFAULT_SEARCH_LIMIT=20 # more results
 
-        """);
-    ImsrcConfig c = ImsrcConfig.from(Settings.fromEnvironment(Map.of("API_PORT", "9100"), env));
-    assertThat(c.batch().batchSize()).isEqualTo(16);
-    assertThat(c.model().name()).isEqualTo("resnet56-cifar10");
-    assertThat(c.search().defaultLimit()).isEqualTo(20);
-    assertThat(c.api().port()).isEqualTo(9100);
-  }
+                """);
+        ImsrcConfig c = ImsrcConfig.from(Settings.fromEnvironment(Map.of("API_PORT", "9100"), env));
+        assertThat(c.batch().batchSize()).isEqualTo(16);
+        assertThat(c.model().name()).isEqualTo("resnet56-cifar10");
+        assertThat(c.search().defaultLimit()).isEqualTo(20);
+        assertThat(c.api().port()).isEqualTo(9100);
+    }
 
-  @Test
-  void a_missing_dotenv_file_is_fine_and_a_malformed_one_names_the_line() throws Exception {
-    assertThat(ImsrcConfig.from(Settings.fromEnvironment(Map.of(), temp.resolve("absent.env"))).api().port())
-        .isEqualTo(8000);
-    Path env = temp.resolve("bad.env");
-    Files.writeString(env, "API_PORT=1\nthis is not a setting\n");
-    assertThatThrownBy(() -> Settings.fromEnvironment(Map.of(), env))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("line 2");
-  }
+    @Test
+    void a_missing_dotenv_file_is_fine_and_a_malformed_one_names_the_line() throws Exception {
+        assertThat(ImsrcConfig.from(Settings.fromEnvironment(Map.of(), temp.resolve("absent.env"))).api().port())
+                .isEqualTo(8000);
+        Path env = temp.resolve("bad.env");
+        Files.writeString(env, "API_PORT=1\nthis is not a setting\n");
+        assertThatThrownBy(() -> Settings.fromEnvironment(Map.of(), env))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 2");
+    }
 }
