@@ -96,7 +96,7 @@ public final class FaissSearchBenchmark {
                 for (Contender c : contenders) {
                     double[] perQuery = measure(c, single, batches);
                     for (int m = 0; m < perQuery.length; m++) {
-                        c.runs[m].add(perQuery[m]);
+                        c.runs.get(m).add(perQuery[m]);
                     }
                 }
                 System.err.printf(Locale.ROOT, "round %d of %d done%n", round + 1, rounds);
@@ -227,16 +227,16 @@ public final class FaissSearchBenchmark {
         final FaissIndex index;
         final Runnable configure;
         double recall;
-        @SuppressWarnings("unchecked")
-        final List<Double>[] runs = new List[2 * THREADS.length];
+        /** Per measurement mode (see {@link #measure}), the per-query time of each round. */
+        final List<List<Double>> runs = new ArrayList<>();
 
         Contender(String description, String setting, FaissIndex index, Runnable configure) {
             this.description = description;
             this.setting = setting;
             this.index = index;
             this.configure = configure;
-            for (int m = 0; m < runs.length; m++) {
-                runs[m] = new ArrayList<>();
+            for (int m = 0; m < 2 * THREADS.length; m++) {
+                runs.add(new ArrayList<>());
             }
         }
     }
