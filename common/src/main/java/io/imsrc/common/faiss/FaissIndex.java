@@ -197,6 +197,7 @@ public final class FaissIndex implements AutoCloseable {
      * @return how many vectors were removed
      * @throws UnsupportedOperationException for HNSW and for IVF inside an id map
      */
+    @SuppressWarnings("try") // the PointerScope is used only to free what its block allocates
     public long removeIds(long... ids) {
         Objects.requireNonNull(ids, "ids");
         checkIds(ids);
@@ -275,6 +276,7 @@ public final class FaissIndex implements AutoCloseable {
      * Through FAISS's ParameterSpace, which looks through IDMap2 and other wrappers to the
      * index the parameter belongs to, and fails for an index it does not apply to.
      */
+    @SuppressWarnings("try") // the PointerScope is used only to free what its block allocates
     private void setParameter(String name, int value) {
         if (value <= 0) {
             throw new IllegalArgumentException(name + " must be positive, got " + value);

@@ -11,14 +11,18 @@ package io.imsrc.common.faiss;
  * default: OMP_NUM_THREADS, or the number of cores). Every Java thread that calls FAISS
  * also starts its own OpenMP team, so with several threads searching at once (HTTP
  * workers) each of them should call {@code setNumThreads(1)} once, before its first
- * search: on a 2-core machine two threads with two OpenMP threads each only contend.
+ * search. FAISS spreads a search over its queries, so a single query gains nothing from a
+ * second OpenMP thread. On the busy 2-core benchmark machine it lost a lot: flat and
+ * HNSW single queries took 4 to 40 times longer with 2 threads than with 1
+ * (docs/benchmarks.md).
  *
  * <p>The OpenBLAS setting is process-wide. FAISS calls BLAS for exact searches of 20 or
  * more queries at once and for IVF training. Debian's default OpenBLAS runs its own
  * pthreads beside FAISS's OpenMP threads, and on 2 cores the two pools spin against each
- * other: a flat search of 64 queries with 2 OpenMP threads took several times longer than
- * with 1 (docs/benchmarks.md). {@code setBlasThreads(1)} (or OPENBLAS_NUM_THREADS=1 in
- * the environment) removes that, at the cost of single-threaded matrix products.
+ * other. A flat search of 64 queries with 2 OpenMP threads took 7.5 ms per query with
+ * OpenBLAS's 2 threads and 3.2 ms with 1 (0.14 ms with 1 OpenMP thread). {@code
+ * setBlasThreads(1)}, or OPENBLAS_NUM_THREADS=1 in the environment, avoids that, at the
+ * cost of single-threaded matrix products.
  */
 public final class FaissThreads {
     private FaissThreads() {}
