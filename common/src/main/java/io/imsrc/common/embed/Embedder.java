@@ -17,6 +17,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,12 +38,14 @@ import org.slf4j.LoggerFactory;
  * the batch returns, so memory does not grow with the number of batches.
  *
  * <p><b>Threads.</b> {@link #embed} and {@link #embedImages} may be called from several threads at
- * once. DJL predictors are not thread-safe, so each calling thread gets its own predictor on its
- * first call and keeps it until the embedder closes (one per Flink subtask, one per HTTP worker).
- * The PyTorch settings that are per thread (intra-op threads, graph optimiser) are applied in each
- * calling thread. {@link #close()} must not overlap with calls still running: the owner closes
- * once its callers have stopped, as Flink does in {@code close()}. Calls after close fail with
- * {@link IllegalStateException}.
+ * once. DJL predictors are not thread-safe, so each thread that runs the model gets its own
+ * predictor on its first call and keeps it until the embedder closes (one per Flink subtask, one
+ * per HTTP worker). With {@link EmbedderOptions#predictorThreads()} above 1 the embedder also owns
+ * that many worker threads, each with its own predictor, and spreads every call's batches over
+ * them while the caller waits. The PyTorch settings that are per thread (intra-op threads, graph
+ * optimiser) are applied in each thread that runs the model. {@link #close()} must not overlap
+ * with calls still running: the owner closes once its callers have stopped, as Flink does in
+ * {@code close()}. Calls after close fail with {@link IllegalStateException}.
  */
 public final class Embedder implements AutoCloseable {
 
@@ -49,6 +59,7 @@ public final class Embedder implements AutoCloseable {
     private final EmbeddingTranslator translator;
     private final ThreadLocal<Predictor<ModelBatch, List<Embedding>>> threadPredictor = new ThreadLocal<>();
     private final List<Predictor<?, ?>> predictors = new ArrayList<>(); // guarded by this
+    private final ExecutorService workers; // null: batches run in the calling thread
     private volatile boolean closed;
     private int dimension;
 
@@ -59,6 +70,8 @@ public final class Embedder implements AutoCloseable {
         this.modelId = modelId;
         this.model = model;
         this.translator = new EmbeddingTranslator(description);
+        this.workers = options.predictorThreads() == 1 ? null : Executors.newFixedThreadPool(
+                options.predictorThreads(), new WorkerThreads(modelId.value()));
     }
 
     /**
@@ -153,21 +166,64 @@ public final class Embedder implements AutoCloseable {
      * @throws EmbeddingException when the forward pass fails
      */
     public List<Embedding> embed(List<float[]> images) throws EmbeddingException {
-        Predictor<ModelBatch, List<Embedding>> predictor = predictor();
-        List<Embedding> out = new ArrayList<>(images.size());
-        int batchSize = options.batchSize();
-        for (int from = 0; from < images.size(); from += batchSize) {
-            List<float[]> chunk = images.subList(from, Math.min(images.size(), from + batchSize));
-            int padded = ModelBatch.paddedSize(chunk.size(), batchSize, options.padBatches());
-            ModelBatch batch = ModelBatch.pack(chunk, description.inputLength(), padded);
-            try {
-                out.addAll(predictor.predict(batch));
-            } catch (TranslateException e) {
-                Throwable cause = e.getCause() == null ? e : e.getCause();
-                throw new EmbeddingException("the forward pass of " + modelId + " failed: " + cause.getMessage(), e);
+        ensureOpen();
+        if (images.isEmpty()) {
+            return List.of();
+        }
+        if (workers == null) {
+            List<Embedding> out = new ArrayList<>(images.size());
+            for (int from = 0; from < images.size(); from += options.batchSize()) {
+                out.addAll(predictBatch(images.subList(from, Math.min(images.size(), from + options.batchSize()))));
+            }
+            return out;
+        }
+        return embedOnWorkers(images);
+    }
+
+    private List<Embedding> embedOnWorkers(List<float[]> images) throws EmbeddingException {
+        int chunk = ModelBatch.chunkSize(images.size(), options.batchSize(), options.predictorThreads());
+        List<Future<List<Embedding>>> futures = new ArrayList<>();
+        try {
+            for (int from = 0; from < images.size(); from += chunk) {
+                List<float[]> part = images.subList(from, Math.min(images.size(), from + chunk));
+                futures.add(workers.submit(() -> predictBatch(part)));
+            }
+            List<Embedding> out = new ArrayList<>(images.size());
+            for (Future<List<Embedding>> future : futures) {
+                out.addAll(future.get());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EmbeddingException("interrupted while embedding with " + modelId, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof EmbeddingException) {
+                throw (EmbeddingException) cause;
+            }
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new EmbeddingException("embedding with " + modelId + " failed: " + cause, cause);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("the embedder for " + modelId + " is closed", e);
+        } finally {
+            for (Future<List<Embedding>> future : futures) {
+                future.cancel(false); // no-op for finished ones; drops queued work after a failure
             }
         }
-        return out;
+    }
+
+    /** One forward pass of at most a batch of images, on this thread's predictor. */
+    private List<Embedding> predictBatch(List<float[]> chunk) throws EmbeddingException {
+        int padded = ModelBatch.paddedSize(chunk.size(), options.batchSize(), options.padBatches());
+        ModelBatch batch = ModelBatch.pack(chunk, description.inputLength(), padded);
+        try {
+            return predictor().predict(batch);
+        } catch (TranslateException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new EmbeddingException("the forward pass of " + modelId + " failed: " + cause.getMessage(), e);
+        }
     }
 
     /**
@@ -226,7 +282,10 @@ public final class Embedder implements AutoCloseable {
         }
     }
 
-    /** Closes every thread's predictor, newest first, then the model; later failures are suppressed. */
+    /**
+     * Stops the worker threads, closes every thread's predictor, newest first, then the model;
+     * later failures are suppressed.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -234,6 +293,16 @@ public final class Embedder implements AutoCloseable {
         }
         closed = true;
         RuntimeException failure = null;
+        if (workers != null) {
+            workers.shutdownNow();
+            try {
+                if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+                    LOG.warn("Worker threads of {} still running after 30 s; closing the model anyway", modelId);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (int i = predictors.size() - 1; i >= 0; i--) {
             failure = closeQuietly(predictors.get(i), failure);
         }
@@ -241,6 +310,23 @@ public final class Embedder implements AutoCloseable {
         failure = closeQuietly(model, failure);
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /** Named daemon threads, so a forgotten embedder never keeps a JVM alive. */
+    private static final class WorkerThreads implements ThreadFactory {
+        private final String prefix;
+        private final AtomicInteger count = new AtomicInteger();
+
+        WorkerThreads(String modelId) {
+            this.prefix = "embedder-" + modelId + "-";
+        }
+
+        @Override
+        public Thread newThread(Runnable task) {
+            Thread thread = new Thread(task, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
         }
     }
 

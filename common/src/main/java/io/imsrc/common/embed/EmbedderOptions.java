@@ -22,6 +22,11 @@ import java.util.Objects;
  *     system property {@code ai.djl.pytorch.graph_optimizer} is set, which DJL applies on every
  *     call and so wins
  * @param modelCacheDir where models given by URL are downloaded to
+ * @param predictorThreads how many threads, each with its own predictor, one embed call spreads
+ *     its batches over; 1 runs everything in the calling thread. With more, a call's images are cut
+ *     into at most {@code batchSize} per batch and at least one batch per thread, so even a single
+ *     batch uses every thread. Pair it with {@code intraOpThreads} so that their product does not
+ *     exceed the cores
  */
 public record EmbedderOptions(
         Device device,
@@ -30,7 +35,8 @@ public record EmbedderOptions(
         int interOpThreads,
         boolean padBatches,
         boolean graphOptimizer,
-        Path modelCacheDir) {
+        Path modelCacheDir,
+        int predictorThreads) {
 
     /**
      * The batch size that embedded fastest on the development machine (2 cores, no GPU) in the
@@ -40,6 +46,8 @@ public record EmbedderOptions(
 
     public static final int MAX_BATCH_SIZE = 4096;
 
+    public static final int MAX_PREDICTOR_THREADS = 256;
+
     public EmbedderOptions {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(modelCacheDir, "modelCacheDir");
@@ -48,6 +56,10 @@ public record EmbedderOptions(
         }
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intra-op threads must be >= 0 (0 = PyTorch's default), got " + intraOpThreads);
+        }
+        if (predictorThreads < 1 || predictorThreads > MAX_PREDICTOR_THREADS) {
+            throw new IllegalArgumentException(
+                    "predictor threads must be between 1 and " + MAX_PREDICTOR_THREADS + ", got " + predictorThreads);
         }
         if (interOpThreads < 0) {
             throw new IllegalArgumentException("inter-op threads must be >= 0 (0 = PyTorch's default), got " + interOpThreads);
@@ -70,7 +82,8 @@ public record EmbedderOptions(
                 .interOpThreads(interOpThreads)
                 .padBatches(padBatches)
                 .graphOptimizer(graphOptimizer)
-                .modelCacheDir(modelCacheDir);
+                .modelCacheDir(modelCacheDir)
+                .predictorThreads(predictorThreads);
     }
 
     /** Builds {@link EmbedderOptions}; arguments are checked in {@link #build()}. */
@@ -83,6 +96,7 @@ public record EmbedderOptions(
         private boolean padBatches = true;
         private boolean graphOptimizer = true;
         private Path modelCacheDir = Path.of("data", "models");
+        private int predictorThreads = 1;
 
         private Builder() {}
 
@@ -121,9 +135,14 @@ public record EmbedderOptions(
             return this;
         }
 
+        public Builder predictorThreads(int value) {
+            this.predictorThreads = value;
+            return this;
+        }
+
         public EmbedderOptions build() {
-            return new EmbedderOptions(
-                    device, batchSize, intraOpThreads, interOpThreads, padBatches, graphOptimizer, modelCacheDir);
+            return new EmbedderOptions(device, batchSize, intraOpThreads, interOpThreads, padBatches, graphOptimizer,
+                    modelCacheDir, predictorThreads);
         }
     }
 }

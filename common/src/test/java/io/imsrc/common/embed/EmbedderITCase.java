@@ -127,6 +127,26 @@ class EmbedderITCase {
     }
 
     @Test
+    void predictor_threads_inside_the_embedder_give_the_same_embeddings_in_the_same_order() throws Exception {
+        List<Embedding> expected = SharedEmbedder.resnet20().embedImages(images);
+        ModelDescription description = ModelDescription.RESNET20_CIFAR10
+                .withModel(SharedFiles.model("resnet20-cifar10.pt").toString());
+        EmbedderOptions options = EmbedderOptions.builder()
+                .device(Device.CPU).batchSize(8).predictorThreads(2).intraOpThreads(1).build();
+
+        try (Embedder embedder = Embedder.load(description, options)) {
+            List<Embedding> actual = embedder.embedImages(images);
+
+            assertThat(actual).hasSameSizeAs(expected);
+            for (int i = 0; i < expected.size(); i++) {
+                assertThat(EmbeddingMath.cosine(actual.get(i).vector(), expected.get(i).vector()))
+                        .isCloseTo(1.0, within(1e-5));
+                assertThat(actual.get(i).predictedLabel()).isEqualTo(expected.get(i).predictedLabel());
+            }
+        }
+    }
+
+    @Test
     void the_model_id_is_the_name_and_twelve_hex_digits_of_the_file_hash() throws Exception {
         Embedder embedder = SharedEmbedder.resnet20();
         Path file = SharedFiles.model("resnet20-cifar10.pt");

@@ -23,6 +23,15 @@ class ModelBatchTest {
     }
 
     @Test
+    void work_is_cut_so_that_every_predictor_thread_gets_a_batch_of_at_most_the_batch_size() {
+        assertThat(ModelBatch.chunkSize(32, 32, 1)).isEqualTo(32);
+        assertThat(ModelBatch.chunkSize(32, 32, 2)).isEqualTo(16);
+        assertThat(ModelBatch.chunkSize(33, 32, 2)).isEqualTo(17);
+        assertThat(ModelBatch.chunkSize(1000, 32, 2)).isEqualTo(32);
+        assertThat(ModelBatch.chunkSize(1, 32, 4)).isEqualTo(1);
+    }
+
+    @Test
     void packing_places_images_one_after_another_and_leaves_padding_blank() {
         ModelBatch batch = ModelBatch.pack(List.of(new float[] {1, 2, 3}, new float[] {4, 5, 6}), 3, 4);
 

@@ -3,6 +3,9 @@ package io.imsrc.common.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import static io.imsrc.common.testing.TestImages.encode;
+import static io.imsrc.common.testing.TestImages.noise;
+
 import io.imsrc.common.image.InvalidImageException.Reason;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -15,7 +18,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Random;
 import java.util.zip.CRC32;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -285,17 +287,6 @@ class ImageDecoderTest {
         }
     }
 
-    static BufferedImage noise(int width, int height, long seed) {
-        Random random = new Random(seed);
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < height; y++) {
-            for (int x = 0; x < width; x++) {
-                image.setRGB(x, y, random.nextInt(0x1000000));
-            }
-        }
-        return image;
-    }
-
     private static BufferedImage solid(int width, int height, Color color) {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -314,14 +305,6 @@ class ImageDecoderTest {
             }
         }
         return image;
-    }
-
-    static byte[] encode(BufferedImage image, String format) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        if (!ImageIO.write(image, format, out)) {
-            throw new IllegalStateException("no ImageIO writer for " + format + " and " + image);
-        }
-        return out.toByteArray();
     }
 
     /** A 16x16 JPEG of one four-channel colour, written as raw channels (no colour transform). */

@@ -1,0 +1,267 @@
+package io.imsrc.common.embed;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imsrc.common.image.DecodedImage;
+import io.imsrc.common.image.ImageDecodeOptions;
+import io.imsrc.common.image.ImageDecoder;
+import io.imsrc.common.image.InvalidImageException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code imsrc-embed FILE...}: decodes and embeds image files and prints one JSON object per file
+ * on standard output (JSON lines, in argument order); logs go to standard error.
+ *
+ * <p>A file that cannot be read or decoded gets an error object and the others are still embedded.
+ * Exit codes: 0 all embedded, 1 some files failed, 2 bad arguments or settings, 3 the model could
+ * not be loaded or run.
+ *
+ * <p>Settings come from the options, else from the environment (MODEL_NAME, MODEL_PATH, DEVICE,
+ * BATCH_SIZE, DATA_DIR, as in the README's configuration reference), else from the built-in
+ * defaults. This is an entry point: the only place in the embed package that reads the
+ * environment.
+ */
+@Command(
+        name = "imsrc-embed",
+        description = "Embeds image files with the imsrc model and prints one JSON line per file.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:every file was embedded",
+            "1:some files could not be read or decoded (see their error objects)",
+            "2:bad arguments or settings",
+            "3:the model could not be loaded or run"
+        })
+public final class EmbedCommand implements Callable<Integer> {
+
+    static final int EXIT_SOME_FAILED = 1;
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_MODEL = 3;
+
+    /** Opens the embedder the command uses; tests hand in the shared one. */
+    @FunctionalInterface
+    interface EmbedderSource {
+        Embedder open(ModelDescription description, EmbedderOptions options) throws IOException, EmbeddingException;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Image files (JPEG, PNG, BMP, GIF).")
+    private List<Path> files;
+
+    @Option(names = "--model-description", paramLabel = "FILE",
+            description = "A model description JSON file; default: the built-in one named by MODEL_NAME "
+                    + "(resnet20-cifar10).")
+    private Path descriptionFile;
+
+    @Option(names = "--model", paramLabel = "PATH|URL",
+            description = "The TorchScript model file or URL; default: MODEL_PATH, else the description's.")
+    private String model;
+
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", description = "Default: DEVICE, else auto.")
+    private String device;
+
+    @Option(names = "--batch-size", paramLabel = "N",
+            description = "Images per forward pass; default: BATCH_SIZE, else " + EmbedderOptions.DEFAULT_BATCH_SIZE + ".")
+    private Integer batchSize;
+
+    @Option(names = "--head", paramLabel = "N", defaultValue = "8",
+            description = "How many leading embedding values to print (default: ${DEFAULT-VALUE}).")
+    private int head;
+
+    @Option(names = "--full", description = "Print the whole embedding instead of its head.")
+    private boolean full;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    private boolean help;
+
+    @Spec
+    private CommandSpec spec;
+
+    private final Map<String, String> env;
+    private final EmbedderSource source;
+    private final boolean ownsEmbedder;
+
+    /** The command as users run it: reads the real environment and loads its own model. */
+    public EmbedCommand() {
+        this(System.getenv(), Embedder::load, true);
+    }
+
+    /**
+     * @param env the environment to read settings from
+     * @param source opens the embedder
+     * @param ownsEmbedder whether the command closes the embedder when done (false for a shared one)
+     */
+    EmbedCommand(Map<String, String> env, EmbedderSource source, boolean ownsEmbedder) {
+        this.env = Map.copyOf(env);
+        this.source = Objects.requireNonNull(source, "source");
+        this.ownsEmbedder = ownsEmbedder;
+    }
+
+    public static void main(String[] args) {
+        // Entry point only: DJL must never download anything, and logs must stay off stdout, where
+        // the JSON goes. The log configuration has a non-default name so that it is never picked
+        // up by accident where another application (Flink) configures Log4j itself.
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "classpath:imsrc/log4j2-cli.xml");
+        }
+        System.exit(new CommandLine(new EmbedCommand()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ModelDescription description;
+        EmbedderOptions options;
+        try {
+            description = description();
+            options = options();
+        } catch (IllegalArgumentException | IOException e) {
+            err.println("imsrc-embed: " + e.getMessage());
+            err.flush();
+            return EXIT_USAGE;
+        }
+
+        List<ObjectNode> lines = new ArrayList<>();
+        List<DecodedImage> images = new ArrayList<>();
+        List<ObjectNode> pending = new ArrayList<>();
+        for (Path file : files) {
+            ObjectNode line = JSON.createObjectNode().put("file", file.toString());
+            lines.add(line);
+            try {
+                DecodedImage image = ImageDecoder.decode(Files.readAllBytes(file), ImageDecodeOptions.defaults());
+                line.put("format", image.format().id()).put("width", image.width()).put("height", image.height());
+                images.add(image);
+                pending.add(line);
+            } catch (InvalidImageException e) {
+                error(line, e.reason().name(), e.getMessage());
+            } catch (IOException e) {
+                error(line, "UNREADABLE", "cannot read the file: " + e);
+            }
+        }
+
+        if (!images.isEmpty()) {
+            try {
+                embed(description, options, images, pending);
+            } catch (IOException | EmbeddingException e) {
+                err.println("imsrc-embed: " + e.getMessage());
+                err.flush();
+                return EXIT_MODEL;
+            }
+        }
+        boolean anyFailed = false;
+        for (ObjectNode line : lines) {
+            anyFailed |= line.has("error");
+            out.println(toJson(line));
+        }
+        out.flush();
+        return anyFailed ? EXIT_SOME_FAILED : 0;
+    }
+
+    private void embed(ModelDescription description, EmbedderOptions options, List<DecodedImage> images,
+            List<ObjectNode> pending) throws IOException, EmbeddingException {
+        Embedder embedder = source.open(description, options);
+        try {
+            List<Embedding> embeddings = embedder.embedImages(images);
+            for (int i = 0; i < embeddings.size(); i++) {
+                Embedding embedding = embeddings.get(i);
+                ObjectNode line = pending.get(i);
+                line.put("model_id", embedder.modelId().value()).put("dimension", embedding.dimension());
+                ArrayNode values = line.putArray(full ? "embedding" : "embedding_head");
+                int n = full ? embedding.dimension() : Math.min(head, embedding.dimension());
+                for (int j = 0; j < n; j++) {
+                    values.add(embedding.vector()[j]);
+                }
+                if (embedding.predictedLabel() != null) {
+                    line.put("predicted", embedding.predictedLabel()).put("confidence", embedding.confidence());
+                }
+            }
+        } finally {
+            if (ownsEmbedder) {
+                embedder.close();
+            }
+        }
+    }
+
+    ModelDescription description() throws IOException {
+        ModelDescription description;
+        if (descriptionFile != null) {
+            description = ModelDescription.fromJson(descriptionFile);
+        } else {
+            description = ModelDescription.builtIn(setting("MODEL_NAME", ModelDescription.DEFAULT.name()));
+        }
+        String location = model != null ? model : env.get("MODEL_PATH");
+        return location == null || location.isBlank() ? description : description.withModel(location);
+    }
+
+    EmbedderOptions options() {
+        EmbedderOptions.Builder builder = EmbedderOptions.builder();
+        builder.device(device != null ? Device.parse(device) : fromEnv("DEVICE", "auto, cpu or cuda", Device::parse, Device.AUTO));
+        if (batchSize != null) {
+            builder.batchSize(batchSize);
+        } else {
+            builder.batchSize(fromEnv("BATCH_SIZE", "an integer from 1 to " + EmbedderOptions.MAX_BATCH_SIZE,
+                    EmbedCommand::batchSize, EmbedderOptions.DEFAULT_BATCH_SIZE));
+        }
+        builder.modelCacheDir(Path.of(setting("DATA_DIR", "data")).resolve("models"));
+        return builder.build();
+    }
+
+    private String setting(String variable, String fallback) {
+        String value = env.get(variable);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+
+    /** A setting from the environment; a bad value names the variable and what it accepts. */
+    private <T> T fromEnv(String variable, String accepted, Function<String, T> parser, T fallback) {
+        String value = setting(variable, null);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return parser.apply(value);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(variable + "='" + value + "' is invalid: expected " + accepted);
+        }
+    }
+
+    private static int batchSize(String value) {
+        int size = Integer.parseInt(value.trim());
+        if (size < 1 || size > EmbedderOptions.MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("out of range");
+        }
+        return size;
+    }
+
+    private static void error(ObjectNode line, String reason, String message) {
+        line.putObject("error").put("reason", reason).put("message", message);
+    }
+
+    private static String toJson(ObjectNode line) {
+        try {
+            return JSON.writeValueAsString(line);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of strings and numbers always serialises", e);
+        }
+    }
+}
