@@ -1,6 +1,8 @@
 package io.imsrc.common.config;
 
 import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.faiss.IndexType;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -39,7 +41,7 @@ public record ImsrcConfig(
      * The embedding batch size when BATCH_SIZE is unset: the fastest size of the embedder sweep in
      * docs/benchmarks.md.
      */
-    public static final int DEFAULT_BATCH_SIZE = 32;
+    public static final int DEFAULT_BATCH_SIZE = EmbedderOptions.DEFAULT_BATCH_SIZE;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
@@ -148,7 +150,7 @@ public record ImsrcConfig(
                 name(s, "MODEL_NAME", "resnet20-cifar10"),
                 s.optionalString("MODEL_PATH"),
                 s.parsed("DEVICE", Device.AUTO, Device::parse),
-                s.longValue("MAX_IMAGE_PIXELS", 40_000_000L, 1, 1_000_000_000L));
+                s.longValue("MAX_IMAGE_PIXELS", ImageDecodeOptions.DEFAULT_MAX_PIXELS, 1, 1_000_000_000L));
 
         Path dataDir = path(s, "DATA_DIR", "./data");
         var faiss = new FaissConfig(
@@ -172,7 +174,7 @@ public record ImsrcConfig(
         var kafka = new KafkaConfig(kafkaServers, name(s, "KAFKA_UPLOADS_TOPIC", "imsrc.uploads"));
 
         var batch = new BatchConfig(
-                s.integer("BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, 4096),
+                s.integer("BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, EmbedderOptions.MAX_BATCH_SIZE),
                 s.longValue("BATCH_MAX_DELAY_MS", 50, 0, 60_000));
 
         var refresh = new IndexRefreshConfig(s.longValue("INDEX_REFRESH_MS", 500, 10, 3_600_000));

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.imsrc.common.config.ConfigException;
+import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.config.Settings;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.image.ImageDecoder;
@@ -17,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -94,22 +96,30 @@ public final class EmbedCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    private final Map<String, String> env;
+    private final Settings settings;
     private final EmbedderSource source;
     private final boolean ownsEmbedder;
 
-    /** The command as users run it: reads the real environment and loads its own model. */
+    /**
+     * The command as users run it: reads the real environment (over the working directory's .env
+     * file) and loads its own model.
+     */
     public EmbedCommand() {
-        this(System.getenv(), Embedder::load, true);
+        this(Settings.fromEnvironment(), Embedder::load, true);
+    }
+
+    EmbedCommand(Map<String, String> env, EmbedderSource source, boolean ownsEmbedder) {
+        this(Settings.of(env), source, ownsEmbedder);
     }
 
     /**
-     * @param env the environment to read settings from
+     * @param settings the configuration to read (MODEL_NAME, MODEL_PATH, DEVICE, BATCH_SIZE,
+     *     MAX_IMAGE_PIXELS, DATA_DIR, checked like every other entry point's)
      * @param source opens the embedder
      * @param ownsEmbedder whether the command closes the embedder when done (false for a shared one)
      */
-    EmbedCommand(Map<String, String> env, EmbedderSource source, boolean ownsEmbedder) {
-        this.env = Map.copyOf(env);
+    EmbedCommand(Settings settings, EmbedderSource source, boolean ownsEmbedder) {
+        this.settings = Objects.requireNonNull(settings, "settings");
         this.source = Objects.requireNonNull(source, "source");
         this.ownsEmbedder = ownsEmbedder;
     }
@@ -133,10 +143,13 @@ public final class EmbedCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ModelDescription description;
         EmbedderOptions options;
+        ImageDecodeOptions decodeOptions;
         try {
-            description = description();
-            options = options();
-        } catch (IllegalArgumentException | IOException e) {
+            ImsrcConfig config = ImsrcConfig.from(settings);
+            description = description(config);
+            options = options(config);
+            decodeOptions = ImageDecodeOptions.defaults().withMaxPixels(config.model().maxImagePixels());
+        } catch (ConfigException | IllegalArgumentException | IOException e) {
             err.println("imsrc-embed: " + e.getMessage());
             err.flush();
             return EXIT_USAGE;
@@ -149,7 +162,7 @@ public final class EmbedCommand implements Callable<Integer> {
             ObjectNode line = JSON.createObjectNode().put("file", file.toString());
             lines.add(line);
             try {
-                DecodedImage image = ImageDecoder.decode(Files.readAllBytes(file), ImageDecodeOptions.defaults());
+                DecodedImage image = ImageDecoder.decode(Files.readAllBytes(file), decodeOptions);
                 line.put("format", image.format().id()).put("width", image.width()).put("height", image.height());
                 images.add(image);
                 pending.add(line);
@@ -203,54 +216,20 @@ public final class EmbedCommand implements Callable<Integer> {
         }
     }
 
-    ModelDescription description() throws IOException {
-        ModelDescription description;
-        if (descriptionFile != null) {
-            description = ModelDescription.fromJson(descriptionFile);
-        } else {
-            description = ModelDescription.builtIn(setting("MODEL_NAME", ModelDescription.DEFAULT.name()));
-        }
-        String location = model != null ? model : env.get("MODEL_PATH");
-        return location == null || location.isBlank() ? description : description.withModel(location);
+    ModelDescription description(ImsrcConfig config) throws IOException {
+        ModelDescription description = descriptionFile != null
+                ? ModelDescription.fromJson(descriptionFile)
+                : ModelDescription.builtIn(config.model().name());
+        String location = model != null ? model : config.model().path();
+        return location == null ? description : description.withModel(location);
     }
 
-    EmbedderOptions options() {
-        EmbedderOptions.Builder builder = EmbedderOptions.builder();
-        builder.device(device != null ? Device.parse(device) : fromEnv("DEVICE", "auto, cpu or cuda", Device::parse, Device.AUTO));
-        if (batchSize != null) {
-            builder.batchSize(batchSize);
-        } else {
-            builder.batchSize(fromEnv("BATCH_SIZE", "an integer from 1 to " + EmbedderOptions.MAX_BATCH_SIZE,
-                    EmbedCommand::batchSize, EmbedderOptions.DEFAULT_BATCH_SIZE));
-        }
-        builder.modelCacheDir(Path.of(setting("DATA_DIR", "data")).resolve("models"));
-        return builder.build();
-    }
-
-    private String setting(String variable, String fallback) {
-        String value = env.get(variable);
-        return value == null || value.isBlank() ? fallback : value;
-    }
-
-    /** A setting from the environment; a bad value names the variable and what it accepts. */
-    private <T> T fromEnv(String variable, String accepted, Function<String, T> parser, T fallback) {
-        String value = setting(variable, null);
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            return parser.apply(value);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(variable + "='" + value + "' is invalid: expected " + accepted);
-        }
-    }
-
-    private static int batchSize(String value) {
-        int size = Integer.parseInt(value.trim());
-        if (size < 1 || size > EmbedderOptions.MAX_BATCH_SIZE) {
-            throw new IllegalArgumentException("out of range");
-        }
-        return size;
+    EmbedderOptions options(ImsrcConfig config) {
+        return EmbedderOptions.builder()
+                .device(device != null ? Device.parse(device) : config.model().device())
+                .batchSize(batchSize != null ? batchSize : config.batch().batchSize())
+                .modelCacheDir(config.dataDir().resolve("models"))
+                .build();
     }
 
     private static void error(ObjectNode line, String reason, String message) {

@@ -90,7 +90,7 @@ class EmbedCommandTest {
         int exit = execute(Map.of("BATCH_SIZE", "lots"), noModelExpected(), file.toString());
 
         assertThat(exit).isEqualTo(EmbedCommand.EXIT_USAGE);
-        assertThat(err.toString()).contains("BATCH_SIZE='lots'").contains("integer from 1 to");
+        assertThat(err.toString()).contains("BATCH_SIZE").contains("'lots'").contains("integer from 1 to");
         assertThat(out.toString()).isEmpty();
     }
 
