@@ -56,7 +56,6 @@ public final class Embedder implements AutoCloseable {
     private final EmbedderOptions options;
     private final ModelId modelId;
     private final ZooModel<NDList, NDList> model;
-    private final EmbeddingTranslator translator;
     private final ThreadLocal<Predictor<ModelBatch, List<Embedding>>> threadPredictor = new ThreadLocal<>();
     private final List<Predictor<?, ?>> predictors = new ArrayList<>(); // guarded by this
     private final ExecutorService workers; // null: batches run in the calling thread
@@ -69,7 +68,6 @@ public final class Embedder implements AutoCloseable {
         this.options = options;
         this.modelId = modelId;
         this.model = model;
-        this.translator = new EmbeddingTranslator(description);
         this.workers = options.predictorThreads() == 1 ? null : Executors.newFixedThreadPool(
                 options.predictorThreads(), new WorkerThreads(modelId.value()));
     }
@@ -93,6 +91,9 @@ public final class Embedder implements AutoCloseable {
             engine = Engine.getEngine(ENGINE);
         } catch (RuntimeException e) {
             throw new EmbeddingException("the PyTorch engine cannot start: " + e.getMessage(), e);
+        }
+        if (options.tuneNativeAllocator()) {
+            NativeAllocator.tuneForInference();
         }
         applyInterOpThreads(options.interOpThreads());
         ai.djl.Device device = options.device().toDjl(engine.getGpuCount());
@@ -217,7 +218,7 @@ public final class Embedder implements AutoCloseable {
     /** One forward pass of at most a batch of images, on this thread's predictor. */
     private List<Embedding> predictBatch(List<float[]> chunk) throws EmbeddingException {
         int padded = ModelBatch.paddedSize(chunk.size(), options.batchSize(), options.padBatches());
-        ModelBatch batch = ModelBatch.pack(chunk, description.inputLength(), padded);
+        ModelBatch batch = new ModelBatch(chunk, description.inputLength(), padded);
         try {
             return predictor().predict(batch);
         } catch (TranslateException e) {
@@ -246,7 +247,7 @@ public final class Embedder implements AutoCloseable {
         if (predictor == null) {
             synchronized (this) {
                 ensureOpen();
-                predictor = model.newPredictor(translator);
+                predictor = model.newPredictor(new EmbeddingTranslator(description));
                 predictors.add(predictor);
             }
             threadPredictor.set(predictor);

@@ -2,25 +2,32 @@ package io.imsrc.common.embed;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * Converts a packed {@link ModelBatch} into the model's input tensor and the model's output tuple
- * into {@link Embedding}s. Everything it creates lives in the context's NDManager, which the
- * predictor closes when the call returns, so each batch's native memory (input, outputs) is freed
- * deterministically, before the next batch. The arithmetic is in {@link EmbeddingMath}.
+ * Converts a {@link ModelBatch} into the model's input tensor and the model's output tuple into
+ * {@link Embedding}s. The arithmetic is in {@link EmbeddingMath}.
  *
- * <p>Stateless apart from its description, so one instance serves all predictors.
+ * <p>Memory: the input is packed into a direct buffer that this translator keeps and reuses, and
+ * the tensor is created on it without a copy (DJL's {@code from_blob} path); everything else lives
+ * in the context's NDManager, which the predictor closes when the call returns, so each batch's
+ * native memory is freed before the next and no garbage is left for the collector, whose threads
+ * would otherwise compete with PyTorch's for the cores.
+ *
+ * <p>Not thread-safe: one translator per predictor, used by that predictor's one thread.
  */
 final class EmbeddingTranslator implements NoBatchifyTranslator<ModelBatch, List<Embedding>> {
 
     private static final String COUNT = "imsrc.count";
 
     private final ModelDescription description;
+    private ByteBuffer input = ByteBuffer.allocateDirect(0);
 
     EmbeddingTranslator(ModelDescription description) {
         this.description = description;
@@ -29,10 +36,16 @@ final class EmbeddingTranslator implements NoBatchifyTranslator<ModelBatch, List
     @Override
     public NDList processInput(TranslatorContext ctx, ModelBatch batch) {
         ctx.setAttachment(COUNT, batch.count());
-        NDArray input = ctx.getNDManager().create(
-                FloatBuffer.wrap(batch.data()),
-                new Shape(batch.paddedCount(), 3, description.inputHeight(), description.inputWidth()));
-        return new NDList(input);
+        int bytes = batch.length() * Float.BYTES;
+        if (input.capacity() < bytes) {
+            input = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        }
+        input.clear().limit(bytes);
+        batch.writeTo(input.asFloatBuffer());
+        NDArray tensor = ctx.getNDManager().create(input,
+                new Shape(batch.paddedCount(), 3, description.inputHeight(), description.inputWidth()),
+                DataType.FLOAT32);
+        return new NDList(tensor);
     }
 
     @Override

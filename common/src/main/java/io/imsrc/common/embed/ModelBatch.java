@@ -1,36 +1,52 @@
 package io.imsrc.common.embed;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
- * One forward pass's input: {@code count} images packed as {@code paddedCount x 3 x H x W} floats,
- * the images beyond {@code count} left blank (zero) as padding.
+ * One forward pass's input: {@code images} (preprocessed CHW floats, {@code inputLength} each)
+ * run as a batch of {@code paddedCount}, the places beyond the images left blank (zero) as
+ * padding. The images are not copied until {@link #writeTo} packs them into the tensor's memory.
  */
-record ModelBatch(float[] data, int count, int paddedCount) {
+record ModelBatch(List<float[]> images, int inputLength, int paddedCount) {
 
+    /**
+     * @throws IllegalArgumentException when an image does not have {@code inputLength} floats or
+     *     there are more images than {@code paddedCount}
+     */
     ModelBatch {
-        if (count < 1 || paddedCount < count) {
-            throw new IllegalArgumentException("a batch holds 1..paddedCount images, got " + count + " of " + paddedCount);
+        images = List.copyOf(images);
+        if (images.isEmpty() || paddedCount < images.size()) {
+            throw new IllegalArgumentException(
+                    "a batch holds 1.." + paddedCount + " images, got " + images.size());
+        }
+        for (int i = 0; i < images.size(); i++) {
+            if (images.get(i).length != inputLength) {
+                throw new IllegalArgumentException("image " + i + " has " + images.get(i).length
+                        + " floats, the model takes " + inputLength + " (3 x height x width, CHW)");
+            }
         }
     }
 
-    /**
-     * Packs preprocessed CHW images one after another.
-     *
-     * @throws IllegalArgumentException when an image does not have {@code inputLength} floats
-     */
-    static ModelBatch pack(List<float[]> images, int inputLength, int paddedCount) {
-        float[] data = new float[paddedCount * inputLength];
-        for (int i = 0; i < images.size(); i++) {
-            float[] image = images.get(i);
-            if (image.length != inputLength) {
-                throw new IllegalArgumentException(
-                        "image " + i + " has " + image.length + " floats, the model takes " + inputLength
-                                + " (3 x height x width, CHW)");
-            }
-            System.arraycopy(image, 0, data, i * inputLength, inputLength);
+    int count() {
+        return images.size();
+    }
+
+    /** Floats the whole padded batch takes. */
+    int length() {
+        return paddedCount * inputLength;
+    }
+
+    /** Writes the images one after another from the target's start, then zeros for the padding. */
+    void writeTo(FloatBuffer target) {
+        target.clear();
+        for (float[] image : images) {
+            target.put(image);
         }
-        return new ModelBatch(data, images.size(), paddedCount);
+        for (int i = count() * inputLength, end = length(); i < end; i++) {
+            target.put(0f);
+        }
+        target.flip();
     }
 
     /**

@@ -3,6 +3,7 @@ package io.imsrc.common.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,16 +34,22 @@ class ModelBatchTest {
 
     @Test
     void packing_places_images_one_after_another_and_leaves_padding_blank() {
-        ModelBatch batch = ModelBatch.pack(List.of(new float[] {1, 2, 3}, new float[] {4, 5, 6}), 3, 4);
+        ModelBatch batch = new ModelBatch(List.of(new float[] {1, 2, 3}, new float[] {4, 5, 6}), 3, 4);
+        FloatBuffer target = FloatBuffer.allocate(16);
+        target.put(new float[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9});
+
+        batch.writeTo(target);
 
         assertThat(batch.count()).isEqualTo(2);
-        assertThat(batch.paddedCount()).isEqualTo(4);
-        assertThat(batch.data()).containsExactly(1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0);
+        assertThat(target.remaining()).isEqualTo(12);
+        float[] written = new float[12];
+        target.get(written);
+        assertThat(written).containsExactly(1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0);
     }
 
     @Test
     void an_image_of_the_wrong_size_is_refused() {
-        assertThatThrownBy(() -> ModelBatch.pack(List.of(new float[] {1, 2}), 3, 1))
+        assertThatThrownBy(() -> new ModelBatch(List.of(new float[] {1, 2}), 3, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("has 2 floats, the model takes 3");
     }
