@@ -155,63 +155,65 @@ public final class EmbedCommand implements Callable<Integer> {
             return EXIT_USAGE;
         }
 
-        List<ObjectNode> lines = new ArrayList<>();
-        List<DecodedImage> images = new ArrayList<>();
-        List<ObjectNode> pending = new ArrayList<>();
-        for (Path file : files) {
-            ObjectNode line = JSON.createObjectNode().put("file", file.toString());
-            lines.add(line);
-            try {
-                DecodedImage image = ImageDecoder.decode(Files.readAllBytes(file), decodeOptions);
-                line.put("format", image.format().id()).put("width", image.width()).put("height", image.height());
-                images.add(image);
-                pending.add(line);
-            } catch (InvalidImageException e) {
-                error(line, e.reason().name(), e.getMessage());
-            } catch (IOException e) {
-                error(line, "UNREADABLE", "cannot read the file: " + e);
-            }
-        }
-
-        if (!images.isEmpty()) {
-            try {
-                embed(description, options, images, pending);
-            } catch (IOException | EmbeddingException e) {
-                err.println("imsrc-embed: " + e.getMessage());
-                err.flush();
-                return EXIT_MODEL;
-            }
-        }
+        Embedder embedder = null;
         boolean anyFailed = false;
-        for (ObjectNode line : lines) {
-            anyFailed |= line.has("error");
-            out.println(toJson(line));
+        try {
+            // A batch of files at a time: each image is decoded and preprocessed at once (a few KB
+            // of floats kept, the decoded pixels dropped), embedded with its batch, and printed.
+            for (int from = 0; from < files.size(); from += options.batchSize()) {
+                List<ObjectNode> lines = new ArrayList<>();
+                List<ObjectNode> pending = new ArrayList<>();
+                List<float[]> inputs = new ArrayList<>();
+                for (Path file : files.subList(from, Math.min(files.size(), from + options.batchSize()))) {
+                    ObjectNode line = JSON.createObjectNode().put("file", file.toString());
+                    lines.add(line);
+                    try {
+                        DecodedImage image = ImageDecoder.decode(Files.readAllBytes(file), decodeOptions);
+                        line.put("format", image.format().id()).put("width", image.width()).put("height", image.height());
+                        inputs.add(description.preprocess(image));
+                        pending.add(line);
+                    } catch (InvalidImageException e) {
+                        error(line, e.reason().name(), e.getMessage());
+                    } catch (IOException e) {
+                        error(line, "UNREADABLE", "cannot read the file: " + e);
+                    }
+                }
+                if (!inputs.isEmpty()) {
+                    if (embedder == null) {
+                        embedder = source.open(description, options);
+                    }
+                    describe(embedder, embedder.embed(inputs), pending);
+                }
+                for (ObjectNode line : lines) {
+                    anyFailed |= line.has("error");
+                    out.println(toJson(line));
+                }
+                out.flush();
+            }
+        } catch (IOException | EmbeddingException e) {
+            err.println("imsrc-embed: " + e.getMessage());
+            err.flush();
+            return EXIT_MODEL;
+        } finally {
+            if (embedder != null && ownsEmbedder) {
+                embedder.close();
+            }
         }
-        out.flush();
         return anyFailed ? EXIT_SOME_FAILED : 0;
     }
 
-    private void embed(ModelDescription description, EmbedderOptions options, List<DecodedImage> images,
-            List<ObjectNode> pending) throws IOException, EmbeddingException {
-        Embedder embedder = source.open(description, options);
-        try {
-            List<Embedding> embeddings = embedder.embedImages(images);
-            for (int i = 0; i < embeddings.size(); i++) {
-                Embedding embedding = embeddings.get(i);
-                ObjectNode line = pending.get(i);
-                line.put("model_id", embedder.modelId().value()).put("dimension", embedding.dimension());
-                ArrayNode values = line.putArray(full ? "embedding" : "embedding_head");
-                int n = full ? embedding.dimension() : Math.min(head, embedding.dimension());
-                for (int j = 0; j < n; j++) {
-                    values.add(embedding.vector()[j]);
-                }
-                if (embedding.predictedLabel() != null) {
-                    line.put("predicted", embedding.predictedLabel()).put("confidence", embedding.confidence());
-                }
+    private void describe(Embedder embedder, List<Embedding> embeddings, List<ObjectNode> lines) {
+        for (int i = 0; i < embeddings.size(); i++) {
+            Embedding embedding = embeddings.get(i);
+            ObjectNode line = lines.get(i);
+            line.put("model_id", embedder.modelId().value()).put("dimension", embedding.dimension());
+            ArrayNode values = line.putArray(full ? "embedding" : "embedding_head");
+            int n = full ? embedding.dimension() : Math.min(head, embedding.dimension());
+            for (int j = 0; j < n; j++) {
+                values.add(embedding.vector()[j]);
             }
-        } finally {
-            if (ownsEmbedder) {
-                embedder.close();
+            if (embedding.predictedLabel() != null) {
+                line.put("predicted", embedding.predictedLabel()).put("confidence", embedding.confidence());
             }
         }
     }

@@ -16,7 +16,8 @@ import java.util.Objects;
  *     the first forward pass of the process; 0 keeps PyTorch's default
  * @param padBatches whether a short batch is padded with blank images to one of a few fixed sizes
  *     (powers of two up to {@code batchSize}, and {@code batchSize}), so the TorchScript executor
- *     sees few distinct shapes; the padding's outputs are dropped
+ *     sees few distinct shapes; the padding's outputs are dropped. Off by default: with mixed batch
+ *     sizes padding cost more (0.43x) than the executor's re-specialisation saved
  * @param graphOptimizer whether TorchScript's graph executor optimises (profiles and specialises)
  *     the graph; a thread-local PyTorch setting, applied in every thread that embeds, unless the
  *     system property {@code ai.djl.pytorch.graph_optimizer} is set, which DJL applies on every
@@ -26,10 +27,11 @@ import java.util.Objects;
  *     its batches over; 1 runs everything in the calling thread. With more, a call's images are cut
  *     into at most {@code batchSize} per batch and at least one batch per thread, so even a single
  *     batch uses every thread. Pair it with {@code intraOpThreads} so that their product does not
- *     exceed the cores
+ *     exceed the cores. Default 1: on 2 cores it was 0.9-1.3x of one predictor, not a clear win
  * @param tuneNativeAllocator whether loading the embedder fixes glibc's malloc thresholds for the
  *     whole process so freed tensor memory is reused instead of page-faulted in again on every
- *     call (5-10x faster on the development machine; see {@code NativeAllocator})
+ *     call (on by default; 3-4.5x faster from batch 32 up on the development machine; see {@code
+ *     NativeAllocator})
  */
 public record EmbedderOptions(
         Device device,
@@ -43,10 +45,12 @@ public record EmbedderOptions(
         boolean tuneNativeAllocator) {
 
     /**
-     * The batch size that embedded fastest on the development machine (2 cores, no GPU) in the
-     * sweep recorded in docs/benchmarks.md, section "Embedder throughput".
+     * The batch size whose full embedding path was fastest for both ResNet-20 and ResNet-56 on the
+     * development machine (2 cores, no GPU) in the sweep recorded in docs/benchmarks.md, section
+     * "Embedder throughput" (64 came within the noise of it). A cap, not a target: micro-batches
+     * that a deadline closes earlier run at their own size.
      */
-    public static final int DEFAULT_BATCH_SIZE = 32;
+    public static final int DEFAULT_BATCH_SIZE = 256;
 
     public static final int MAX_BATCH_SIZE = 4096;
 

@@ -73,18 +73,21 @@ class EmbedCommandITCase {
     }
 
     @Test
-    void a_bad_file_among_good_ones_fails_alone_and_makes_the_exit_code_non_zero() throws Exception {
+    void a_bad_file_among_good_ones_fails_alone_and_every_line_keeps_its_order_across_batches() throws Exception {
         Path text = Files.writeString(dir.resolve("readme.png"), "not an image");
         StringWriter out = new StringWriter();
 
-        int exit = execute(out, images.get(0).toString(), text.toString(), images.get(1).toString());
+        int exit = execute(out, "--batch-size", "2", images.get(0).toString(), text.toString(),
+                images.get(1).toString(), images.get(2).toString());
 
         assertThat(exit).isEqualTo(EmbedCommand.EXIT_SOME_FAILED);
         List<JsonNode> lines = EmbedCommandTest.jsonLines(out.toString());
-        assertThat(lines).hasSize(3);
+        assertThat(lines).hasSize(4);
         assertThat(lines.get(0).get("predicted").asText()).isEqualTo(predicted.get(0));
+        assertThat(lines.get(1).get("file").asText()).isEqualTo(text.toString());
         assertThat(lines.get(1).at("/error/reason").asText()).isEqualTo("NOT_AN_IMAGE");
         assertThat(lines.get(2).get("predicted").asText()).isEqualTo(predicted.get(1));
+        assertThat(lines.get(3).get("predicted").asText()).isEqualTo(predicted.get(2));
     }
 
     @Test
