@@ -108,7 +108,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                             .start();
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, options.database(), temporary);
             try {
-                server.createDatabaseIfMissing();
+                server.createDatabaseIfMissing(options.database());
             } catch (RuntimeException e) {
                 server.close();
                 throw e;
@@ -152,10 +152,6 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         return new Database(
                 name, "jdbc:postgresql://" + host() + ":" + port() + "/" + name, SUPERUSER,
                 postgres.getDatabase(SUPERUSER, name));
-    }
-
-    private void createDatabaseIfMissing() {
-        createDatabaseIfMissing(database);
     }
 
     private void createDatabaseIfMissing(String database) {

@@ -37,12 +37,6 @@ public record ImsrcConfig(
     /** The value of DB_HOST and KAFKA_BOOTSTRAP_SERVERS that asks for the embedded service (also: unset). */
     public static final String EMBEDDED = "embedded";
 
-    /**
-     * The embedding batch size when BATCH_SIZE is unset: the fastest size of the embedder sweep in
-     * docs/benchmarks.md.
-     */
-    public static final int DEFAULT_BATCH_SIZE = EmbedderOptions.DEFAULT_BATCH_SIZE;
-
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     public ImsrcConfig {
@@ -174,7 +168,7 @@ public record ImsrcConfig(
         var kafka = new KafkaConfig(kafkaServers, name(s, "KAFKA_UPLOADS_TOPIC", "imsrc.uploads"));
 
         var batch = new BatchConfig(
-                s.integer("BATCH_SIZE", DEFAULT_BATCH_SIZE, 1, EmbedderOptions.MAX_BATCH_SIZE),
+                s.integer("BATCH_SIZE", EmbedderOptions.DEFAULT_BATCH_SIZE, 1, EmbedderOptions.MAX_BATCH_SIZE),
                 s.longValue("BATCH_MAX_DELAY_MS", 50, 0, 60_000));
 
         var refresh = new IndexRefreshConfig(s.longValue("INDEX_REFRESH_MS", 500, 10, 3_600_000));

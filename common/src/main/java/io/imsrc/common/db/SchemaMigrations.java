@@ -60,9 +60,9 @@ public final class SchemaMigrations {
             }
         }
 
-        String checksum() {
+        static String checksum(String sql) {
             try {
-                byte[] digest = MessageDigest.getInstance("SHA-256").digest(sql().getBytes(StandardCharsets.UTF_8));
+                byte[] digest = MessageDigest.getInstance("SHA-256").digest(sql.getBytes(StandardCharsets.UTF_8));
                 return HexFormat.of().formatHex(digest);
             } catch (NoSuchAlgorithmException e) {
                 throw new AssertionError("SHA-256 is required of every JVM", e);
@@ -125,7 +125,7 @@ public final class SchemaMigrations {
                         + ", which this build of imsrc does not know (it knows up to " + latestVersion()
                         + "): run a newer imsrc against this database.");
             }
-            if (!known.checksum().equals(entry.getValue())) {
+            if (!Migration.checksum(known.sql()).equals(entry.getValue())) {
                 throw new IllegalStateException("Migration V" + known.version() + " (" + known.description()
                         + ") was applied from a different script than this build's " + known.resource()
                         + ": released migrations must never change.");
@@ -140,10 +140,11 @@ public final class SchemaMigrations {
             try (Statement s = c.createStatement();
                     PreparedStatement record = c.prepareStatement(
                             "INSERT INTO " + HISTORY_TABLE + " (version, description, checksum) VALUES (?, ?, ?)")) {
-                s.execute(m.sql());
+                String sql = m.sql();
+                s.execute(sql);
                 record.setInt(1, m.version());
                 record.setString(2, m.description());
-                record.setString(3, m.checksum());
+                record.setString(3, Migration.checksum(sql));
                 record.executeUpdate();
                 c.commit();
             } catch (SQLException | RuntimeException e) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.faiss.IndexType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ class ImsrcConfigTest {
         assertThat(c.api().token()).isNull();
         assertThat(c.kafka().embedded()).isTrue();
         assertThat(c.kafka().uploadsTopic()).isEqualTo("imsrc.uploads");
-        assertThat(c.batch().batchSize()).isEqualTo(ImsrcConfig.DEFAULT_BATCH_SIZE);
+        assertThat(c.batch().batchSize()).isEqualTo(EmbedderOptions.DEFAULT_BATCH_SIZE);
         assertThat(c.batch().maxDelayMs()).isEqualTo(50);
         assertThat(c.indexRefresh().intervalMs()).isEqualTo(500);
         assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
