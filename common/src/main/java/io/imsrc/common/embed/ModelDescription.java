@@ -8,10 +8,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImagePreprocessor;
+import io.imsrc.common.io.Downloads;
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -29,6 +30,8 @@ import java.util.stream.Collectors;
  *  "embeddingOutput": 0, "logitsOutput": 1,
  *  "labels": ["airplane", "automobile", ...]}
  * }</pre>
+ *
+ * <p>Serializable, so that the ingest job can hand it to its operators on the task managers.
  *
  * @param name the name that starts the model id; letters, digits, '.', '_' and '-'
  * @param model the TorchScript file: a path or an http(s) URL
@@ -49,7 +52,7 @@ public record ModelDescription(
         Normalization normalization,
         int embeddingOutput,
         Integer logitsOutput,
-        List<String> labels) {
+        List<String> labels) implements Serializable {
 
     /** CIFAR-10's classes in label order, the logit order of the shared ResNets. */
     public static final List<String> CIFAR10_LABELS = List.of(
@@ -172,8 +175,7 @@ public record ModelDescription(
     /** Whether {@code model} is an http(s) URL rather than a path. */
     @JsonIgnore
     public boolean isUrl() {
-        String lower = model.toLowerCase(Locale.ROOT);
-        return lower.startsWith("http://") || lower.startsWith("https://");
+        return Downloads.isUrl(model);
     }
 
     /** Floats per image the model takes: 3 x height x width. */

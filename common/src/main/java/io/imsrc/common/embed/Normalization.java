@@ -3,6 +3,7 @@ package io.imsrc.common.embed;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,7 +14,9 @@ import java.util.Map;
  *
  * <p>In JSON: {@code {"insideModel": true}} or {@code {"mean": [r, g, b], "std": [r, g, b]}}.
  */
-public final class Normalization {
+public final class Normalization implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** The model normalises its input itself; preprocessing stops at [0, 1]. */
     public static final Normalization INSIDE_MODEL = new Normalization(null, null);
