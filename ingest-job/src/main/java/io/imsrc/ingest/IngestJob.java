@@ -1,0 +1,125 @@
+package io.imsrc.ingest;
+
+import io.imsrc.common.config.ConfigException;
+import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.common.embed.ModelId;
+import io.imsrc.common.embed.ModelLocator;
+import io.imsrc.ingest.embed.EmbedSettings;
+import io.imsrc.ingest.source.bulk.BulkSourceSpec;
+import io.imsrc.ingest.source.upload.UploadSourceOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * The ingest job's entry point on a Flink cluster: {@code flink run -c io.imsrc.ingest.IngestJob
+ * imsrc-ingest-job.jar [--source ...]}. The database and Kafka come from DB_HOST... and
+ * KAFKA_BOOTSTRAP_SERVERS in the environment of the {@code flink run} process; the embedded
+ * services are the launcher's, for local mode.
+ *
+ * <p>Also holds what both entry points share: the options from the configuration ({@link
+ * #options}) and the environment settings ({@link #configure}).
+ */
+@Command(name = "imsrc-ingest-job", mixinStandardHelpOptions = true,
+        description = "Submits the imsrc ingest job to the Flink cluster this runs in (flink run).")
+public final class IngestJob implements Callable<Integer> {
+
+    @Mixin
+    private IngestCommandOptions ingest = new IngestCommandOptions();
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new IngestJob()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ImsrcConfig config;
+        try {
+            config = ImsrcConfig.fromEnvironment();
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        }
+        if (config.database().embedded() || (ingest.uploads() && config.kafka().embedded())) {
+            System.err.println("On a cluster the job needs a real PostgreSQL and Kafka: set DB_HOST (and DB_PORT, DB_NAME, "
+                    + "DB_USER, DB_PASSWORD) and KAFKA_BOOTSTRAP_SERVERS, or pass --no-uploads. The embedded services are "
+                    + "the launcher's (bin/imsrc).");
+            return 2;
+        }
+        var db = config.database();
+        IngestJobOptions options = options(config, new DatabaseOptions(db.jdbcUrl(), db.user(), db.password()),
+                ingest.uploads() ? config.kafka().bootstrapServers() : null, ingest.bulkSources(config));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        configure(env, options);
+        IngestTopology.attach(env, options);
+        env.execute(options.jobName());
+        return 0;
+    }
+
+    /**
+     * The job's options from the configuration, with the services' addresses the caller knows.
+     * Resolves the model at the client (a URL is downloaded into DATA_DIR/models) to compute its id.
+     *
+     * @param kafkaBootstrapServers {@code null} for a job without the uploads topic
+     * @throws IOException when the model file cannot be found or downloaded
+     */
+    public static IngestJobOptions options(
+            ImsrcConfig config, DatabaseOptions database, String kafkaBootstrapServers, List<BulkSourceSpec> bulkSources)
+            throws IOException {
+        ModelDescription model = ModelDescription.builtIn(config.model().name());
+        if (config.model().path() != null) {
+            model = model.withModel(config.model().path());
+        }
+        Path modelCache = config.dataDir().resolve("models").toAbsolutePath();
+        Path modelFile = ModelLocator.resolve(model.model(), modelCache);
+        if (!model.isUrl()) {
+            model = model.withModel(modelFile.toAbsolutePath().toString());
+        }
+        String modelId = ModelId.forFile(model.name(), modelFile).value();
+        int parallelism = config.flink().parallelism();
+        EmbedSettings embedding = new EmbedSettings(model, modelId, config.model().device(), config.batch().batchSize(),
+                config.batch().maxDelayMs(), intraOpThreads(parallelism), modelCache.toString());
+        return IngestJobOptions.builder()
+                .database(database)
+                .embedding(embedding)
+                .bulkSources(bulkSources)
+                .uploads(kafkaBootstrapServers == null ? null : new UploadSourceOptions(
+                        kafkaBootstrapServers, config.kafka().uploadsTopic(), UploadSourceOptions.DEFAULT_GROUP_ID))
+                .maxImageBytes(config.search().maxUploadSize())
+                .maxImagePixels(config.model().maxImagePixels())
+                .parallelism(parallelism)
+                .checkpointIntervalMs(config.flink().checkpointIntervalMs())
+                .cacheDir(config.dataDir().resolve("cache").toAbsolutePath())
+                .build();
+    }
+
+    /**
+     * PyTorch threads per embedding subtask: PyTorch's default (one per core) for one subtask, else
+     * the cores shared out, so that subtasks on one machine do not oversubscribe it.
+     */
+    static int intraOpThreads(int parallelism) {
+        return parallelism == 1 ? 0 : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
+    }
+
+    /**
+     * Applies the job's parallelism and checkpointing to {@code env}, and refuses Kryo: every record
+     * type is a POJO or a record Flink serializes itself, and a silent fallback to Kryo would be slow.
+     */
+    public static void configure(StreamExecutionEnvironment env, IngestJobOptions options) {
+        Configuration settings = new Configuration();
+        settings.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(settings);
+        env.setParallelism(options.parallelism());
+        if (options.checkpointIntervalMs() > 0) {
+            env.enableCheckpointing(options.checkpointIntervalMs());
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.imsrc.ingest.admit;
+
+import io.imsrc.ingest.DatabaseOptions;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Objects;
+
+/**
+ * Reads every stored image, with its vector of one model where it has one, from PostgreSQL in one
+ * streamed query (a server-side cursor, so memory stays flat however many images there are).
+ */
+public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
+
+    private static final long serialVersionUID = 1L;
+
+    static final String QUERY = """
+            SELECT i.image_id, i.content_hash, c.category_name, v.embedding
+            FROM images i
+            JOIN categories c ON c.category_id = i.category_id
+            LEFT JOIN vectors v ON v.image_id = i.image_id AND v.model_id = ?
+            """;
+
+    private static final int FETCH_SIZE = 2000;
+
+    private final DatabaseOptions database;
+    private final String modelId;
+
+    public JdbcAdmissionBootstrap(DatabaseOptions database, String modelId) {
+        this.database = Objects.requireNonNull(database, "database");
+        this.modelId = Objects.requireNonNull(modelId, "modelId");
+    }
+
+    @Override
+    public void forEachStoredImage(Visitor visitor) throws Exception {
+        try (Connection connection = database.connect()) {
+            connection.setAutoCommit(false); // a cursor, not the whole result in memory
+            connection.setReadOnly(true);
+            try (PreparedStatement query = connection.prepareStatement(QUERY)) {
+                query.setFetchSize(FETCH_SIZE);
+                query.setString(1, modelId);
+                try (ResultSet rows = query.executeQuery()) {
+                    while (rows.next()) {
+                        visitor.visit(new StoredImage(rows.getLong(1), rows.getBytes(2), rows.getString(3),
+                                vector(rows.getArray(4))));
+                    }
+                }
+            } finally {
+                connection.rollback();
+            }
+        }
+    }
+
+    private static float[] vector(Array array) throws java.sql.SQLException {
+        if (array == null) {
+            return null;
+        }
+        try {
+            Object values = array.getArray();
+            if (values instanceof float[] primitive) {
+                return primitive;
+            }
+            Float[] boxed = (Float[]) values;
+            float[] vector = new float[boxed.length];
+            for (int i = 0; i < boxed.length; i++) {
+                vector[i] = boxed[i];
+            }
+            return vector;
+        } finally {
+            array.free();
+        }
+    }
+}

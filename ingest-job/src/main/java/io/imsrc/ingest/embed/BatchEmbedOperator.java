@@ -1,0 +1,182 @@
+package io.imsrc.ingest.embed;
+
+import io.imsrc.common.embed.Embedder;
+import io.imsrc.common.embed.Embedding;
+import io.imsrc.ingest.record.AdmittedImage;
+import io.imsrc.ingest.record.EmbeddedBatch;
+import io.imsrc.ingest.record.EmbeddedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ScheduledFuture;
+import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Embeds admitted images in micro-batches: one forward pass per batch of up to BATCH_SIZE images,
+ * and one {@link EmbeddedBatch} out per pass, which the image sink writes in one statement.
+ *
+ * <p>A batch is flushed when it is full; when BATCH_MAX_DELAY_MS has passed since its first image
+ * (a processing-time timer that the first buffered image starts, so a lone upload is not held
+ * back); before a checkpoint barrier ({@link #prepareSnapshotPreBarrier}), so nothing is buffered
+ * across a checkpoint and the operator needs no state; before a watermark is forwarded; and at the
+ * end of a bounded input. The pattern is that of Flink's {@code AbstractMapBundleOperator}.
+ *
+ * <p>Images without a category get the model's predicted class, recorded as predicted with its
+ * confidence.
+ *
+ * <p>The model loads once per subtask in {@link #open} and is released in {@link #close}. Metrics
+ * (operator scope, so the dashboard shows them): {@code imagesEmbedded}, {@code imagesPerSecond},
+ * {@code batches}, {@code batchSize} and {@code inferenceMillis} histograms, and the last batch's
+ * {@code lastBatchSize} and {@code lastInferenceMillis}.
+ */
+public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBatch>
+        implements OneInputStreamOperator<AdmittedImage, EmbeddedBatch>, BoundedOneInput, ProcessingTimeCallback {
+
+    private static final long serialVersionUID = 1L;
+    private static final int HISTOGRAM_WINDOW = 500;
+
+    private final EmbedSettings settings;
+
+    private transient Embedder embedder;
+    private transient List<AdmittedImage> buffer;
+    private transient ScheduledFuture<?> deadline;
+    private transient Counter imagesEmbedded;
+    private transient Counter batches;
+    private transient Histogram batchSizes;
+    private transient Histogram inferenceMillis;
+    private transient volatile long lastBatchSize;
+    private transient volatile long lastInferenceMillis;
+
+    public BatchEmbedOperator(EmbedSettings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        buffer = new ArrayList<>(settings.batchSize());
+        embedder = Embedder.load(settings.model(), settings.embedderOptions());
+        if (!embedder.modelId().value().equals(settings.modelId())) {
+            String found = embedder.modelId().value();
+            embedder.close();
+            throw new IllegalStateException("the model file on this task manager has id " + found + ", but the job was "
+                    + "built for " + settings.modelId() + ": give every machine the same model file");
+        }
+        var group = getMetricGroup();
+        imagesEmbedded = group.counter("imagesEmbedded");
+        group.meter("imagesPerSecond", new MeterView(imagesEmbedded, 10));
+        batches = group.counter("batches");
+        batchSizes = group.histogram("batchSize", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        inferenceMillis = group.histogram("inferenceMillis", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        group.gauge("lastBatchSize", () -> lastBatchSize);
+        group.gauge("lastInferenceMillis", () -> lastInferenceMillis);
+    }
+
+    @Override
+    public void processElement(StreamRecord<AdmittedImage> element) throws Exception {
+        buffer.add(element.getValue());
+        if (buffer.size() >= settings.batchSize()) {
+            flushBatch();
+        } else if (buffer.size() == 1) {
+            long now = getProcessingTimeService().getCurrentProcessingTime();
+            deadline = getProcessingTimeService().registerTimer(now + settings.maxDelayMs(), this);
+        }
+    }
+
+    @Override
+    public void onProcessingTime(long time) throws Exception {
+        deadline = null;
+        flushBatch();
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flushBatch();
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        flushBatch();
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        flushBatch();
+    }
+
+    /** One forward pass over the buffered images, and their batch out. */
+    void flushBatch() throws Exception {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+        if (buffer.isEmpty()) {
+            return;
+        }
+        List<AdmittedImage> batch = buffer;
+        buffer = new ArrayList<>(settings.batchSize());
+        List<float[]> inputs = new ArrayList<>(batch.size());
+        for (AdmittedImage image : batch) {
+            inputs.add(image.modelInput());
+        }
+        long start = System.nanoTime();
+        List<Embedding> embeddings = embedder.embed(inputs);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        List<EmbeddedImage> out = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            out.add(embedded(batch.get(i), embeddings.get(i)));
+        }
+        output.collect(new StreamRecord<>(new EmbeddedBatch(out)));
+        imagesEmbedded.inc(batch.size());
+        batches.inc();
+        batchSizes.update(batch.size());
+        inferenceMillis.update(millis);
+        lastBatchSize = batch.size();
+        lastInferenceMillis = millis;
+    }
+
+    /** The image with its vector, under its label or, without one, under the predicted class. */
+    static EmbeddedImage embedded(AdmittedImage image, Embedding embedding) {
+        if (image.category() != null) {
+            return new EmbeddedImage(image.meta(), image.stored(), image.category(), false, null, embedding.vector());
+        }
+        String predicted = embedding.prediction().orElseThrow(() -> new IllegalStateException(
+                "an image without a category reached a model without a classifier; admission should have refused it"));
+        return new EmbeddedImage(image.meta(), image.stored(), predicted, true, embedding.confidence(), embedding.vector());
+    }
+
+    @Override
+    public void close() throws Exception {
+        Exception failure = null;
+        try {
+            super.close();
+        } catch (Exception e) {
+            failure = e;
+        }
+        if (embedder != null) {
+            try {
+                embedder.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+            embedder = null;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.imsrc.ingest.embed;
+
+import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.embed.ModelDescription;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * How the job embeds: the model, where it runs and how records are batched. Serializable, so the
+ * embedding operator takes it to the task managers, where it loads the model once per subtask.
+ *
+ * @param model the model description, its {@code model} a path or URL as the task managers see it
+ * @param modelId the id the client computed from the model file; the operator refuses a file whose
+ *     id differs, so vectors of two models never mix under one id
+ * @param batchSize the most images in one forward pass (BATCH_SIZE)
+ * @param maxDelayMs how long the first image of a partial batch waits for more (BATCH_MAX_DELAY_MS)
+ * @param intraOpThreads PyTorch threads per subtask; 0 for PyTorch's default (one per core)
+ * @param modelCacheDir where a model given by URL is downloaded to
+ */
+public record EmbedSettings(
+        ModelDescription model, String modelId, Device device, int batchSize, long maxDelayMs, int intraOpThreads,
+        String modelCacheDir) implements Serializable {
+
+    public EmbedSettings {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(modelId, "modelId");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(modelCacheDir, "modelCacheDir");
+        if (batchSize < 1 || batchSize > EmbedderOptions.MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("batch size must be 1.." + EmbedderOptions.MAX_BATCH_SIZE + ", got " + batchSize);
+        }
+        if (maxDelayMs < 0 || intraOpThreads < 0) {
+            throw new IllegalArgumentException("the batch delay and thread count must not be negative");
+        }
+    }
+
+    /** The embedder's options for these settings. */
+    public EmbedderOptions embedderOptions() {
+        return EmbedderOptions.builder()
+                .device(device)
+                .batchSize(batchSize)
+                .intraOpThreads(intraOpThreads)
+                .modelCacheDir(Path.of(modelCacheDir))
+                .build();
+    }
+}

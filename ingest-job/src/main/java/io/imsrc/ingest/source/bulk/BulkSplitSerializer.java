@@ -1,0 +1,99 @@
+package io.imsrc.ingest.source.bulk;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.core.memory.DataOutputView;
+
+/** Checkpoints {@link BulkSplit}s. Version 1; bump it when a field is added. */
+public final class BulkSplitSerializer implements SimpleVersionedSerializer<BulkSplit> {
+
+    public static final BulkSplitSerializer INSTANCE = new BulkSplitSerializer();
+
+    private static final int VERSION = 1;
+
+    @Override
+    public int getVersion() {
+        return VERSION;
+    }
+
+    @Override
+    public byte[] serialize(BulkSplit split) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        write(split, out);
+        return out.getCopyOfBuffer();
+    }
+
+    @Override
+    public BulkSplit deserialize(int version, byte[] serialized) throws IOException {
+        if (version != VERSION) {
+            throw new IOException("unknown bulk split version " + version);
+        }
+        return read(new DataInputDeserializer(serialized));
+    }
+
+    static void write(BulkSplit split, DataOutputView out) throws IOException {
+        out.writeUTF(split.id());
+        out.writeByte(split.content().ordinal());
+        out.writeByte(split.container().ordinal());
+        out.writeBoolean(split.gzip());
+        out.writeUTF(split.path());
+        out.writeUTF(split.root());
+        writeStrings(split.files(), out);
+        out.writeBoolean(split.member() != null);
+        if (split.member() != null) {
+            out.writeUTF(split.member());
+        }
+        writeStrings(split.labels(), out);
+        long[] selection = split.selection();
+        out.writeInt(selection == null ? -1 : selection.length);
+        if (selection != null) {
+            for (long index : selection) {
+                out.writeLong(index);
+            }
+        }
+        out.writeLong(split.position());
+    }
+
+    static BulkSplit read(DataInputView in) throws IOException {
+        String id = in.readUTF();
+        BulkSplit.Content content = BulkSplit.Content.values()[in.readByte()];
+        Container container = Container.values()[in.readByte()];
+        boolean gzip = in.readBoolean();
+        String path = in.readUTF();
+        String root = in.readUTF();
+        List<String> files = readStrings(in);
+        String member = in.readBoolean() ? in.readUTF() : null;
+        List<String> labels = readStrings(in);
+        int selected = in.readInt();
+        long[] selection = null;
+        if (selected >= 0) {
+            selection = new long[selected];
+            for (int i = 0; i < selected; i++) {
+                selection[i] = in.readLong();
+            }
+        }
+        long position = in.readLong();
+        return new BulkSplit(id, content, container, gzip, path, root, files, member, labels, selection, position);
+    }
+
+    private static void writeStrings(List<String> strings, DataOutputView out) throws IOException {
+        out.writeInt(strings.size());
+        for (String s : strings) {
+            out.writeUTF(s);
+        }
+    }
+
+    private static List<String> readStrings(DataInputView in) throws IOException {
+        int n = in.readInt();
+        List<String> strings = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            strings.add(in.readUTF());
+        }
+        return strings;
+    }
+}

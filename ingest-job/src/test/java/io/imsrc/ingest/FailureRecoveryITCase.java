@@ -1,0 +1,140 @@
+package io.imsrc.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.BulkSourceSpec;
+import io.imsrc.ingest.testing.IngestFixtures;
+import io.imsrc.ingest.testing.MiniClusters;
+import io.imsrc.ingest.testing.TestDatabase;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+class FailureRecoveryITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = MiniClusters.extension();
+
+    @TempDir Path temp;
+
+    /**
+     * Passes images on and throws once, at the first image after {@value #FAIL_AFTER} images have
+     * passed and a checkpoint has completed, so the restart resumes from a real checkpoint in the
+     * middle of the ingest. Static flags, because the restarted task is a new instance in the same
+     * JVM.
+     */
+    static final class FailOnceAfterCheckpoint implements MapFunction<RawImage, RawImage>, CheckpointListener,
+            CheckpointedFunction {
+        static final long FAIL_AFTER = 300;
+        static final AtomicBoolean FAILED = new AtomicBoolean();
+        static final AtomicBoolean CHECKPOINT_COMPLETED = new AtomicBoolean();
+        static final AtomicBoolean RESTORED_AFTER_FAILURE = new AtomicBoolean();
+        static final AtomicLong SEEN = new AtomicLong();
+
+        static void reset() {
+            FAILED.set(false);
+            CHECKPOINT_COMPLETED.set(false);
+            RESTORED_AFTER_FAILURE.set(false);
+            SEEN.set(0);
+        }
+
+        @Override
+        public RawImage map(RawImage image) {
+            if (SEEN.incrementAndGet() >= FAIL_AFTER && CHECKPOINT_COMPLETED.get() && FAILED.compareAndSet(false, true)) {
+                throw new IllegalStateException("injected failure after " + SEEN.get() + " images");
+            }
+            return image;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            CHECKPOINT_COMPLETED.set(true);
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) {}
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) {
+            if (FAILED.get() && context.isRestored()) {
+                RESTORED_AFTER_FAILURE.set(true);
+            }
+        }
+    }
+
+    private IngestJobOptions options(TestDatabase db) throws Exception {
+        return IngestFixtures.options(db, temp)
+                .checkpointIntervalMs(100)
+                .bulkSource(BulkSourceSpec.parse(SharedFiles.cifar10JpgArchive() + "#cifar-10-jpg/test").withLimit(1000))
+                .build();
+    }
+
+    @Test
+    void a_failure_mid_ingest_restarts_from_the_checkpoint_and_ends_with_the_same_data() throws Exception {
+        TestDatabase clean = TestDatabase.create("clean");
+        IngestFixtures.runToEnd(options(clean));
+
+        FailOnceAfterCheckpoint.reset();
+        TestDatabase failed = TestDatabase.create("failed");
+        IngestFixtures.runToEnd(options(failed), raw -> raw
+                .map(new FailOnceAfterCheckpoint())
+                .returns(TypeInformation.of(RawImage.class))
+                .name("fail once"));
+
+        assertThat(FailOnceAfterCheckpoint.FAILED).as("the failure was injected").isTrue();
+        assertThat(FailOnceAfterCheckpoint.RESTORED_AFTER_FAILURE).as("the restart restored a checkpoint").isTrue();
+        assertThat(FailOnceAfterCheckpoint.SEEN.get()).as("images were read again after the restart")
+                .isGreaterThan(1000);
+
+        String images = "SELECT i.image_id, c.category_name, i.content_hash, i.original_name, i.category_assignment "
+                + "FROM images i JOIN categories c USING (category_id) ORDER BY i.image_id";
+        List<Map<String, Object>> expected = clean.rows(images);
+        assertThat(expected).hasSize(1000);
+        assertThat(failed.rows(images)).usingRecursiveComparison().isEqualTo(expected);
+
+        String vectors = "SELECT image_id, model_id, embedding FROM vectors ORDER BY image_id";
+        List<Map<String, Object>> expectedVectors = clean.rows(vectors);
+        List<Map<String, Object>> actualVectors = failed.rows(vectors);
+        assertThat(actualVectors).hasSameSizeAs(expectedVectors);
+        for (int i = 0; i < expectedVectors.size(); i++) {
+            assertThat(actualVectors.get(i).get("image_id")).isEqualTo(expectedVectors.get(i).get("image_id"));
+            // A batch of another size after the restart may round the last bits differently.
+            assertThat(floats(actualVectors.get(i).get("embedding")))
+                    .containsExactly(floats(expectedVectors.get(i).get("embedding")), within(1e-5f));
+        }
+
+        var expectedPrototypes = clean.prototypes(IngestFixtures.resnet20ModelId());
+        var actualPrototypes = failed.prototypes(IngestFixtures.resnet20ModelId());
+        assertThat(actualPrototypes.keySet()).isEqualTo(expectedPrototypes.keySet());
+        expectedPrototypes.forEach((category, prototype) -> {
+            assertThat(actualPrototypes.get(category).count()).isEqualTo(prototype.count());
+            assertThat(actualPrototypes.get(category).mean()).containsExactly(prototype.mean(), within(1e-5f));
+        });
+        IngestFixtures.assertPrototypesAreExactMeans(failed);
+        assertThat(failed.count("SELECT count(*) FROM dead_letters")).isZero();
+    }
+
+    private static float[] floats(Object array) {
+        Float[] boxed = (Float[]) array;
+        float[] out = new float[boxed.length];
+        for (int i = 0; i < boxed.length; i++) {
+            out[i] = boxed[i];
+        }
+        return out;
+    }
+}

@@ -1,0 +1,104 @@
+package io.imsrc.ingest.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.common.embed.ModelId;
+import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.ingest.IngestJob;
+import io.imsrc.ingest.IngestJobOptions;
+import io.imsrc.ingest.IngestTopology;
+import io.imsrc.ingest.embed.EmbedSettings;
+import io.imsrc.ingest.record.RawImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.core.execution.JobClient;
+
+/** The real model and the common job settings of the ingest tests. */
+public final class IngestFixtures {
+
+    private static String resnet20Id;
+
+    private IngestFixtures() {}
+
+    public static ModelDescription resnet20() {
+        return ModelDescription.RESNET20_CIFAR10.withModel(SharedFiles.model("resnet20-cifar10.pt").toString());
+    }
+
+    public static synchronized String resnet20ModelId() throws IOException {
+        if (resnet20Id == null) {
+            resnet20Id = ModelId.forFile("resnet20-cifar10", SharedFiles.model("resnet20-cifar10.pt")).value();
+        }
+        return resnet20Id;
+    }
+
+    public static EmbedSettings embedding(int batchSize, long maxDelayMs, Path cacheDir) throws IOException {
+        return new EmbedSettings(resnet20(), resnet20ModelId(), Device.CPU, batchSize, maxDelayMs, 0,
+                cacheDir.resolve("models").toString());
+    }
+
+    /** Options for a test: small batches, frequent checkpoints, parallelism 1. */
+    public static IngestJobOptions.Builder options(TestDatabase database, Path temp) throws IOException {
+        return IngestJobOptions.builder()
+                .jobName("ingest test")
+                .database(database.options())
+                .embedding(embedding(32, 20, temp))
+                .checkpointIntervalMs(500)
+                .cacheDir(temp.resolve("cache"))
+                .watchIntervalMs(200)
+                .flushIntervalMs(50);
+    }
+
+    /** The environment of the test's MiniCluster, configured like the real job, restarting fast. */
+    public static StreamExecutionEnvironment environment(IngestJobOptions options) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        IngestJob.configure(env, options);
+        Configuration restart = new Configuration();
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofMillis(200));
+        env.configure(restart);
+        return env;
+    }
+
+    /** Runs a bounded ingest to its end on the MiniCluster. */
+    public static IngestTopology.Summary runToEnd(IngestJobOptions options) throws Exception {
+        return runToEnd(options, UnaryOperator.identity());
+    }
+
+    public static IngestTopology.Summary runToEnd(
+            IngestJobOptions options, UnaryOperator<DataStream<RawImage>> beforeAdmission) throws Exception {
+        StreamExecutionEnvironment env = environment(options);
+        IngestTopology.Summary summary = IngestTopology.attach(env, options, beforeAdmission);
+        env.execute(options.jobName());
+        return summary;
+    }
+
+    /** Starts an unbounded ingest (uploads, watched folders); the caller cancels it. */
+    public static JobClient start(IngestJobOptions options) throws Exception {
+        StreamExecutionEnvironment env = environment(options);
+        IngestTopology.attach(env, options);
+        return env.executeAsync(options.jobName());
+    }
+
+    /** Every stored prototype equals the mean of its category's stored vectors, and none is missing. */
+    public static void assertPrototypesAreExactMeans(TestDatabase database) throws Exception {
+        String modelId = resnet20ModelId();
+        Map<String, TestDatabase.Prototype> expected = database.meansOfStoredVectors(modelId);
+        Map<String, TestDatabase.Prototype> actual = database.prototypes(modelId);
+        assertThat(actual.keySet()).as("categories with prototypes").isEqualTo(expected.keySet());
+        expected.forEach((category, mean) -> {
+            TestDatabase.Prototype stored = actual.get(category);
+            assertThat(stored.count()).as("image count of %s", category).isEqualTo(mean.count());
+            assertThat(stored.mean()).as("prototype of %s", category).containsExactly(mean.mean(), within(1e-5f));
+        });
+    }
+}
