@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -56,7 +57,7 @@ public final class IngestJob implements Callable<Integer> {
         }
         var db = config.database();
         IngestJobOptions options = options(config, new DatabaseOptions(db.jdbcUrl(), db.user(), db.password()),
-                ingest.uploads() ? config.kafka().bootstrapServers() : null, ingest.bulkSources(config));
+                ingest.uploads() ? config.kafka().bootstrapServers() : null, ingest.bulkSources(config)).build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, options);
         IngestTopology.attach(env, options);
@@ -65,13 +66,14 @@ public final class IngestJob implements Callable<Integer> {
     }
 
     /**
-     * The job's options from the configuration, with the services' addresses the caller knows.
-     * Resolves the model at the client (a URL is downloaded into DATA_DIR/models) to compute its id.
+     * The job's options from the configuration, with the services' addresses the caller knows, for
+     * the caller to complete and build. Resolves the model at the client (a URL is downloaded into
+     * DATA_DIR/models) to compute its id.
      *
      * @param kafkaBootstrapServers {@code null} for a job without the uploads topic
      * @throws IOException when the model file cannot be found or downloaded
      */
-    public static IngestJobOptions options(
+    public static IngestJobOptions.Builder options(
             ImsrcConfig config, DatabaseOptions database, String kafkaBootstrapServers, List<BulkSourceSpec> bulkSources)
             throws IOException {
         ModelDescription model = ModelDescription.builtIn(config.model().name());
@@ -97,8 +99,7 @@ public final class IngestJob implements Callable<Integer> {
                 .maxImagePixels(config.model().maxImagePixels())
                 .parallelism(parallelism)
                 .checkpointIntervalMs(config.flink().checkpointIntervalMs())
-                .cacheDir(config.dataDir().resolve("cache").toAbsolutePath())
-                .build();
+                .cacheDir(config.dataDir().resolve("cache").toAbsolutePath());
     }
 
     /**
@@ -120,6 +121,12 @@ public final class IngestJob implements Callable<Integer> {
         env.setParallelism(options.parallelism());
         if (options.checkpointIntervalMs() > 0) {
             env.enableCheckpointing(options.checkpointIntervalMs());
+        }
+        if (options.checkpointDirectory() != null) {
+            Configuration storage = new Configuration();
+            storage.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            storage.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, options.checkpointDirectory());
+            env.configure(storage);
         }
     }
 }

@@ -25,6 +25,10 @@ import java.util.Objects;
  * @param cacheDir where downloaded archives are kept (DATA_DIR/cache)
  * @param watchIntervalMs how often a watched folder is scanned
  * @param flushIntervalMs how often prototypes, dead letters and upload states are written at most
+ * @param checkpointDirectory where checkpoints go (a file: URI or another Flink file system), or
+ *     {@code null} to leave it to the cluster's configuration. Needed in local mode: without it
+ *     Flink keeps checkpoints in the JobManager's memory, which refuses state over 5 MB (the
+ *     admission state of about 60,000 images)
  */
 public record IngestJobOptions(
         String jobName,
@@ -38,7 +42,8 @@ public record IngestJobOptions(
         long checkpointIntervalMs,
         Path cacheDir,
         long watchIntervalMs,
-        long flushIntervalMs) {
+        long flushIntervalMs,
+        String checkpointDirectory) {
 
     public IngestJobOptions {
         Objects.requireNonNull(jobName, "jobName");
@@ -78,6 +83,7 @@ public record IngestJobOptions(
         private Path cacheDir = Path.of("data", "cache");
         private long watchIntervalMs = 1000;
         private long flushIntervalMs = 200;
+        private String checkpointDirectory;
 
         private Builder() {}
 
@@ -146,9 +152,14 @@ public record IngestJobOptions(
             return this;
         }
 
+        public Builder checkpointDirectory(String value) {
+            this.checkpointDirectory = value;
+            return this;
+        }
+
         public IngestJobOptions build() {
             return new IngestJobOptions(jobName, database, embedding, bulkSources, uploads, maxImageBytes, maxImagePixels,
-                    parallelism, checkpointIntervalMs, cacheDir, watchIntervalMs, flushIntervalMs);
+                    parallelism, checkpointIntervalMs, cacheDir, watchIntervalMs, flushIntervalMs, checkpointDirectory);
         }
     }
 }

@@ -71,6 +71,13 @@ public final class IngestTopology {
      */
     public record Summary(long plannedImages, boolean unbounded) {}
 
+    /** A source's name for the dashboard: its file name and root, as Flink cuts metric names at 80 characters. */
+    static String shortName(BulkSourceSpec spec) {
+        String location = spec.location().replaceAll("/+$", "");
+        String name = location.substring(location.lastIndexOf('/') + 1) + (spec.root().isEmpty() ? "" : "#" + spec.root());
+        return (name.length() > 60 ? "..." + name.substring(name.length() - 57) : name) + (spec.watch() ? " (watched)" : "");
+    }
+
     /** Attaches the ingest dataflow to {@code env}. */
     public static Summary attach(StreamExecutionEnvironment env, IngestJobOptions options) throws IOException {
         return attach(env, options, UnaryOperator.identity());
@@ -100,7 +107,7 @@ public final class IngestTopology {
                 LOG.info("{}: {} images in {} splits", spec, plan.imageCount(), splits.size());
             }
             BulkSource source = new BulkSource(resolved, splits, options.watchIntervalMs(), WATCH_SETTLE_MS);
-            inputs.add(env.fromSource(source, WatermarkStrategy.noWatermarks(), "bulk: " + spec)
+            inputs.add(env.fromSource(source, WatermarkStrategy.noWatermarks(), "bulk: " + shortName(spec))
                     .uid("bulk-source-" + i));
         }
         if (options.uploads() != null) {
@@ -129,9 +136,11 @@ public final class IngestTopology {
                 .transform("embed: micro-batches", TypeInformation.of(EmbeddedBatch.class),
                         new BatchEmbedOperator(options.embedding()))
                 .uid("embed");
-        embedded.sinkTo(IngestSinks.images(options.database(), modelId))
+        if (System.getenv("XP_SPLIT_EMBED") != null) embedded.startNewChain();
+        var sink = embedded.sinkTo(IngestSinks.images(options.database(), modelId))
                 .name("PostgreSQL: images + vectors")
                 .uid("images-sink");
+        if (System.getenv("XP_SPLIT_SINK") != null) sink.disableChaining();
 
         DataStream<PrototypeDelta> deltas = embedded
                 .flatMap(new BatchPrototypeDeltas())

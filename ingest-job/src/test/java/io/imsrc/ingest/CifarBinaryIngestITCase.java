@@ -9,6 +9,11 @@ import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
 import io.imsrc.ingest.testing.TestDatabase;
+import com.sun.net.httpserver.HttpServer;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,5 +72,37 @@ class CifarBinaryIngestITCase {
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(80);
         assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(80);
         IngestFixtures.assertPrototypesAreExactMeans(db);
+    }
+
+    @Test
+    void the_archive_is_downloaded_from_a_url_into_the_cache_and_ingested() throws Exception {
+        Map<String, List<CifarData.BinaryRecord>> batches = new LinkedHashMap<>();
+        batches.put("data_batch_1.bin", CifarData.records(CifarData.sample("train", 1)));
+        batches.put("test_batch.bin", CifarData.records(CifarData.sample("test", 1)));
+        byte[] archive = Files.readAllBytes(CifarData.writeBinaryArchive(temp.resolve("served.tar.gz"), batches));
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/~kriz/cifar-10-binary.tar.gz", exchange -> {
+            exchange.sendResponseHeaders(200, archive.length);
+            try (OutputStream body = exchange.getResponseBody()) {
+                body.write(archive);
+            }
+        });
+        server.start();
+        try {
+            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/~kriz/cifar-10-binary.tar.gz";
+            TestDatabase db = TestDatabase.create("download");
+
+            IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(url + "#test")).build());
+
+            assertThat(db.count("SELECT count(*) FROM images WHERE source = 'cifar10'")).isEqualTo(10);
+            try (var cached = Files.list(temp.resolve("cache"))) {
+                assertThat(cached).singleElement().satisfies(f -> {
+                    assertThat(f.getFileName().toString()).endsWith("-cifar-10-binary.tar.gz");
+                    assertThat(f).hasBinaryContent(archive);
+                });
+            }
+        } finally {
+            server.stop(0);
+        }
     }
 }

@@ -115,8 +115,9 @@ public record ImsrcConfig(
      *
      * @param restUrl a cluster's REST address to submit to; null to run in a local Flink
      * @param checkpointIntervalMs 0 turns checkpointing off
+     * @param webPort the port of the local Flink's dashboard (and REST API); 0 for any free port
      */
-    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs) {}
+    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs, int webPort) {}
 
     /** The configuration of this process: its environment over the working directory's .env file. */
     public static ImsrcConfig fromEnvironment() {
@@ -186,7 +187,8 @@ public record ImsrcConfig(
         if (checkpointInterval > 0 && checkpointInterval < 10) {
             s.problem("CHECKPOINT_INTERVAL_MS", "0 (off) or at least 10 ms", Long.toString(checkpointInterval));
         }
-        var flink = new FlinkConfig(restUrl, s.integer("FLINK_PARALLELISM", 1, 1, 1024), checkpointInterval);
+        var flink = new FlinkConfig(restUrl, s.integer("FLINK_PARALLELISM", 1, 1, 1024), checkpointInterval,
+                s.integer("FLINK_WEB_PORT", 8081, 0, 65535));
 
         s.throwIfInvalid();
         return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink);

@@ -48,6 +48,7 @@ class ImsrcConfigTest {
         assertThat(c.flink().restUrl()).isNull();
         assertThat(c.flink().parallelism()).isEqualTo(1);
         assertThat(c.flink().checkpointIntervalMs()).isEqualTo(10_000);
+        assertThat(c.flink().webPort()).isEqualTo(8081);
     }
 
     @Test
@@ -63,7 +64,8 @@ class ImsrcConfigTest {
                 Map.entry("BATCH_SIZE", "64"),
                 Map.entry("DATA_DIR", "/var/lib/imsrc"),
                 Map.entry("FLINK_REST_URL", "http://jobmanager:8081"),
-                Map.entry("CHECKPOINT_INTERVAL_MS", "0"))));
+                Map.entry("CHECKPOINT_INTERVAL_MS", "0"),
+                Map.entry("FLINK_WEB_PORT", "0"))));
 
         assertThat(c.database().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/imsrc");
         assertThat(c.database().toString()).doesNotContain("s3cret");
@@ -75,6 +77,7 @@ class ImsrcConfigTest {
         assertThat(c.batch().batchSize()).isEqualTo(64);
         assertThat(c.flink().restUrl()).isEqualTo("http://jobmanager:8081");
         assertThat(c.flink().checkpointIntervalMs()).isZero();
+        assertThat(c.flink().webPort()).isZero();
     }
 
     @Test
@@ -97,6 +100,7 @@ class ImsrcConfigTest {
             "BATCH_SIZE|0|an integer from 1 to 4096",
             "BATCH_MAX_DELAY_MS|soon|an integer",
             "INDEX_REFRESH_MS|1|an integer from 10",
+            "FLINK_WEB_PORT|99999|an integer from 0 to 65535",
             "FLINK_PARALLELISM|0|an integer from 1",
             "CHECKPOINT_INTERVAL_MS|5|0 (off) or at least 10 ms",
             "FLINK_REST_URL|jobmanager:8081|an http(s) URL",

@@ -19,6 +19,8 @@ import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Embeds admitted images in micro-batches: one forward pass per batch of up to BATCH_SIZE images,
@@ -42,6 +44,7 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
         implements OneInputStreamOperator<AdmittedImage, EmbeddedBatch>, BoundedOneInput, ProcessingTimeCallback {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(BatchEmbedOperator.class);
     private static final int HISTOGRAM_WINDOW = 500;
 
     private final EmbedSettings settings;
@@ -55,6 +58,7 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
     private transient Histogram inferenceMillis;
     private transient volatile long lastBatchSize;
     private transient volatile long lastInferenceMillis;
+    private transient long totalInferenceNanos;
 
     public BatchEmbedOperator(EmbedSettings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -131,7 +135,9 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
         }
         long start = System.nanoTime();
         List<Embedding> embeddings = embedder.embed(inputs);
-        long millis = (System.nanoTime() - start) / 1_000_000;
+        long nanos = System.nanoTime() - start;
+        long millis = nanos / 1_000_000;
+        totalInferenceNanos += nanos;
         List<EmbeddedImage> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             out.add(embedded(batch.get(i), embeddings.get(i)));
@@ -157,6 +163,11 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
 
     @Override
     public void close() throws Exception {
+        if (batches != null && batches.getCount() > 0) {
+            LOG.info("Embedding subtask {} embedded {} images in {} batches (mean {}), {} ms in the model",
+                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), imagesEmbedded.getCount(),
+                    batches.getCount(), imagesEmbedded.getCount() / batches.getCount(), totalInferenceNanos / 1_000_000);
+        }
         Exception failure = null;
         try {
             super.close();

@@ -54,7 +54,8 @@ public final class IngestFixtures {
                 .checkpointIntervalMs(500)
                 .cacheDir(temp.resolve("cache"))
                 .watchIntervalMs(200)
-                .flushIntervalMs(50);
+                .flushIntervalMs(50)
+                .checkpointDirectory(temp.resolve("checkpoints").toUri().toString());
     }
 
     /** The environment of the test's MiniCluster, configured like the real job, restarting fast. */
@@ -87,6 +88,16 @@ public final class IngestFixtures {
         StreamExecutionEnvironment env = environment(options);
         IngestTopology.attach(env, options);
         return env.executeAsync(options.jobName());
+    }
+
+    /** Whether the stored prototypes are the exact means already (for waiting on a running job). */
+    public static boolean prototypesAreExactMeans(TestDatabase database) throws Exception {
+        try {
+            assertPrototypesAreExactMeans(database);
+            return true;
+        } catch (AssertionError e) {
+            return false;
+        }
     }
 
     /** Every stored prototype equals the mean of its category's stored vectors, and none is missing. */

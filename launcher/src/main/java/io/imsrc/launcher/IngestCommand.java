@@ -1,0 +1,168 @@
+package io.imsrc.launcher;
+
+import io.imsrc.common.config.ConfigException;
+import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.config.Settings;
+import io.imsrc.ingest.IngestCommandOptions;
+import io.imsrc.ingest.IngestJob;
+import io.imsrc.ingest.IngestJobOptions;
+import io.imsrc.ingest.IngestTopology;
+import io.imsrc.ingest.source.bulk.BulkSourceSpec;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code imsrc ingest}: runs the ingest job in a local Flink with its dashboard, against the
+ * embedded PostgreSQL and Kafka broker (or the ones the configuration names), and reports its
+ * progress. A job with only bounded sources ends when they are read; with uploads or a watched
+ * folder it runs until stopped (Ctrl-C), and stopping cancels it cleanly: every write is idempotent
+ * and a fresh start rebuilds its state from PostgreSQL, so nothing is lost or counted twice.
+ */
+@Command(name = "ingest", mixinStandardHelpOptions = true,
+        description = {"Ingests images with the Flink job in a local Flink (dashboard on FLINK_WEB_PORT, default 8081).",
+            "Without --source it ingests CIFAR10_SOURCE. PostgreSQL and Kafka are embedded unless DB_HOST and "
+                    + "KAFKA_BOOTSTRAP_SERVERS name others."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:the ingest ended (or was stopped)", "1:the job failed", "2:bad arguments or settings"})
+public final class IngestCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestCommand.class);
+
+    @Mixin
+    private IngestCommandOptions ingest = new IngestCommandOptions();
+
+    @Option(names = "--dashboard-port", paramLabel = "PORT",
+            description = "The Flink dashboard's port (default: FLINK_WEB_PORT, else 8081; 0 = any free port).")
+    private Integer dashboardPort;
+
+    private final Settings settings;
+    private final PrintStream out;
+    private volatile Running running;
+    private volatile boolean stopping;
+    private String savepointDirectory;
+
+    /** What a started ingest holds, for tests and the shutdown hook. */
+    record Running(EmbeddedServices services, JobClient job, String dashboardUrl) {}
+
+    public IngestCommand() {
+        this(Settings.fromEnvironment(), System.out);
+    }
+
+    IngestCommand(Settings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ImsrcConfig config;
+        List<BulkSourceSpec> sources;
+        try {
+            config = ImsrcConfig.from(settings);
+            sources = ingest.bulkSources(config);
+        } catch (ConfigException | IllegalArgumentException e) {
+            System.err.println("imsrc ingest: " + e.getMessage());
+            return 2;
+        }
+        int port = dashboardPort != null ? dashboardPort : config.flink().webPort();
+        savepointDirectory = config.dataDir().resolve("savepoints").toAbsolutePath().toUri().toString();
+        EmbeddedServices services = EmbeddedServices.start(config, ingest.uploads());
+        Thread hook = new Thread(this::stop, "imsrc-ingest-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            IngestJobOptions options = IngestJob.options(config, services.database(), services.kafkaBootstrapServers(), sources)
+                    .checkpointDirectory(config.dataDir().resolve("checkpoints").toAbsolutePath().toUri().toString())
+                    .build();
+            LocalFlink.Environment flink = LocalFlink.start(port, options.parallelism());
+            IngestJob.configure(flink.env(), options);
+            IngestTopology.Summary summary = IngestTopology.attach(flink.env(), options);
+            JobClient job = flink.env().executeAsync(options.jobName());
+            running = new Running(services, job, flink.dashboardUrl());
+            out.println("imsrc ingest: job " + job.getJobID() + " running");
+            out.println("  Flink dashboard  " + flink.dashboardUrl());
+            out.println("  PostgreSQL       " + services.database().jdbcUrl() + (services.embeddedPostgres() ? " (embedded)" : ""));
+            if (services.kafkaBootstrapServers() != null) {
+                out.println("  Kafka            " + services.kafkaBootstrapServers() + (services.embeddedKafka() ? " (embedded)" : "")
+                        + ", uploads topic " + config.kafka().uploadsTopic());
+            }
+            out.println(summary.unbounded() ? "  runs until stopped (Ctrl-C)" : "  ends when " + summary.plannedImages()
+                    + " images are read");
+            try (IngestProgress progress = new IngestProgress(services.database(), options.embedding().modelId(), out)
+                    .start(summary.plannedImages(), 5)) {
+                job.getJobExecutionResult().get();
+                out.printf("imsrc ingest: %s, %,d new images stored%n", stopping ? "stopped" : "done", progress.stored());
+                return 0;
+            } catch (ExecutionException e) {
+                if (stopping) {
+                    out.println("imsrc ingest: stopped");
+                    return 0;
+                }
+                LOG.error("The ingest job failed", e.getCause());
+                System.err.println("imsrc ingest: the job failed: " + rootMessage(e));
+                return 1;
+            }
+        } finally {
+            if (!stopping) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            services.close();
+        }
+    }
+
+    /**
+     * Stops the job with a savepoint (so every operator flushes: the last micro-batch, the
+     * prototypes, the sinks), falling back to a cancel, then stops the services: for Ctrl-C and
+     * for tests. Nothing is lost either way; the savepoint only spares the next start some replay.
+     */
+    void stop() {
+        Running r;
+        synchronized (this) {
+            r = stopping ? null : running;
+            stopping = true;
+        }
+        if (r == null) {
+            return;
+        }
+        try {
+            String savepoint = r.job().stopWithSavepoint(false, savepointDirectory, SavepointFormatType.CANONICAL)
+                    .get(60, TimeUnit.SECONDS);
+            LOG.info("Stopped the ingest job with a savepoint at {}", savepoint);
+        } catch (Exception e) {
+            LOG.warn("Could not stop the job with a savepoint ({}); cancelling it", e.toString());
+            try {
+                r.job().cancel().get(60, TimeUnit.SECONDS);
+            } catch (Exception again) {
+                LOG.warn("The job did not stop cleanly: {}", again.toString());
+            }
+        } finally {
+            try {
+                r.job().getJobExecutionResult().handle((result, failure) -> null).get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("The job did not end within a minute: {}", e.toString());
+            }
+            r.services().close();
+        }
+    }
+
+    Running running() {
+        return running;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+}
