@@ -67,7 +67,8 @@ public final class IngestJob implements Callable<Integer> {
 
     /**
      * The job's options from the configuration, with the services' addresses the caller knows, for
-     * the caller to complete and build. Resolves the model at the client (a URL is downloaded into
+     * the caller to complete and build. FLINK_PARALLELISM=auto leaves the parallelism to the
+     * environment (a cluster's default); local mode sets it to the cores. Resolves the model at the client (a URL is downloaded into
      * DATA_DIR/models) to compute its id.
      *
      * @param kafkaBootstrapServers {@code null} for a job without the uploads topic
@@ -86,9 +87,8 @@ public final class IngestJob implements Callable<Integer> {
             model = model.withModel(modelFile.toAbsolutePath().toString());
         }
         String modelId = ModelId.forFile(model.name(), modelFile).value();
-        int parallelism = config.flink().parallelism();
         EmbedSettings embedding = new EmbedSettings(model, modelId, config.model().device(), config.batch().batchSize(),
-                config.batch().maxDelayMs(), intraOpThreads(parallelism), modelCache.toString());
+                config.batch().maxDelayMs(), EmbedSettings.AUTO_THREADS, modelCache.toString());
         return IngestJobOptions.builder()
                 .database(database)
                 .embedding(embedding)
@@ -97,17 +97,9 @@ public final class IngestJob implements Callable<Integer> {
                         kafkaBootstrapServers, config.kafka().uploadsTopic(), UploadSourceOptions.DEFAULT_GROUP_ID))
                 .maxImageBytes(config.search().maxUploadSize())
                 .maxImagePixels(config.model().maxImagePixels())
-                .parallelism(parallelism)
+                .parallelism(config.flink().parallelism())
                 .checkpointIntervalMs(config.flink().checkpointIntervalMs())
                 .cacheDir(config.dataDir().resolve("cache").toAbsolutePath());
-    }
-
-    /**
-     * PyTorch threads per embedding subtask: PyTorch's default (one per core) for one subtask, else
-     * the cores shared out, so that subtasks on one machine do not oversubscribe it.
-     */
-    static int intraOpThreads(int parallelism) {
-        return parallelism == 1 ? 0 : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
     }
 
     /**
@@ -118,7 +110,9 @@ public final class IngestJob implements Callable<Integer> {
         Configuration settings = new Configuration();
         settings.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(settings);
-        env.setParallelism(options.parallelism());
+        if (options.parallelism() > 0) {
+            env.setParallelism(options.parallelism());
+        }
         if (options.checkpointIntervalMs() > 0) {
             env.enableCheckpointing(options.checkpointIntervalMs());
         }

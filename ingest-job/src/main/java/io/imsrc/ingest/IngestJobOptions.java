@@ -20,7 +20,8 @@ import java.util.Objects;
  * @param uploads the Kafka uploads topic, or {@code null} to ingest bulk sources only
  * @param maxImageBytes larger files and uploads are dead letters (MAX_UPLOAD_SIZE)
  * @param maxImagePixels larger images are dead letters (MAX_IMAGE_PIXELS)
- * @param parallelism the job's parallelism (FLINK_PARALLELISM)
+ * @param parallelism the job's parallelism (FLINK_PARALLELISM), or 0 to leave it to the environment
+ *     (a cluster's default parallelism)
  * @param checkpointIntervalMs 0 turns checkpointing off (CHECKPOINT_INTERVAL_MS)
  * @param cacheDir where downloaded archives are kept (DATA_DIR/cache)
  * @param watchIntervalMs how often a watched folder is scanned
@@ -57,8 +58,8 @@ public record IngestJobOptions(
         if (maxImageBytes < 1 || maxImagePixels < 1) {
             throw new IllegalArgumentException("the image size limits must be positive");
         }
-        if (parallelism < 1) {
-            throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
+        if (parallelism < 0) {
+            throw new IllegalArgumentException("parallelism must be 0 (the environment's) or positive, got " + parallelism);
         }
         if (checkpointIntervalMs < 0 || watchIntervalMs < 1 || flushIntervalMs < 0) {
             throw new IllegalArgumentException("intervals must not be negative (the watch interval positive)");

@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.image.ImageDecoder;
 import io.imsrc.common.record.ImageId;
+import io.imsrc.common.testing.LocalHttpServer;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
 import io.imsrc.ingest.testing.TestDatabase;
-import com.sun.net.httpserver.HttpServer;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -80,16 +77,8 @@ class CifarBinaryIngestITCase {
         batches.put("data_batch_1.bin", CifarData.records(CifarData.sample("train", 1)));
         batches.put("test_batch.bin", CifarData.records(CifarData.sample("test", 1)));
         byte[] archive = Files.readAllBytes(CifarData.writeBinaryArchive(temp.resolve("served.tar.gz"), batches));
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/~kriz/cifar-10-binary.tar.gz", exchange -> {
-            exchange.sendResponseHeaders(200, archive.length);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(archive);
-            }
-        });
-        server.start();
-        try {
-            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/~kriz/cifar-10-binary.tar.gz";
+        try (LocalHttpServer server = LocalHttpServer.serving("/~kriz/cifar-10-binary.tar.gz", archive)) {
+            String url = server.url();
             TestDatabase db = TestDatabase.create("download");
 
             IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(url + "#test")).build());
@@ -101,8 +90,6 @@ class CifarBinaryIngestITCase {
                     assertThat(f).hasBinaryContent(archive);
                 });
             }
-        } finally {
-            server.stop(0);
         }
     }
 }

@@ -44,13 +44,15 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *       embedded PostgreSQL: listing the archive, reading, hashing, decoding, embedding, writing
  *       images, vectors and prototypes. Timed from submission to the job's end.
  *   <li><b>embedder</b>: {@link Embedder#embed} alone over the same images, decoded and
- *       preprocessed beforehand (untimed), in batches of the same size.
+ *       preprocessed beforehand (untimed), in batches of the same size, from as many threads as
+ *       the job's parallelism with PyTorch's threads shared out as the job shares them.
  *   <li><b>seed-peer</b>: the baseline's {@code populate} over the unpacked archive, through a
  *       script given with {@code --seedpeer=SCRIPT SPLIT LIMIT} that prints its images/s line.
  * </ul>
  *
  * <p>Options: {@code --rounds=3 --batch=256 --limit=0 --parallelism=1 --contenders=pipeline,embedder,seedpeer
- * --seedpeer=/path/to/script}.
+ * --seedpeer=bench/seed-peer-populate.sh}. A contender may override options for itself, as in {@code
+ * pipeline:parallelism=2:batch=64}.
  */
 public final class IngestBenchmark {
 
@@ -79,7 +81,15 @@ public final class IngestBenchmark {
         Map<String, List<double[]>> results = new LinkedHashMap<>();
         for (int round = 1; round <= rounds; round++) {
             for (String contender : contenders) {
-                double[] r = contender.equals("seedpeer") ? seedPeer(options) : javaWorker(contender, options);
+                // A contender may carry its own options: pipeline:parallelism=2:batch=64
+                String[] parts = contender.split(":");
+                Map<String, String> own = new LinkedHashMap<>(options);
+                own.remove("contenders");
+                for (int i = 1; i < parts.length; i++) {
+                    String[] kv = parts[i].split("=", 2);
+                    own.put(kv[0], kv[1]);
+                }
+                double[] r = parts[0].equals("seedpeer") ? seedPeer(own) : javaWorker(parts[0], own);
                 results.computeIfAbsent(contender, k -> new ArrayList<>()).add(r);
                 System.out.printf(Locale.ROOT, "round %d %-9s %6.0f images in %7.1f s = %6.0f images/s  (load %s)%n",
                         round, contender, r[0], r[1], r[0] / r[1], load());
@@ -128,7 +138,15 @@ public final class IngestBenchmark {
         double images = 0;
         double seconds = 0;
         for (String split : List.of("train", "test")) {
-            double[] r = run(List.of("bash", script, split, limit.equals("0") ? "" : limit), SEED);
+            List<String> command = new ArrayList<>(List.of("bash", script, split));
+            if (!limit.equals("0")) {
+                long total = Long.parseLong(limit);
+                command.add(Long.toString(split.equals("train") ? total * 5 / 6 : total / 6));
+            }
+            if (split.equals("test")) {
+                command.add("--keep");
+            }
+            double[] r = run(command, SEED);
             images += r[0];
             seconds += r[1];
         }
@@ -168,7 +186,7 @@ public final class IngestBenchmark {
                     .database(database)
                     .embedding(new io.imsrc.ingest.embed.EmbedSettings(IngestFixtures.resnet20(),
                             IngestFixtures.resnet20ModelId(), Device.CPU, batch, 50,
-                            IngestJob.intraOpThreads(parallelism), temp.resolve("models").toString()))
+                            io.imsrc.ingest.embed.EmbedSettings.AUTO_THREADS, temp.resolve("models").toString()))
                     .bulkSource(BulkSourceSpec.parse(SharedFiles.cifar10JpgArchive().toString()).withLimit(limit))
                     .parallelism(parallelism)
                     .checkpointIntervalMs(10_000)
@@ -211,14 +229,37 @@ public final class IngestBenchmark {
                 }
             }
         }
-        EmbedderOptions embedderOptions = EmbedderOptions.builder().device(Device.CPU).batchSize(batch).build();
+        // As the job runs it: the cores shared out over the callers, as over a task manager's slots.
+        int callers = Integer.parseInt(options.getOrDefault("parallelism", "1"));
+        EmbedderOptions embedderOptions = new io.imsrc.ingest.embed.EmbedSettings(IngestFixtures.resnet20(),
+                IngestFixtures.resnet20ModelId(), Device.CPU, batch, 50, io.imsrc.ingest.embed.EmbedSettings.AUTO_THREADS,
+                "unused").embedderOptions(Runtime.getRuntime().availableProcessors(), callers);
         try (Embedder embedder = Embedder.load(IngestFixtures.resnet20(), embedderOptions)) {
-            embedder.embed(inputs.subList(0, Math.min(inputs.size(), 4 * batch))); // warm-up
-            long start = System.nanoTime();
-            for (int from = 0; from < inputs.size(); from += batch) {
-                embedder.embed(inputs.subList(from, Math.min(inputs.size(), from + batch)));
+            List<Thread> threads = new ArrayList<>();
+            int share = (inputs.size() + callers - 1) / callers;
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(callers + 1);
+            for (int c = 0; c < callers; c++) {
+                List<float[]> mine = inputs.subList(c * share, Math.min(inputs.size(), (c + 1) * share));
+                Thread thread = new Thread(() -> {
+                    try {
+                        embedder.embed(mine.subList(0, Math.min(mine.size(), 4 * batch))); // warm-up
+                        start.await();
+                        for (int from = 0; from < mine.size(); from += batch) {
+                            embedder.embed(mine.subList(from, Math.min(mine.size(), from + batch)));
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "caller-" + c);
+                thread.start();
+                threads.add(thread);
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
+            start.await();
+            long begin = System.nanoTime();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            double seconds = (System.nanoTime() - begin) / 1e9;
             System.out.printf(Locale.ROOT, "RESULT images=%d seconds=%.3f%n", inputs.size(), seconds);
         }
     }

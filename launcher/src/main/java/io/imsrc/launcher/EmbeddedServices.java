@@ -2,6 +2,7 @@ package io.imsrc.launcher;
 
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.db.SchemaMigrations;
+import io.imsrc.common.io.Closeables;
 import io.imsrc.common.record.UploadRecordCodec;
 import io.imsrc.embedded.EmbeddedKafkaBroker;
 import io.imsrc.embedded.EmbeddedPostgresServer;
@@ -79,7 +80,7 @@ final class EmbeddedServices implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             for (AutoCloseable started : new AutoCloseable[] {kafka, postgres}) {
                 if (started != null) {
-                    RuntimeException more = closeQuietly(started, null);
+                    RuntimeException more = Closeables.close(started, null);
                     if (more != null) {
                         e.addSuppressed(more);
                     }
@@ -114,29 +115,14 @@ final class EmbeddedServices implements AutoCloseable {
         closed = true;
         RuntimeException failure = null;
         if (kafka != null) {
-            failure = closeQuietly(kafka, null);
+            failure = Closeables.close(kafka, null);
         }
         if (postgres != null) {
-            failure = closeQuietly(postgres, failure);
+            failure = Closeables.close(postgres, failure);
         }
         if (failure != null) {
             throw failure;
         }
         LOG.info("Embedded services stopped");
-    }
-
-    /** Closes {@code resource}; returns {@code failure}, with a failure of this close added or as the failure. */
-    private static RuntimeException closeQuietly(AutoCloseable resource, RuntimeException failure) {
-        try {
-            resource.close();
-            return failure;
-        } catch (Exception e) {
-            RuntimeException wrapped = e instanceof RuntimeException r ? r : new IllegalStateException(e);
-            if (failure == null) {
-                return wrapped;
-            }
-            failure.addSuppressed(wrapped);
-            return failure;
-        }
     }
 }

@@ -81,6 +81,7 @@ public final class IngestCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             IngestJobOptions options = IngestJob.options(config, services.database(), services.kafkaBootstrapServers(), sources)
+                    .parallelism(config.flink().localParallelism(Runtime.getRuntime().availableProcessors()))
                     .checkpointDirectory(config.dataDir().resolve("checkpoints").toAbsolutePath().toUri().toString())
                     .build();
             LocalFlink.Environment flink = LocalFlink.start(port, options.parallelism());

@@ -31,7 +31,10 @@ public record ImsrcConfig(
         String cifar10Source,
         FlinkConfig flink) {
 
-    /** The official CIFAR-10 binary archive (about 160 MB). */
+    /**
+     * The official CIFAR-10 binary archive (about 160 MB). CIFAR10_SOURCE defaults to its training
+     * split ({@code #train}), so the test split stays free for queries.
+     */
     public static final String CIFAR10_OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
 
     /** The value of DB_HOST and KAFKA_BOOTSTRAP_SERVERS that asks for the embedded service (also: unset). */
@@ -114,10 +117,21 @@ public record ImsrcConfig(
      * The Flink job.
      *
      * @param restUrl a cluster's REST address to submit to; null to run in a local Flink
+     * @param parallelism the job's parallelism, or {@link #AUTO_PARALLELISM} for one subtask per
+     *     core in a local Flink and the cluster's default on a cluster
      * @param checkpointIntervalMs 0 turns checkpointing off
      * @param webPort the port of the local Flink's dashboard (and REST API); 0 for any free port
      */
-    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs, int webPort) {}
+    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs, int webPort) {
+
+        /** FLINK_PARALLELISM=auto, the default. */
+        public static final int AUTO_PARALLELISM = 0;
+
+        /** The parallelism of a job in a local Flink on a machine with {@code cores} cores. */
+        public int localParallelism(int cores) {
+            return parallelism == AUTO_PARALLELISM ? Math.max(1, cores) : parallelism;
+        }
+    }
 
     /** The configuration of this process: its environment over the working directory's .env file. */
     public static ImsrcConfig fromEnvironment() {
@@ -174,7 +188,7 @@ public record ImsrcConfig(
 
         var refresh = new IndexRefreshConfig(s.longValue("INDEX_REFRESH_MS", 500, 10, 3_600_000));
 
-        String cifar = s.string("CIFAR10_SOURCE", CIFAR10_OFFICIAL_URL);
+        String cifar = s.string("CIFAR10_SOURCE", CIFAR10_OFFICIAL_URL + "#train");
         if (cifar.contains("://")) {
             url(s, "CIFAR10_SOURCE", cifar);
         }
@@ -187,8 +201,11 @@ public record ImsrcConfig(
         if (checkpointInterval > 0 && checkpointInterval < 10) {
             s.problem("CHECKPOINT_INTERVAL_MS", "0 (off) or at least 10 ms", Long.toString(checkpointInterval));
         }
-        var flink = new FlinkConfig(restUrl, s.integer("FLINK_PARALLELISM", 1, 1, 1024), checkpointInterval,
-                s.integer("FLINK_WEB_PORT", 8081, 0, 65535));
+        int parallelism = FlinkConfig.AUTO_PARALLELISM;
+        if (!s.string("FLINK_PARALLELISM", "auto").equalsIgnoreCase("auto")) {
+            parallelism = s.integer("FLINK_PARALLELISM", 1, 1, 1024);
+        }
+        var flink = new FlinkConfig(restUrl, parallelism, checkpointInterval, s.integer("FLINK_WEB_PORT", 8081, 0, 65535));
 
         s.throwIfInvalid();
         return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink);

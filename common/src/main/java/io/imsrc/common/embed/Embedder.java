@@ -12,6 +12,7 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import io.imsrc.common.image.DecodedImage;
+import io.imsrc.common.io.Closeables;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -305,10 +306,10 @@ public final class Embedder implements AutoCloseable {
             }
         }
         for (int i = predictors.size() - 1; i >= 0; i--) {
-            failure = closeQuietly(predictors.get(i), failure);
+            failure = Closeables.close(predictors.get(i), failure);
         }
         predictors.clear();
-        failure = closeQuietly(model, failure);
+        failure = Closeables.close(model, failure);
         if (failure != null) {
             throw failure;
         }
@@ -328,20 +329,6 @@ public final class Embedder implements AutoCloseable {
             Thread thread = new Thread(task, prefix + count.incrementAndGet());
             thread.setDaemon(true);
             return thread;
-        }
-    }
-
-    private static RuntimeException closeQuietly(AutoCloseable resource, RuntimeException failure) {
-        try {
-            resource.close();
-            return failure;
-        } catch (Exception e) {
-            RuntimeException wrapped = e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
-            if (failure == null) {
-                return wrapped;
-            }
-            failure.addSuppressed(wrapped);
-            return failure;
         }
     }
 }

@@ -45,12 +45,14 @@ public record EmbedderOptions(
         boolean tuneNativeAllocator) {
 
     /**
-     * The batch size whose full embedding path was fastest for both ResNet-20 and ResNet-56 on the
-     * development machine (2 cores, no GPU) in the sweep recorded in docs/benchmarks.md, section
-     * "Embedder throughput" (64 came within the noise of it). A cap, not a target: micro-batches
-     * that a deadline closes earlier run at their own size.
+     * The batch size that was fastest end to end in the ingest job on the development machine (2
+     * cores, no GPU), and for the bare embedder run the way the job runs it (one caller per core,
+     * one PyTorch thread each): docs/benchmarks.md, "Ingest throughput", where 16 and 64 come
+     * within a few percent and 128 and 256 lose 15-25%. (The earlier sweep with a single caller and
+     * PyTorch's two threads had 256 ahead of 32 by 10%, within its noise.) A cap, not a target:
+     * micro-batches that a deadline closes earlier run at their own size.
      */
-    public static final int DEFAULT_BATCH_SIZE = 256;
+    public static final int DEFAULT_BATCH_SIZE = 32;
 
     public static final int MAX_BATCH_SIZE = 4096;
 

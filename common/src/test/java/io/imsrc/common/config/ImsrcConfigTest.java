@@ -44,9 +44,10 @@ class ImsrcConfigTest {
         assertThat(c.batch().maxDelayMs()).isEqualTo(50);
         assertThat(c.indexRefresh().intervalMs()).isEqualTo(500);
         assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
-        assertThat(c.cifar10Source()).isEqualTo(ImsrcConfig.CIFAR10_OFFICIAL_URL);
+        assertThat(c.cifar10Source()).isEqualTo(ImsrcConfig.CIFAR10_OFFICIAL_URL + "#train");
         assertThat(c.flink().restUrl()).isNull();
-        assertThat(c.flink().parallelism()).isEqualTo(1);
+        assertThat(c.flink().parallelism()).isEqualTo(ImsrcConfig.FlinkConfig.AUTO_PARALLELISM);
+        assertThat(c.flink().localParallelism(8)).as("auto: a subtask per core").isEqualTo(8);
         assertThat(c.flink().checkpointIntervalMs()).isEqualTo(10_000);
         assertThat(c.flink().webPort()).isEqualTo(8081);
     }
@@ -65,7 +66,8 @@ class ImsrcConfigTest {
                 Map.entry("DATA_DIR", "/var/lib/imsrc"),
                 Map.entry("FLINK_REST_URL", "http://jobmanager:8081"),
                 Map.entry("CHECKPOINT_INTERVAL_MS", "0"),
-                Map.entry("FLINK_WEB_PORT", "0"))));
+                Map.entry("FLINK_WEB_PORT", "0"),
+                Map.entry("FLINK_PARALLELISM", "3"))));
 
         assertThat(c.database().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/imsrc");
         assertThat(c.database().toString()).doesNotContain("s3cret");
@@ -78,6 +80,9 @@ class ImsrcConfigTest {
         assertThat(c.flink().restUrl()).isEqualTo("http://jobmanager:8081");
         assertThat(c.flink().checkpointIntervalMs()).isZero();
         assertThat(c.flink().webPort()).isZero();
+        assertThat(c.flink().localParallelism(8)).isEqualTo(3);
+        assertThat(ImsrcConfig.from(Settings.of(Map.of("FLINK_PARALLELISM", "AUTO"))).flink().parallelism())
+                .isEqualTo(ImsrcConfig.FlinkConfig.AUTO_PARALLELISM);
     }
 
     @Test

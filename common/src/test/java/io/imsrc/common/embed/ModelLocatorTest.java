@@ -3,16 +3,12 @@ package io.imsrc.common.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
+import io.imsrc.common.testing.LocalHttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,51 +34,28 @@ class ModelLocatorTest {
     @Test
     void a_url_is_downloaded_once_into_the_cache_and_then_reused(@TempDir Path cache) throws IOException {
         byte[] model = "not really torchscript".getBytes(StandardCharsets.UTF_8);
-        AtomicInteger requests = new AtomicInteger();
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/models/m.pt", exchange -> {
-            requests.incrementAndGet();
-            exchange.sendResponseHeaders(200, model.length);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(model);
-            }
-        });
-        server.start();
-        try {
-            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/models/m.pt";
-
-            Path first = ModelLocator.resolve(url, cache);
-            Path second = ModelLocator.resolve(url, cache);
+        try (LocalHttpServer server = LocalHttpServer.serving("/models/m.pt", model)) {
+            Path first = ModelLocator.resolve(server.url(), cache);
+            Path second = ModelLocator.resolve(server.url(), cache);
 
             assertThat(first).isEqualTo(second).hasBinaryContent(model);
             assertThat(first.getFileName().toString()).endsWith("-m.pt");
-            assertThat(requests).hasValue(1);
+            assertThat(server.requests()).isEqualTo(1);
             assertThat(ModelId.forFile("m", first)).isEqualTo(ModelId.forFile("m", first));
             try (var files = Files.list(cache)) {
                 assertThat(files).as("no partial download is left behind").containsExactly(first);
             }
-        } finally {
-            server.stop(0);
         }
     }
 
     @Test
     void a_failed_download_leaves_nothing_in_the_cache(@TempDir Path cache) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/", exchange -> {
-            exchange.sendResponseHeaders(404, -1);
-            exchange.close();
-        });
-        server.start();
-        try {
-            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/missing.pt";
-
-            assertThatThrownBy(() -> ModelLocator.resolve(url, cache)).isInstanceOf(IOException.class).hasMessageContaining("404");
+        try (LocalHttpServer server = LocalHttpServer.failing("/missing.pt", 404)) {
+            assertThatThrownBy(() -> ModelLocator.resolve(server.url(), cache))
+                    .isInstanceOf(IOException.class).hasMessageContaining("404");
             try (var files = Files.list(cache)) {
                 assertThat(files).isEmpty();
             }
-        } finally {
-            server.stop(0);
         }
     }
 }

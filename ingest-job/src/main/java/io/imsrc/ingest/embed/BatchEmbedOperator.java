@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ScheduledFuture;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
@@ -68,7 +69,10 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
     public void open() throws Exception {
         super.open();
         buffer = new ArrayList<>(settings.batchSize());
-        embedder = Embedder.load(settings.model(), settings.embedderOptions());
+        int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
+                .get(TaskManagerOptions.NUM_TASK_SLOTS);
+        embedder = Embedder.load(settings.model(),
+                settings.embedderOptions(Runtime.getRuntime().availableProcessors(), slots));
         if (!embedder.modelId().value().equals(settings.modelId())) {
             String found = embedder.modelId().value();
             embedder.close();

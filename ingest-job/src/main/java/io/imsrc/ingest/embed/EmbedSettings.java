@@ -16,12 +16,17 @@ import java.util.Objects;
  *     id differs, so vectors of two models never mix under one id
  * @param batchSize the most images in one forward pass (BATCH_SIZE)
  * @param maxDelayMs how long the first image of a partial batch waits for more (BATCH_MAX_DELAY_MS)
- * @param intraOpThreads PyTorch threads per subtask; 0 for PyTorch's default (one per core)
+ * @param intraOpThreads PyTorch threads per subtask, or {@link #AUTO_THREADS} for the task
+ *     manager's cores shared out over its slots (so the subtasks of one machine do not
+ *     oversubscribe it, and one subtask alone uses every core)
  * @param modelCacheDir where a model given by URL is downloaded to
  */
 public record EmbedSettings(
         ModelDescription model, String modelId, Device device, int batchSize, long maxDelayMs, int intraOpThreads,
         String modelCacheDir) implements Serializable {
+
+    /** intraOpThreads: the task manager's cores divided by its slots. */
+    public static final int AUTO_THREADS = 0;
 
     public EmbedSettings {
         Objects.requireNonNull(model, "model");
@@ -36,12 +41,15 @@ public record EmbedSettings(
         }
     }
 
-    /** The embedder's options for these settings. */
-    public EmbedderOptions embedderOptions() {
+    /**
+     * The embedder's options for these settings on a task manager with {@code cores} cores and
+     * {@code slots} task slots.
+     */
+    public EmbedderOptions embedderOptions(int cores, int slots) {
         return EmbedderOptions.builder()
                 .device(device)
                 .batchSize(batchSize)
-                .intraOpThreads(intraOpThreads)
+                .intraOpThreads(intraOpThreads == AUTO_THREADS ? Math.max(1, cores / Math.max(1, slots)) : intraOpThreads)
                 .modelCacheDir(Path.of(modelCacheDir))
                 .build();
     }

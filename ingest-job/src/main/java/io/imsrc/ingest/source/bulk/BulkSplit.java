@@ -96,14 +96,6 @@ public record BulkSplit(
         return container == Container.DIRECTORY && content == Content.IMAGES && position >= files.size();
     }
 
-    /** How many entries the split reads in all, when known without reading it, else -1. */
-    public long plannedCount() {
-        if (selection != null) {
-            return selection.length;
-        }
-        return container == Container.DIRECTORY && content == Content.IMAGES ? files.size() : -1;
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof BulkSplit s && id.equals(s.id) && content == s.content && container == s.container

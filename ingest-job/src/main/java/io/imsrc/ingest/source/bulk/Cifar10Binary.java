@@ -1,5 +1,6 @@
 package io.imsrc.ingest.source.bulk;
 
+import io.imsrc.common.config.ImsrcConfig;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
 public final class Cifar10Binary {
 
     /** The official archive, about 160 MB. */
-    public static final URI OFFICIAL_URL = URI.create("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz");
+    public static final URI OFFICIAL_URL = URI.create(ImsrcConfig.CIFAR10_OFFICIAL_URL);
 
     /** The MD5 the CIFAR-10 page gives for the official archive. */
     public static final String OFFICIAL_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";

@@ -3,13 +3,10 @@ package io.imsrc.ingest.source.bulk;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpServer;
 import io.imsrc.common.io.Downloads;
+import io.imsrc.common.testing.LocalHttpServer;
 import io.imsrc.ingest.testing.CifarData;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,25 +49,17 @@ class BulkSourceResolverTest {
                 Map.of("cifar-10-jpg/train/cat/1.jpg", "x".getBytes(StandardCharsets.US_ASCII)), true);
         byte[] content = Files.readAllBytes(archive);
         String md5 = Downloads.md5(archive);
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        int[] requests = {0};
-        server.createContext("/cifar.tar.gz", exchange -> {
-            requests[0]++;
-            exchange.sendResponseHeaders(200, content.length);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(content);
-            }
-        });
-        server.start();
-        try {
-            String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/cifar.tar.gz";
+        try (LocalHttpServer server = LocalHttpServer.serving("/cifar.tar.gz", content)) {
+            String url = server.url();
             Path cache = temp.resolve("cache");
 
             assertThatThrownBy(() -> BulkSourceResolver.resolve(BulkSourceSpec.parse(url), cache, 100,
                     uri -> "0123456789abcdef0123456789abcdef"))
                     .hasMessageContaining("MD5 " + md5)
                     .hasMessageContaining("give its path instead of the URL");
-            assertThat(Files.list(cache).count()).as("nothing kept of the bad download").isZero();
+            try (var cached = Files.list(cache)) {
+                assertThat(cached).as("nothing kept of the bad download").isEmpty();
+            }
 
             ResolvedBulkSource resolved = BulkSourceResolver.resolve(BulkSourceSpec.parse(url + "#cifar-10-jpg/train"),
                     cache, 100, uri -> md5);
@@ -78,9 +67,7 @@ class BulkSourceResolverTest {
 
             assertThat(Path.of(resolved.path())).hasBinaryContent(content).startsWith(cache.toAbsolutePath());
             assertThat(resolved.root()).isEqualTo("cifar-10-jpg/train");
-            assertThat(requests[0]).as("one failed and one good download, then the cache").isEqualTo(2);
-        } finally {
-            server.stop(0);
+            assertThat(server.requests()).as("one failed and one good download, then the cache").isEqualTo(2);
         }
     }
 

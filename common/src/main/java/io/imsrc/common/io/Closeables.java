@@ -1,0 +1,30 @@
+package io.imsrc.common.io;
+
+/**
+ * Closing several resources in order without letting one failure hide another, as the owners of
+ * native and network resources do in their {@code close()} (the pattern of Flink's {@code
+ * JdbcOutputFormat.close} and Kafka's {@code KafkaWriter}).
+ */
+public final class Closeables {
+
+    private Closeables() {}
+
+    /**
+     * Closes {@code resource} and returns the failure so far: {@code failure} with this close's
+     * failure added as suppressed, or this close's failure when there was none before, or {@code
+     * failure} unchanged when the close succeeds. A checked exception is wrapped.
+     */
+    public static RuntimeException close(AutoCloseable resource, RuntimeException failure) {
+        try {
+            resource.close();
+            return failure;
+        } catch (Exception e) {
+            RuntimeException wrapped = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+            if (failure == null) {
+                return wrapped;
+            }
+            failure.addSuppressed(wrapped);
+            return failure;
+        }
+    }
+}
