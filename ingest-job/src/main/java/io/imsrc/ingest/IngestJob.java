@@ -56,11 +56,17 @@ public final class IngestJob implements Callable<Integer> {
             return 2;
         }
         var db = config.database();
-        IngestJobOptions options = options(config, new DatabaseOptions(db.jdbcUrl(), db.user(), db.password()),
-                ingest.uploads() ? config.kafka().bootstrapServers() : null, ingest.bulkSources(config)).build();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        configure(env, options);
-        IngestTopology.attach(env, options);
+        IngestJobOptions options;
+        try {
+            options = options(config, new DatabaseOptions(db.jdbcUrl(), db.user(), db.password()),
+                    ingest.uploads() ? config.kafka().bootstrapServers() : null, ingest.bulkSources(config)).build();
+            configure(env, options);
+            IngestTopology.attach(env, options);
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("imsrc-ingest-job: " + e.getMessage());
+            return 2;
+        }
         env.execute(options.jobName());
         return 0;
     }

@@ -8,6 +8,7 @@ import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -80,13 +81,22 @@ public final class IngestCommand implements Callable<Integer> {
         Thread hook = new Thread(this::stop, "imsrc-ingest-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            IngestJobOptions options = IngestJob.options(config, services.database(), services.kafkaBootstrapServers(), sources)
-                    .parallelism(config.flink().localParallelism(Runtime.getRuntime().availableProcessors()))
-                    .checkpointDirectory(config.dataDir().resolve("checkpoints").toAbsolutePath().toUri().toString())
-                    .build();
-            LocalFlink.Environment flink = LocalFlink.start(port, options.parallelism());
-            IngestJob.configure(flink.env(), options);
-            IngestTopology.Summary summary = IngestTopology.attach(flink.env(), options);
+            IngestJobOptions options;
+            LocalFlink.Environment flink;
+            IngestTopology.Summary summary;
+            try {
+                options = IngestJob.options(config, services.database(), services.kafkaBootstrapServers(), sources)
+                        .parallelism(config.flink().localParallelism(Runtime.getRuntime().availableProcessors()))
+                        .checkpointDirectory(config.dataDir().resolve("checkpoints").toAbsolutePath().toUri().toString())
+                        .build();
+                flink = LocalFlink.start(port, options.parallelism());
+                IngestJob.configure(flink.env(), options);
+                summary = IngestTopology.attach(flink.env(), options);
+            } catch (IOException | IllegalArgumentException e) {
+                // A source or model that cannot be had: the message names it and what to do instead.
+                System.err.println("imsrc ingest: " + e.getMessage());
+                return 2;
+            }
             JobClient job = flink.env().executeAsync(options.jobName());
             running = new Running(services, job, flink.dashboardUrl());
             out.println("imsrc ingest: job " + job.getJobID() + " running");
@@ -135,8 +145,14 @@ public final class IngestCommand implements Callable<Integer> {
             return;
         }
         try {
-            String savepoint = r.job().stopWithSavepoint(false, savepointDirectory, SavepointFormatType.CANONICAL)
-                    .get(60, TimeUnit.SECONDS);
+            String savepoint;
+            try {
+                savepoint = stopWithSavepoint(r.job());
+            } catch (ExecutionException e) {
+                // A savepoint fails when it meets a task that is finishing (a bulk source at its end): once more.
+                LOG.info("The savepoint failed ({}); trying once more", e.getCause() == null ? e : e.getCause());
+                savepoint = stopWithSavepoint(r.job());
+            }
             LOG.info("Stopped the ingest job with a savepoint at {}", savepoint);
         } catch (Exception e) {
             LOG.warn("Could not stop the job with a savepoint ({}); cancelling it", e.toString());
@@ -153,6 +169,10 @@ public final class IngestCommand implements Callable<Integer> {
             }
             r.services().close();
         }
+    }
+
+    private String stopWithSavepoint(JobClient job) throws Exception {
+        return job.stopWithSavepoint(false, savepointDirectory, SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
     }
 
     Running running() {

@@ -126,15 +126,19 @@ class IngestCommandITCase {
             }
         }
         String metrics = dashboard + "/jobs/" + jobId + "/vertices/" + embedVertex + "/metrics";
-        // One counter per embedding subtask (FLINK_PARALLELISM=auto: one per core); their sum is the total.
+        // One counter per embedding subtask (FLINK_PARALLELISM=auto: one per core); their sum is the
+        // total. The REST server fetches metrics from the task managers every few seconds, so the
+        // list starts empty.
         List<String> embeddedMetrics = new java.util.ArrayList<>();
-        JsonNode metricIds = get(metrics);
-        for (JsonNode metric : metricIds) {
-            if (metric.get("id").asText().endsWith(".imagesEmbedded")) {
-                embeddedMetrics.add(metric.get("id").asText());
+        Waiting.until(() -> {
+            embeddedMetrics.clear();
+            for (JsonNode metric : get(metrics)) {
+                if (metric.get("id").asText().endsWith(".imagesEmbedded")) {
+                    embeddedMetrics.add(metric.get("id").asText());
+                }
             }
-        }
-        assertThat(embeddedMetrics).as("the embedding operator's metrics are in the dashboard: %s", metricIds).isNotEmpty();
+            return !embeddedMetrics.isEmpty();
+        }, "the embedding operator's metrics to be in the dashboard");
         String metricUrl = metrics + "?get=" + String.join(",", embeddedMetrics);
         Waiting.until(() -> {
             int sum = 0;
