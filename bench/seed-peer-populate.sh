@@ -29,7 +29,7 @@ if [[ "$keep" != "--keep" ]]; then
     -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS vectors, _category_prototypes, images, categories CASCADE" >/dev/null
 fi
 cd "$shared/bench/seed-peer"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 /usr/bin/python3 seed_peer.py populate "$data/cifar-10-jpg" "$split" $limit
-end=$(date +%s.%N)
-echo "wall $(echo "$end - $start" | bc) s"
+end=$(date +%s%N)
+awk -v ns=$((end - start)) 'BEGIN { printf "wall %.1f s\n", ns / 1e9 }'
