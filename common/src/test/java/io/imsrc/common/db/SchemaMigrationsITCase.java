@@ -18,6 +18,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 class SchemaMigrationsITCase {
 
@@ -30,7 +32,7 @@ class SchemaMigrationsITCase {
 
     @Test
     void a_fresh_database_gets_every_table_and_the_ten_cifar_categories() throws Exception {
-        assertThat(SchemaMigrations.migrate(db.dataSource())).containsExactly(1);
+        assertThat(SchemaMigrations.migrate(db.dataSource())).containsExactly(1, 2);
 
         List<String> tables = queryStrings(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
@@ -60,9 +62,34 @@ class SchemaMigrationsITCase {
             for (var f : results) {
                 applied.addAll(f.get());
             }
-            assertThat(applied).containsExactly(1);
+            assertThat(applied).containsExactly(1, 2);
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void writing_vectors_or_prototypes_notifies_the_listeners_once_per_statement_at_commit() throws Exception {
+        SchemaMigrations.migrate(db.dataSource());
+        try (Connection listener = db.dataSource().getConnection(); Connection writer = db.dataSource().getConnection();
+                Statement listen = listener.createStatement(); Statement write = writer.createStatement()) {
+            listen.execute("LISTEN imsrc_vectors");
+            listen.execute("LISTEN imsrc_prototypes");
+            writer.setAutoCommit(false);
+            write.execute("INSERT INTO images (image_id, category_id, image_data, format, width, height, content_hash,"
+                    + " source, category_assignment) SELECT g, 1, '\\x00', 'png', 1, 1, sha256(int8send(g)), 'folder',"
+                    + " 'label' FROM generate_series(1, 3) g");
+            write.execute("INSERT INTO vectors (image_id, model_id, embedding) SELECT g, 'm', '{1,0}' FROM generate_series(1, 3) g");
+            PGConnection pg = listener.unwrap(PGConnection.class);
+            assertThat(pg.getNotifications(200)).as("nothing before the commit").isNullOrEmpty();
+            writer.commit();
+            PGNotification[] vectors = pg.getNotifications(10_000);
+            assertThat(vectors).extracting(PGNotification::getName).containsExactly("imsrc_vectors");
+
+            write.execute("INSERT INTO _category_prototypes (category_id, model_id, prototype, image_count)"
+                    + " VALUES (1, 'm', '{1,0}', 3)");
+            writer.commit();
+            assertThat(pg.getNotifications(10_000)).extracting(PGNotification::getName).containsExactly("imsrc_prototypes");
         }
     }
 
