@@ -1,0 +1,458 @@
+package io.imsrc.query.index;
+
+import io.imsrc.common.faiss.IndexType;
+import io.imsrc.query.store.Database;
+import io.imsrc.query.store.VectorRow;
+import io.imsrc.query.store.VectorStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the FAISS indexes in step with PostgreSQL.
+ *
+ * <ul>
+ *   <li><b>Start</b>: loads the index saved at FAISS_INDEX_PATH when its metadata row (table {@code
+ *       faiss}) and its manifest match this model, index type and watermark, adds what committed
+ *       below the watermark after the save, and catches up from there; otherwise builds from all
+ *       vectors. Until then the manager is not ready and searches are refused.
+ *   <li><b>Refresh</b>: a thread of its own LISTENs for the ingest job's notifications (schema V2)
+ *       and otherwise polls every INDEX_REFRESH_MS; each refresh reads the vectors above the
+ *       watermark and the {@link HoleTracker holes} below it and adds the ones not held, and
+ *       re-reads the prototypes. A vector is searchable within moments of its commit.
+ *   <li><b>Rebuild</b>: on demand ({@link #rebuild}), a new generation is built on another thread
+ *       from all vectors, caught up, and swapped in atomically; searches keep using the old one
+ *       until they finish, so none sees a half-built index and none waits.
+ *   <li><b>Persistence</b>: the generation is saved after a build, every minute while it changes,
+ *       and at close.
+ * </ul>
+ *
+ * <p>Thread-safety: {@link #lease}, {@link #status}, {@link #rebuild} and {@link #close} may be
+ * called from any thread. Only the refresh thread changes the live generation.
+ */
+public final class IndexManager implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexManager.class);
+    private static final String[] CHANNELS = {"imsrc_vectors", "imsrc_prototypes"};
+
+    /**
+     * How the manager runs.
+     *
+     * @param type FAISS_INDEX_TYPE
+     * @param indexPath FAISS_INDEX_PATH
+     * @param dimension the model's embedding dimension
+     * @param pollInterval INDEX_REFRESH_MS: the refresh when no notification comes
+     * @param holeTimeout how long a skipped sequence number is looked for (see {@link HoleTracker})
+     * @param saveInterval how often a changing index is saved
+     */
+    public record Settings(IndexType type, Path indexPath, int dimension, Duration pollInterval, Duration holeTimeout,
+            Duration saveInterval) {
+        public Settings {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(indexPath, "indexPath");
+            if (dimension < 1) {
+                throw new IllegalArgumentException("dimension must be positive");
+            }
+        }
+
+        public static Settings of(IndexType type, Path indexPath, int dimension, Duration pollInterval) {
+            return new Settings(type, indexPath, dimension, pollInterval, Duration.ofSeconds(30), Duration.ofMinutes(1));
+        }
+    }
+
+    /** What {@link #status} reports. */
+    public record Status(boolean ready, String modelId, String indexType, long vectors, int categories,
+            long newestSearchableSeq, long newestSearchableCreatedAtMillis, long lastRefreshMillis, long builtAtMillis,
+            long lastSaveMillis, boolean rebuilding, int pendingHoles, String lastError) {}
+
+    /** A generation held for the length of one search. */
+    public static final class Lease implements AutoCloseable {
+        private final IndexSnapshot snapshot;
+        private boolean released;
+
+        private Lease(IndexSnapshot snapshot) {
+            this.snapshot = snapshot;
+        }
+
+        public IndexSnapshot snapshot() {
+            return snapshot;
+        }
+
+        @Override
+        public void close() {
+            if (!released) {
+                released = true;
+                snapshot.release();
+            }
+        }
+    }
+
+    private final Database database;
+    private final VectorStore store;
+    private final Settings settings;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final ExecutorService rebuilder = Executors.newSingleThreadExecutor(daemon("index-rebuild"));
+    private final Thread refresher;
+    private HoleTracker holes;
+    private volatile IndexSnapshot live;
+    private volatile boolean closed;
+    private volatile long lastRefreshMillis;
+    private volatile long lastSaveMillis;
+    private volatile String lastError;
+    private volatile int pendingHoles;
+    private boolean changedSinceSave;
+    private CompletableFuture<Status> rebuilding; // guarded by this
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+
+    public IndexManager(Database database, VectorStore store, Settings settings) {
+        this.database = Objects.requireNonNull(database, "database");
+        this.store = Objects.requireNonNull(store, "store");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.holes = newHoleTracker();
+        this.refresher = daemon("index-refresh").newThread(this::run);
+    }
+
+    /** Starts loading (or building) and refreshing in the background. */
+    public IndexManager start() {
+        refresher.start();
+        return this;
+    }
+
+    /** Waits until the first generation is searchable. */
+    public void awaitReady(Duration timeout) throws InterruptedException, TimeoutException {
+        try {
+            ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    public boolean isReady() {
+        return live != null;
+    }
+
+    /**
+     * The live generation, held until the lease is closed.
+     *
+     * @throws IndexNotReadyException before the first generation is loaded or built
+     */
+    public Lease lease() {
+        while (true) {
+            IndexSnapshot snapshot = live;
+            if (snapshot == null) {
+                throw new IndexNotReadyException(lastError == null
+                        ? "the index is still being loaded or built" : "the index is not ready: " + lastError);
+            }
+            if (snapshot.tryAcquire()) {
+                return new Lease(snapshot);
+            }
+            // Retired by a swap between the read and the acquire: the next read sees its successor.
+        }
+    }
+
+    /**
+     * Builds a new generation from all vectors beside the live one and swaps it in. A rebuild asked
+     * for while one runs joins it.
+     */
+    public synchronized CompletableFuture<Status> rebuild() {
+        if (rebuilding != null) {
+            return rebuilding;
+        }
+        CompletableFuture<Status> done = new CompletableFuture<>();
+        rebuilding = done;
+        rebuilder.execute(() -> {
+            try {
+                Built next = buildFromStore();
+                tasks.add(() -> {
+                    try {
+                        swapIn(next);
+                        finishRebuild(done, null);
+                    } catch (Exception e) {
+                        next.snapshot().release();
+                        finishRebuild(done, e);
+                    }
+                });
+            } catch (Exception e) {
+                finishRebuild(done, e);
+            }
+        });
+        return done;
+    }
+
+    private synchronized void finishRebuild(CompletableFuture<Status> done, Exception failure) {
+        rebuilding = null;
+        if (failure == null) {
+            done.complete(status());
+        } else {
+            LOG.error("Rebuilding the index failed", failure);
+            done.completeExceptionally(failure);
+        }
+    }
+
+    public Status status() {
+        IndexSnapshot snapshot = live;
+        boolean rebuildRunning;
+        synchronized (this) {
+            rebuildRunning = rebuilding != null;
+        }
+        if (snapshot == null) {
+            return new Status(false, store.modelId(), settings.type().configValue(), 0, 0, 0, 0, lastRefreshMillis, 0,
+                    lastSaveMillis, rebuildRunning, pendingHoles, lastError);
+        }
+        return new Status(true, snapshot.modelId(), snapshot.type().configValue(), snapshot.size(),
+                snapshot.categoryNames().size(), snapshot.newestSeq(), snapshot.newestCreatedAtMillis(),
+                lastRefreshMillis, snapshot.builtAtMillis(), lastSaveMillis, rebuildRunning, pendingHoles, lastError);
+    }
+
+    // ---- the refresh thread ----
+
+    private void run() {
+        Connection listener = null;
+        long backoffMillis = 500;
+        while (!closed) {
+            try {
+                if (live == null) {
+                    initialize();
+                    ready.complete(null);
+                }
+                if (listener == null) {
+                    listener = listen();
+                }
+                waitForChange(listener);
+                if (closed) {
+                    break;
+                }
+                for (Runnable task; (task = tasks.poll()) != null; ) {
+                    task.run();
+                }
+                refresh();
+                saveIfDue();
+                lastError = null;
+                backoffMillis = 500;
+            } catch (InterruptedException e) {
+                break;
+            } catch (Exception e) {
+                lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+                LOG.warn("Index refresh failed, retrying in {} ms: {}", backoffMillis, e.toString());
+                listener = closeQuietly(listener);
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException interrupted) {
+                    break;
+                }
+                backoffMillis = Math.min(backoffMillis * 2, 30_000);
+            }
+        }
+        closeQuietly(listener);
+    }
+
+    private Connection listen() {
+        try {
+            Connection c = database.dedicatedConnection();
+            try (Statement s = c.createStatement()) {
+                for (String channel : CHANNELS) {
+                    s.execute("LISTEN " + channel);
+                }
+            }
+            return c;
+        } catch (SQLException e) {
+            LOG.warn("Cannot LISTEN for vector changes ({}); polling every {} ms", e.toString(),
+                    settings.pollInterval().toMillis());
+            return null;
+        }
+    }
+
+    /** Returns on a notification, or after the poll interval. */
+    private void waitForChange(Connection listener) throws SQLException, InterruptedException {
+        int timeout = (int) Math.max(1, settings.pollInterval().toMillis());
+        if (listener == null) {
+            Thread.sleep(timeout);
+            return;
+        }
+        listener.unwrap(PGConnection.class).getNotifications(timeout);
+    }
+
+    private static Connection closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // the connection is being thrown away
+            }
+        }
+        return null;
+    }
+
+    private void initialize() throws Exception {
+        var saved = store.savedIndex(settings.type().configValue(), settings.indexPath().toString());
+        IndexSnapshot loaded = null;
+        if (saved.isPresent()) {
+            loaded = IndexFiles.load(settings.indexPath(), store.modelId(), settings.type())
+                    .filter(s -> s.newestSeq() == saved.get().maxSeq() && s.size() == saved.get().vectorCount())
+                    .orElse(null);
+        }
+        if (loaded != null) {
+            long missing = addMissedBelow(loaded);
+            live = loaded;
+            LOG.info("Loaded the saved index ({} vectors up to sequence {}), {} added that committed after the save",
+                    loaded.size(), loaded.newestSeq(), missing);
+            changedSinceSave = missing > 0;
+        } else {
+            long start = System.nanoTime();
+            Built built = buildFromStore();
+            live = built.snapshot();
+            holes = built.holes();
+            LOG.info("Built the {} index: {} vectors in {} categories in {} ms", settings.type().configValue(),
+                    live.size(), live.categoryNames().size(), (System.nanoTime() - start) / 1_000_000);
+            save();
+        }
+        // Ready means caught up: what committed above the watermark while the server was down too.
+        refresh();
+    }
+
+    /** Adds the vectors up to the saved watermark that the saved index does not hold. */
+    private long addMissedBelow(IndexSnapshot snapshot) throws Exception {
+        long[] ids = store.idsUpTo(snapshot.newestSeq());
+        List<Long> missing = new ArrayList<>();
+        for (long id : ids) {
+            if (!snapshot.holds(id)) {
+                missing.add(id);
+            }
+        }
+        if (missing.isEmpty()) {
+            return 0;
+        }
+        List<VectorRow> rows = new ArrayList<>();
+        store.forEachVectorOf(missing.stream().mapToLong(Long::longValue).toArray(), rows::add);
+        return snapshot.add(rows);
+    }
+
+    private record Built(IndexSnapshot snapshot, HoleTracker holes) {}
+
+    private Built buildFromStore() throws Exception {
+        Map<String, List<VectorRow>> byCategory = new LinkedHashMap<>();
+        List<Long> seqs = new ArrayList<>();
+        long builtAt = System.currentTimeMillis();
+        store.forEachVector(row -> {
+            byCategory.computeIfAbsent(row.category(), c -> new ArrayList<>()).add(row);
+            seqs.add(row.seq());
+        });
+        HoleTracker tracker = newHoleTracker();
+        tracker.read(0, seqs.stream().mapToLong(Long::longValue).toArray(), System.currentTimeMillis());
+        IndexSnapshot snapshot = IndexSnapshot.build(store.modelId(), settings.type(), settings.dimension(), builtAt,
+                byCategory);
+        return new Built(snapshot, tracker);
+    }
+
+    private HoleTracker newHoleTracker() {
+        // A writer has at most a few micro-batches in flight; a wider gap is another model's rows.
+        return new HoleTracker(settings.holeTimeout().toMillis(), 100_000);
+    }
+
+    private void refresh() throws Exception {
+        IndexSnapshot snapshot = live;
+        long now = System.currentTimeMillis();
+        catchUp(snapshot, holes, now);
+        snapshot.replacePrototypes(Prototypes.of(store.prototypes()));
+        lastRefreshMillis = now;
+    }
+
+    private void catchUp(IndexSnapshot snapshot, HoleTracker tracker, long now) throws Exception {
+        long watermark = snapshot.newestSeq();
+        long[] pending = tracker.pending(now);
+        List<VectorRow> rows = new ArrayList<>();
+        store.forEachVectorAfter(watermark, pending, rows::add);
+        tracker.read(watermark, rows.stream().mapToLong(VectorRow::seq).toArray(), now);
+        pendingHoles = tracker.size();
+        if (!rows.isEmpty() && snapshot.add(rows) > 0) {
+            changedSinceSave = true;
+        }
+    }
+
+    /** On the refresh thread: brings a rebuilt generation up to date and makes it the live one. */
+    private void swapIn(Built next) throws Exception {
+        catchUp(next.snapshot(), next.holes(), System.currentTimeMillis());
+        next.snapshot().replacePrototypes(Prototypes.of(store.prototypes()));
+        IndexSnapshot old = live;
+        live = next.snapshot();
+        holes = next.holes();
+        if (old != null) {
+            old.release();
+        }
+        LOG.info("Swapped in the rebuilt index: {} vectors", live.size());
+        save();
+    }
+
+    private void saveIfDue() {
+        if (changedSinceSave && System.currentTimeMillis() - lastSaveMillis >= settings.saveInterval().toMillis()) {
+            save();
+        }
+    }
+
+    private void save() {
+        IndexSnapshot snapshot = live;
+        if (snapshot == null) {
+            return;
+        }
+        try {
+            IndexFiles.Manifest manifest = IndexFiles.save(snapshot, settings.indexPath());
+            store.recordSavedIndex(settings.type().configValue(), settings.indexPath().toString(), manifest.vectorCount(),
+                    manifest.newestSeq(), snapshot.builtAtMillis());
+            lastSaveMillis = System.currentTimeMillis();
+            changedSinceSave = false;
+        } catch (IOException | SQLException | RuntimeException e) {
+            // The index stays searchable; the next start rebuilds instead of loading.
+            LOG.warn("Cannot save the index to {}: {}", settings.indexPath(), e.toString());
+        }
+    }
+
+    /** Stops refreshing, saves the live generation and frees it once no search holds it. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        refresher.interrupt();
+        try {
+            refresher.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        rebuilder.shutdownNow();
+        IndexSnapshot snapshot = live;
+        if (snapshot != null) {
+            if (changedSinceSave) {
+                save();
+            }
+            live = null;
+            snapshot.release();
+        }
+        ready.completeExceptionally(new IllegalStateException("the index manager is closed"));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,234 @@
+package io.imsrc.query.index;
+
+import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.io.Closeables;
+import io.imsrc.query.store.VectorRow;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One generation of the search indexes: a {@link CategoryIndex} per category, the {@link
+ * Prototypes}, and the watermark of what it holds. The index manager adds new vectors to the live
+ * generation in place and, for a rebuild, builds the next generation beside it and swaps.
+ *
+ * <p><b>Lifetime.</b> A generation is reference-counted: the manager holds one reference while it
+ * is live, and every search holds one for its duration ({@link #tryAcquire} / {@link #release}).
+ * Retiring it drops the manager's; the native indexes are freed when the last search lets go, so a
+ * swap never frees memory under a running search.
+ *
+ * <p><b>Threads.</b> Searches may run on any thread; {@link #add} and {@link
+ * #replacePrototypes} are called by the manager's one refresh thread. The category map is
+ * concurrent, each FAISS index serialises its adds against its searches, and the prototypes are an
+ * immutable value behind a volatile reference.
+ */
+public final class IndexSnapshot {
+
+    private final String modelId;
+    private final IndexType type;
+    private final int dimension;
+    private final long builtAtMillis;
+    private final Map<String, CategoryIndex> categories = new ConcurrentHashMap<>();
+    /** Every id held, so a vector read twice (the re-read of holes) is not added twice. */
+    private final Set<Long> ids = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger references = new AtomicInteger(1);
+    private volatile Prototypes prototypes = Prototypes.empty();
+    private volatile long newestSeq;
+    private volatile long newestCreatedAtMillis;
+
+    IndexSnapshot(String modelId, IndexType type, int dimension, long builtAtMillis) {
+        this.modelId = Objects.requireNonNull(modelId, "modelId");
+        this.type = Objects.requireNonNull(type, "type");
+        this.dimension = dimension;
+        this.builtAtMillis = builtAtMillis;
+    }
+
+    /** Builds a generation from rows grouped by category (the first build and every rebuild). */
+    public static IndexSnapshot build(String modelId, IndexType type, int dimension, long builtAtMillis,
+            Map<String, List<VectorRow>> rowsByCategory) {
+        IndexSnapshot snapshot = new IndexSnapshot(modelId, type, dimension, builtAtMillis);
+        try {
+            for (Map.Entry<String, List<VectorRow>> e : rowsByCategory.entrySet()) {
+                List<VectorRow> rows = e.getValue();
+                float[] vectors = new float[rows.size() * dimension];
+                long[] rowIds = new long[rows.size()];
+                for (int i = 0; i < rows.size(); i++) {
+                    VectorRow row = rows.get(i);
+                    checkDimension(row, dimension);
+                    System.arraycopy(row.vector(), 0, vectors, i * dimension, dimension);
+                    rowIds[i] = row.imageId();
+                    snapshot.ids.add(row.imageId());
+                    snapshot.noteNewest(row);
+                }
+                snapshot.categories.put(e.getKey(), CategoryIndex.build(e.getKey(), type, dimension, vectors, rowIds));
+            }
+        } catch (RuntimeException e) {
+            snapshot.closeIndexes();
+            throw e;
+        }
+        return snapshot;
+    }
+
+    /** Adopts indexes read from disk, with the ids they hold and their watermark. */
+    static IndexSnapshot restored(String modelId, IndexType type, int dimension, long builtAtMillis,
+            Collection<CategoryIndex> indexes, long[] heldIds, long newestSeq, long newestCreatedAtMillis) {
+        IndexSnapshot snapshot = new IndexSnapshot(modelId, type, dimension, builtAtMillis);
+        for (CategoryIndex index : indexes) {
+            snapshot.categories.put(index.category(), index);
+        }
+        for (long id : heldIds) {
+            snapshot.ids.add(id);
+        }
+        snapshot.newestSeq = newestSeq;
+        snapshot.newestCreatedAtMillis = newestCreatedAtMillis;
+        return snapshot;
+    }
+
+    /**
+     * Adds rows not held yet, grouped per category in one FAISS call each; a category seen for the
+     * first time gets an index of its own.
+     *
+     * @return how many rows were new
+     */
+    int add(List<VectorRow> rows) {
+        Map<String, List<VectorRow>> fresh = new HashMap<>();
+        for (VectorRow row : rows) {
+            checkDimension(row, dimension);
+            if (ids.add(row.imageId())) {
+                fresh.computeIfAbsent(row.category(), c -> new ArrayList<>()).add(row);
+            }
+            noteNewest(row);
+        }
+        int added = 0;
+        for (Map.Entry<String, List<VectorRow>> e : fresh.entrySet()) {
+            List<VectorRow> group = e.getValue();
+            float[] vectors = new float[group.size() * dimension];
+            long[] groupIds = new long[group.size()];
+            for (int i = 0; i < group.size(); i++) {
+                System.arraycopy(group.get(i).vector(), 0, vectors, i * dimension, dimension);
+                groupIds[i] = group.get(i).imageId();
+            }
+            CategoryIndex index = categories.get(e.getKey());
+            if (index == null) {
+                categories.put(e.getKey(), CategoryIndex.build(e.getKey(), type, dimension, vectors, groupIds));
+            } else {
+                index.add(vectors, groupIds);
+            }
+            added += group.size();
+        }
+        return added;
+    }
+
+    private void noteNewest(VectorRow row) {
+        if (row.seq() > newestSeq) {
+            newestSeq = row.seq();
+            newestCreatedAtMillis = row.createdAtMillis();
+        }
+    }
+
+    private static void checkDimension(VectorRow row, int dimension) {
+        if (row.vector().length != dimension) {
+            throw new IllegalStateException("image " + row.imageId() + " has a vector of " + row.vector().length
+                    + " dimensions, the index " + dimension);
+        }
+    }
+
+    public void replacePrototypes(Prototypes next) {
+        this.prototypes = Objects.requireNonNull(next, "next");
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+
+    public IndexType type() {
+        return type;
+    }
+
+    public int dimension() {
+        return dimension;
+    }
+
+    public long builtAtMillis() {
+        return builtAtMillis;
+    }
+
+    public Prototypes prototypes() {
+        return prototypes;
+    }
+
+    /** The index of a category, or {@code null} when it has no images of this model. */
+    public CategoryIndex category(String name) {
+        return categories.get(name);
+    }
+
+    /** The categories with an index, in no particular order. */
+    public Set<String> categoryNames() {
+        return Set.copyOf(categories.keySet());
+    }
+
+    public Collection<CategoryIndex> categoryIndexes() {
+        return List.copyOf(categories.values());
+    }
+
+    public boolean holds(long imageId) {
+        return ids.contains(imageId);
+    }
+
+    /** How many vectors are searchable. */
+    public long size() {
+        return ids.size();
+    }
+
+    /** The highest vectors.vector_seq held, and when that row was written. */
+    public long newestSeq() {
+        return newestSeq;
+    }
+
+    public long newestCreatedAtMillis() {
+        return newestCreatedAtMillis;
+    }
+
+    long[] heldIds() {
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Takes a reference for a search; false when the generation is already freed. */
+    public boolean tryAcquire() {
+        while (true) {
+            int n = references.get();
+            if (n == 0) {
+                return false;
+            }
+            if (references.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Drops a reference; the last one frees the native indexes. */
+    public void release() {
+        int n = references.decrementAndGet();
+        if (n == 0) {
+            closeIndexes();
+        } else if (n < 0) {
+            throw new IllegalStateException("released more often than acquired");
+        }
+    }
+
+    private void closeIndexes() {
+        RuntimeException failure = null;
+        for (CategoryIndex index : categories.values()) {
+            failure = Closeables.close(index, failure);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.imsrc.query.search;
+
+import io.imsrc.common.embed.Embedder;
+import io.imsrc.common.embed.Embedding;
+import io.imsrc.common.embed.EmbeddingException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Embeds query images on a few model threads of its own instead of on the HTTP threads, which
+ * bounds the model's memory and CPU to those threads however many requests arrive, and lets
+ * queries that arrive together share one forward pass (request coalescing): a model thread takes
+ * the oldest waiting query and, when coalescing, every other one waiting, up to {@code maxBatch}.
+ * It never waits for more to arrive, so a lone query is embedded at once.
+ *
+ * <p>Thread-safe: any thread may call {@link #embed}. Owns its threads, not the embedder; {@link
+ * #close} stops the threads and fails what still waits.
+ */
+public final class QueryEmbedder implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QueryEmbedder.class);
+
+    private record Pending(float[] input, CompletableFuture<Embedding> result) {}
+
+    private final Embedder embedder;
+    private final int maxBatch;
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final List<Thread> workers = new ArrayList<>();
+    private final AtomicLong batches = new AtomicLong();
+    private final AtomicLong embedded = new AtomicLong();
+    private volatile boolean closed;
+
+    /**
+     * @param embedder the model, loaded with a batch size of at least {@code maxBatch}
+     * @param threads model threads
+     * @param maxBatch the most queries one forward pass takes; 1 turns coalescing off
+     */
+    public QueryEmbedder(Embedder embedder, int threads, int maxBatch) {
+        this.embedder = Objects.requireNonNull(embedder, "embedder");
+        if (threads < 1 || maxBatch < 1 || maxBatch > embedder.options().batchSize()) {
+            throw new IllegalArgumentException("threads must be positive and maxBatch within 1.."
+                    + embedder.options().batchSize() + ", got " + threads + " and " + maxBatch);
+        }
+        this.maxBatch = maxBatch;
+        for (int i = 0; i < threads; i++) {
+            Thread worker = new Thread(this::work, "query-embedder-" + i);
+            worker.setDaemon(true);
+            worker.start();
+            workers.add(worker);
+        }
+    }
+
+    /**
+     * Embeds one preprocessed image ({@code 3 x height x width} floats), waiting at most {@code
+     * timeout}.
+     *
+     * @throws EmbeddingException when the forward pass fails
+     * @throws TimeoutException when the model threads are too busy to answer in time
+     */
+    public Embedding embed(float[] input, long timeout, TimeUnit unit)
+            throws EmbeddingException, InterruptedException, TimeoutException {
+        if (closed) {
+            throw new IllegalStateException("the query embedder is closed");
+        }
+        Pending pending = new Pending(input, new CompletableFuture<>());
+        queue.add(pending);
+        try {
+            return pending.result().get(timeout, unit);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof EmbeddingException ee) {
+                throw ee;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new EmbeddingException("embedding the query failed: " + cause, cause);
+        } catch (TimeoutException e) {
+            pending.result().cancel(false);
+            throw e;
+        }
+    }
+
+    private void work() {
+        List<Pending> batch = new ArrayList<>(maxBatch);
+        while (!closed) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                break;
+            }
+            queue.drainTo(batch, maxBatch - 1);
+            batch.removeIf(p -> p.result().isCancelled());
+            if (!batch.isEmpty()) {
+                run(batch);
+            }
+            batch.clear();
+        }
+    }
+
+    private void run(List<Pending> batch) {
+        List<float[]> inputs = new ArrayList<>(batch.size());
+        batch.forEach(p -> inputs.add(p.input()));
+        try {
+            List<Embedding> embeddings = embedder.embed(inputs);
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).result().complete(embeddings.get(i));
+            }
+            batches.incrementAndGet();
+            embedded.addAndGet(batch.size());
+        } catch (EmbeddingException | RuntimeException e) {
+            LOG.warn("A query batch of {} failed: {}", batch.size(), e.toString());
+            batch.forEach(p -> p.result().completeExceptionally(e));
+        }
+    }
+
+    /** Queries embedded per forward pass so far, on average (1 without coalescing). */
+    public double meanBatchSize() {
+        long n = batches.get();
+        return n == 0 ? 0 : (double) embedded.get() / n;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        workers.forEach(Thread::interrupt);
+        for (Thread worker : workers) {
+            try {
+                worker.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Pending p; (p = queue.poll()) != null; ) {
+            p.result().completeExceptionally(new IllegalStateException("the query embedder is closed"));
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package io.imsrc.query.index;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.imsrc.common.faiss.IndexType;
+import io.imsrc.query.search.Hit;
+import io.imsrc.query.search.SearchRequest;
+import io.imsrc.query.search.VectorSearch;
+import io.imsrc.query.store.Database;
+import io.imsrc.query.store.VectorRow;
+import io.imsrc.query.store.VectorStore;
+import io.imsrc.query.testing.BruteForce;
+import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.testing.TestVectors;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+class IndexManagerITCase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexManagerITCase.class);
+    private static final String MODEL = "test-model-0123456789ab";
+    private static final int DIMENSION = 64;
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+
+    @TempDir Path temp;
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    private TestCatalog catalogWith(Map<String, List<VectorRow>> rows) throws Exception {
+        TestCatalog catalog = TestCatalog.create("index");
+        catalog.insert(rows, MODEL);
+        Map<String, Integer> counts = new HashMap<>();
+        rows.forEach((c, list) -> counts.put(c, list.size()));
+        catalog.prototypes(TestVectors.means(rows), counts, MODEL);
+        return catalog;
+    }
+
+    private IndexManager manager(TestCatalog catalog, IndexType type, Path indexPath) throws Exception {
+        Database database = new Database(catalog.jdbcUrl(), catalog.user(), null, 4);
+        open.add(database);
+        IndexManager manager = new IndexManager(database, new VectorStore(database.pool(), MODEL),
+                IndexManager.Settings.of(type, indexPath, DIMENSION, Duration.ofMillis(200)));
+        open.add(manager);
+        manager.start().awaitReady(DEADLINE);
+        return manager;
+    }
+
+    private static List<Hit> searchAll(IndexManager manager, float[] query, int limit) {
+        try (IndexManager.Lease lease = manager.lease()) {
+            return VectorSearch.search(lease.snapshot(), query, new SearchRequest(limit, 0, false, 3, -1, Set.of(), 0)).hits();
+        }
+    }
+
+    private static void awaitSearchable(IndexManager manager, long imageId) throws InterruptedException {
+        long end = System.nanoTime() + DEADLINE.toNanos();
+        while (true) {
+            try (IndexManager.Lease lease = manager.lease()) {
+                if (lease.snapshot().holds(imageId)) {
+                    return;
+                }
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("image " + imageId + " did not become searchable within " + DEADLINE);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static Map<String, List<VectorRow>> more(int categories, int perCategory, long seed) {
+        // Ids far from the first set's.
+        Map<String, List<VectorRow>> rows = TestVectors.clustered(categories, perCategory, DIMENSION, seed);
+        Map<String, List<VectorRow>> shifted = new LinkedHashMap<>();
+        rows.forEach((c, list) -> shifted.put(c, list.stream()
+                .map(r -> new VectorRow(r.imageId() + 50_000_000L * seed, c, r.vector(), 0, 0)).toList()));
+        return shifted;
+    }
+
+    @Test
+    void the_index_is_built_from_postgresql_and_answers_like_brute_force() throws Exception {
+        Map<String, List<VectorRow>> rows = TestVectors.clustered(5, 200, DIMENSION, 7);
+        TestCatalog catalog = catalogWith(rows);
+
+        IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
+
+        IndexManager.Status status = manager.status();
+        assertThat(status.ready()).isTrue();
+        assertThat(status.vectors()).isEqualTo(1000);
+        assertThat(status.categories()).isEqualTo(5);
+        assertThat(status.modelId()).isEqualTo(MODEL);
+        assertThat(status.indexType()).isEqualTo("flatl2");
+        Random random = new Random(9);
+        for (int q = 0; q < 10; q++) {
+            float[] query = TestVectors.randomUnit(random, DIMENSION);
+            assertThat(searchAll(manager, query, 10)).extracting(Hit::imageId).containsExactlyElementsOf(
+                    BruteForce.search(rows, rows.keySet(), query, 0, 10).stream().map(Hit::imageId).toList());
+        }
+        try (IndexManager.Lease lease = manager.lease()) {
+            assertThat(lease.snapshot().prototypes().entries()).hasSize(5);
+        }
+    }
+
+    @Test
+    void committed_vectors_become_searchable_and_a_late_commit_below_the_watermark_is_not_lost() throws Exception {
+        TestCatalog catalog = catalogWith(TestVectors.clustered(3, 50, DIMENSION, 11));
+        IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
+
+        // A slow writer takes its sequence numbers first and commits last.
+        List<VectorRow> slow = more(1, 20, 1).get("c0");
+        List<VectorRow> fast = more(1, 20, 2).get("c0");
+        try (Connection slowWriter = catalog.connect(); Connection fastWriter = catalog.connect()) {
+            slowWriter.setAutoCommit(false);
+            fastWriter.setAutoCommit(false);
+            TestCatalog.insert(slowWriter, slow, MODEL);
+            TestCatalog.insert(fastWriter, fast, MODEL);
+            long committed = System.nanoTime();
+            fastWriter.commit();
+            awaitSearchable(manager, fast.get(fast.size() - 1).imageId());
+            LOG.info("A committed vector was searchable after {} ms", (System.nanoTime() - committed) / 1_000_000);
+            assertThat(manager.status().pendingHoles()).as("the slow writer's numbers are holes").isGreaterThanOrEqualTo(20);
+
+            slowWriter.commit();
+            awaitSearchable(manager, slow.get(0).imageId());
+            awaitSearchable(manager, slow.get(slow.size() - 1).imageId());
+        }
+        assertThat(manager.status().vectors()).isEqualTo(190);
+    }
+
+    @Test
+    void a_restart_loads_the_saved_index_and_catches_up_with_what_came_while_it_was_down() throws Exception {
+        Map<String, List<VectorRow>> rows = TestVectors.clustered(4, 100, DIMENSION, 13);
+        TestCatalog catalog = catalogWith(rows);
+        Path indexPath = temp.resolve("data/faiss_index.bin");
+        IndexManager first = manager(catalog, IndexType.FLATL2, indexPath);
+        float[] query = TestVectors.randomUnit(new Random(5), DIMENSION);
+        List<Hit> before = searchAll(first, query, 20);
+        long firstBuilt = first.status().builtAtMillis();
+        first.close();
+
+        Map<String, List<VectorRow>> added = more(2, 30, 3);
+        catalog.insert(added, MODEL);
+        IndexManager second = manager(catalog, IndexType.FLATL2, indexPath);
+
+        assertThat(second.status().builtAtMillis()).as("loaded, not rebuilt").isEqualTo(firstBuilt);
+        assertThat(second.status().vectors()).isEqualTo(460);
+        Map<String, List<VectorRow>> everything = new LinkedHashMap<>(rows);
+        added.forEach((c, list) -> {
+            List<VectorRow> merged = new ArrayList<>(everything.getOrDefault(c, List.of()));
+            merged.addAll(list);
+            everything.put(c, merged);
+        });
+        List<Hit> after = searchAll(second, query, 20);
+        assertThat(after).extracting(Hit::imageId).containsExactlyElementsOf(
+                BruteForce.search(everything, everything.keySet(), query, 0, 20).stream().map(Hit::imageId).toList());
+        if (before.equals(after.subList(0, before.size()))) {
+            LOG.info("The new vectors did not change the top 20");
+        }
+    }
+
+    @Test
+    void a_saved_index_of_another_type_or_model_is_rebuilt_not_loaded() throws Exception {
+        TestCatalog catalog = catalogWith(TestVectors.clustered(3, 100, DIMENSION, 17));
+        Path indexPath = temp.resolve("index.bin");
+        IndexManager flat = manager(catalog, IndexType.FLATL2, indexPath);
+        long flatBuilt = flat.status().builtAtMillis();
+        flat.close();
+
+        IndexManager hnsw = manager(catalog, IndexType.HNSW, indexPath);
+
+        assertThat(hnsw.status().indexType()).isEqualTo("hnsw");
+        assertThat(hnsw.status().builtAtMillis()).isGreaterThanOrEqualTo(flatBuilt);
+        assertThat(hnsw.status().vectors()).isEqualTo(300);
+    }
+
+    @Test
+    void a_rebuild_swaps_in_while_searches_go_on_and_none_fails() throws Exception {
+        Map<String, List<VectorRow>> rows = TestVectors.clustered(5, 400, DIMENSION, 19);
+        TestCatalog catalog = catalogWith(rows);
+        IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
+        float[] query = TestVectors.randomUnit(new Random(21), DIMENSION);
+        List<Long> expected = searchAll(manager, query, 10).stream().map(Hit::imageId).toList();
+        long builtBefore = manager.status().builtAtMillis();
+
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger searches = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> searchers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            searchers.add(pool.submit(() -> {
+                while (!stop.get()) {
+                    assertThat(searchAll(manager, query, 10)).extracting(Hit::imageId).containsExactlyElementsOf(expected);
+                    searches.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        try {
+            IndexManager.Status rebuilt = manager.rebuild().get();
+            assertThat(rebuilt.builtAtMillis()).isGreaterThanOrEqualTo(builtBefore);
+            assertThat(rebuilt.vectors()).isEqualTo(2000);
+        } finally {
+            stop.set(true);
+            for (Future<?> f : searchers) {
+                f.get(); // rethrows a failed search
+            }
+            pool.shutdown();
+        }
+        assertThat(searches.get()).isPositive();
+        assertThat(searchAll(manager, query, 10)).extracting(Hit::imageId).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void approximate_indexes_find_nearly_what_the_exact_search_finds() throws Exception {
+        Map<String, List<VectorRow>> rows = TestVectors.clustered(3, 3000, DIMENSION, 23);
+        TestCatalog catalog = catalogWith(rows);
+        for (IndexType type : List.of(IndexType.IVFFLAT, IndexType.HNSW)) {
+            IndexManager manager = manager(catalog, type, temp.resolve(type.configValue() + ".bin"));
+            Random random = new Random(29);
+            int found = 0;
+            int wanted = 0;
+            for (int q = 0; q < 50; q++) {
+                List<VectorRow> category = rows.get("c" + (q % 3));
+                float[] query = category.get(random.nextInt(category.size())).vector();
+                Set<Long> exact = new java.util.HashSet<>(BruteForce.search(rows, rows.keySet(), query, 0, 10)
+                        .stream().map(Hit::imageId).toList());
+                for (Hit hit : searchAll(manager, query, 10)) {
+                    found += exact.contains(hit.imageId()) ? 1 : 0;
+                }
+                wanted += 10;
+            }
+            double recall = (double) found / wanted;
+            LOG.info("{} recall@10 against the exact search: {}", type.configValue(), recall);
+            assertThat(recall).as("%s recall@10", type.configValue()).isGreaterThanOrEqualTo(0.9);
+        }
+    }
+
+    @Test
+    void changed_prototypes_are_picked_up() throws Exception {
+        Map<String, List<VectorRow>> rows = TestVectors.clustered(2, 50, DIMENSION, 31);
+        TestCatalog catalog = catalogWith(rows);
+        IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
+        float[] newMean = TestVectors.randomUnit(new Random(37), DIMENSION);
+
+        catalog.prototypes(Map.of("c0", newMean), Map.of("c0", 51), MODEL);
+
+        long end = System.nanoTime() + DEADLINE.toNanos();
+        while (true) {
+            try (IndexManager.Lease lease = manager.lease()) {
+                Prototypes.Entry entry = lease.snapshot().prototypes().get("c0");
+                if (entry.imageCount() == 51) {
+                    assertThat(entry.unitMean()).containsExactly(newMean, within(1e-6f));
+                    break;
+                }
+            }
+            assertThat(System.nanoTime()).as("the new prototype within the deadline").isLessThan(end);
+            Thread.sleep(10);
+        }
+    }
+}
