@@ -2,14 +2,11 @@ package io.imsrc.ingest;
 
 import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.embed.ModelLocator;
+import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.ingest.embed.EmbedSettings;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.source.upload.UploadSourceOptions;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -83,18 +80,10 @@ public final class IngestJob implements Callable<Integer> {
     public static IngestJobOptions.Builder options(
             ImsrcConfig config, DatabaseOptions database, String kafkaBootstrapServers, List<BulkSourceSpec> bulkSources)
             throws IOException {
-        ModelDescription model = ModelDescription.builtIn(config.model().name());
-        if (config.model().path() != null) {
-            model = model.withModel(config.model().path());
-        }
-        Path modelCache = config.dataDir().resolve("models").toAbsolutePath();
-        Path modelFile = ModelLocator.resolve(model.model(), modelCache);
-        if (!model.isUrl()) {
-            model = model.withModel(modelFile.toAbsolutePath().toString());
-        }
-        String modelId = ModelId.forFile(model.name(), modelFile).value();
-        EmbedSettings embedding = new EmbedSettings(model, modelId, config.model().device(), config.batch().batchSize(),
-                config.batch().maxDelayMs(), EmbedSettings.AUTO_THREADS, modelCache.toString());
+        ConfiguredModel model = ConfiguredModel.resolve(config);
+        EmbedSettings embedding = new EmbedSettings(model.description(), model.modelId().value(),
+                config.model().device(), config.batch().batchSize(), config.batch().maxDelayMs(),
+                EmbedSettings.AUTO_THREADS, model.cacheDir().toString());
         return IngestJobOptions.builder()
                 .database(database)
                 .embedding(embedding)

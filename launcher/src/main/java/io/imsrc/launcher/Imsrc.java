@@ -6,12 +6,12 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code bin/imsrc}: the one command. Today its subcommands are {@code ingest} (the ingest job in
- * a local Flink, on embedded services) and {@code embed} (embed image files and print what the
- * model sees).
+ * a local Flink, on embedded services), {@code serve} (the query server) and {@code embed} (embed
+ * image files and print what the model sees).
  */
 @Command(name = "imsrc", mixinStandardHelpOptions = true, version = "imsrc 0.1.0",
         description = "Image similarity search on the JVM.",
-        subcommands = {IngestCommand.class})
+        subcommands = {IngestCommand.class, ServeCommand.class})
 public final class Imsrc implements Runnable {
 
     public static void main(String[] args) {

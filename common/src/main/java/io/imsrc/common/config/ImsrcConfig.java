@@ -94,11 +94,28 @@ public record ImsrcConfig(
 
     public record SearchConfig(boolean useProtoFiltering, int defaultLimit, long maxUploadSize) {}
 
-    /** @param token null when write and admin endpoints are open */
-    public record ApiConfig(String host, int port, String token) {
+    /**
+     * The query server's HTTP API.
+     *
+     * @param token null when write and admin endpoints are open
+     * @param searchRequiresToken whether search and read endpoints require the token too
+     *     (SEARCH_REQUIRES_TOKEN); they are open by default
+     * @param embedThreads QUERY_EMBED_THREADS: model threads that embed query images, or {@link
+     *     #AUTO} for the server's choice
+     * @param queryBatchSize QUERY_BATCH_SIZE: the most queries one forward pass may embed together
+     *     (request coalescing); 1 turns coalescing off
+     */
+    public record ApiConfig(String host, int port, String token, boolean searchRequiresToken, int embedThreads,
+            int queryBatchSize) {
+
+        /** QUERY_EMBED_THREADS=auto. */
+        public static final int AUTO = 0;
+
         @Override
         public String toString() {
-            return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)") + "]";
+            return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)")
+                    + ", searchRequiresToken=" + searchRequiresToken + ", embedThreads="
+                    + (embedThreads == AUTO ? "auto" : embedThreads) + ", queryBatchSize=" + queryBatchSize + "]";
         }
     }
 
@@ -171,10 +188,22 @@ public record ImsrcConfig(
                 s.integer("DEFAULT_SEARCH_LIMIT", 10, 1, 50),
                 s.longValue("MAX_UPLOAD_SIZE", 10_485_760L, 1, 512L * 1024 * 1024));
 
+        String token = s.optionalString("API_TOKEN");
+        boolean searchRequiresToken = s.bool("SEARCH_REQUIRES_TOKEN", false);
+        if (searchRequiresToken && token == null) {
+            s.problem("SEARCH_REQUIRES_TOKEN", "false unless API_TOKEN is set", "true");
+        }
+        int embedThreads = ApiConfig.AUTO;
+        if (!s.string("QUERY_EMBED_THREADS", "auto").equalsIgnoreCase("auto")) {
+            embedThreads = s.integer("QUERY_EMBED_THREADS", 1, 1, 64);
+        }
         var api = new ApiConfig(
                 s.string("API_HOST", "0.0.0.0"),
                 s.integer("API_PORT", 8000, 0, 65535),
-                s.optionalString("API_TOKEN"));
+                token,
+                searchRequiresToken,
+                embedThreads,
+                s.integer("QUERY_BATCH_SIZE", 8, 1, 64));
 
         String kafkaServers = s.optionalString("KAFKA_BOOTSTRAP_SERVERS");
         if (EMBEDDED.equalsIgnoreCase(kafkaServers)) {

@@ -38,6 +38,9 @@ class ImsrcConfigTest {
         assertThat(c.api().host()).isEqualTo("0.0.0.0");
         assertThat(c.api().port()).isEqualTo(8000);
         assertThat(c.api().token()).isNull();
+        assertThat(c.api().searchRequiresToken()).isFalse();
+        assertThat(c.api().embedThreads()).isEqualTo(ImsrcConfig.ApiConfig.AUTO);
+        assertThat(c.api().queryBatchSize()).isEqualTo(8);
         assertThat(c.kafka().embedded()).isTrue();
         assertThat(c.kafka().uploadsTopic()).isEqualTo("imsrc.uploads");
         assertThat(c.batch().batchSize()).isEqualTo(EmbedderOptions.DEFAULT_BATCH_SIZE);
@@ -112,12 +115,26 @@ class ImsrcConfigTest {
             "CIFAR10_SOURCE|http://|an http(s) URL",
             "KAFKA_UPLOADS_TOPIC|bad topic|a name of letters",
             "DB_NAME|imsrc;drop|a database name",
+            "SEARCH_REQUIRES_TOKEN|true|false unless API_TOKEN is set",
+            "QUERY_EMBED_THREADS|none|an integer from 1 to 64",
+            "QUERY_BATCH_SIZE|0|an integer from 1 to 64",
     })
     void a_bad_value_is_refused_naming_the_variable_and_what_it_accepts(String name, String value, String accepts) {
         assertThatThrownBy(() -> ImsrcConfig.from(Settings.of(Map.of(name, value))))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(name)
                 .hasMessageContaining(accepts);
+    }
+
+    @Test
+    void the_query_servers_settings_are_read() {
+        ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of("API_TOKEN", "t0ken", "SEARCH_REQUIRES_TOKEN", "yes",
+                "QUERY_EMBED_THREADS", "3", "QUERY_BATCH_SIZE", "1")));
+        assertThat(c.api().token()).isEqualTo("t0ken");
+        assertThat(c.api().searchRequiresToken()).isTrue();
+        assertThat(c.api().embedThreads()).isEqualTo(3);
+        assertThat(c.api().queryBatchSize()).isEqualTo(1);
+        assertThat(c.api().toString()).doesNotContain("t0ken");
     }
 
     @Test

@@ -1,0 +1,322 @@
+package io.imsrc.query.http;
+
+import io.imsrc.common.embed.Embedding;
+import io.imsrc.common.embed.EmbeddingException;
+import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.common.image.DecodedImage;
+import io.imsrc.common.record.ImageId;
+import io.imsrc.query.index.CategoryIndex;
+import io.imsrc.query.index.IndexManager;
+import io.imsrc.query.index.IndexSnapshot;
+import io.imsrc.query.index.Prototypes;
+import io.imsrc.query.search.CategoryRanking;
+import io.imsrc.query.search.CategoryScore;
+import io.imsrc.query.search.Hit;
+import io.imsrc.query.search.QueryEmbedder;
+import io.imsrc.query.search.SearchOutcome;
+import io.imsrc.query.search.SearchRequest;
+import io.imsrc.query.search.VectorSearch;
+import io.imsrc.query.store.Catalog;
+import io.javalin.http.Context;
+import io.javalin.openapi.HttpMethod;
+import io.javalin.openapi.OpenApi;
+import io.javalin.openapi.OpenApiContent;
+import io.javalin.openapi.OpenApiContentProperty;
+import io.javalin.openapi.OpenApiParam;
+import io.javalin.openapi.OpenApiRequestBody;
+import io.javalin.openapi.OpenApiResponse;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The search endpoints: by an uploaded image (POST /search), by a stored one (GET
+ * /images/{id}/similar), the prototype stage alone (POST /search/prototypes), and the categories
+ * with their representatives (GET /categories).
+ */
+public final class SearchApi {
+
+    private static final String ERROR = "application/json";
+
+    private final IndexManager index;
+    private final QueryEmbedder embedder;
+    private final ModelDescription model;
+    private final Catalog catalog;
+    private final RequestImages queryImages;
+    private final SearchParameters parameters;
+    private final HttpMetrics metrics;
+    private final Duration timeout;
+
+    public SearchApi(IndexManager index, QueryEmbedder embedder, ModelDescription model, Catalog catalog,
+            RequestImages queryImages, SearchParameters parameters, HttpMetrics metrics, Duration timeout) {
+        this.index = index;
+        this.embedder = embedder;
+        this.model = model;
+        this.catalog = catalog;
+        this.queryImages = queryImages;
+        this.parameters = parameters;
+        this.metrics = metrics;
+        this.timeout = timeout;
+    }
+
+    @OpenApi(
+            path = "/search",
+            methods = HttpMethod.POST,
+            operationId = "search",
+            tags = "search",
+            summary = "Find the stored images most similar to an uploaded one",
+            description = "Embeds the image, ranks the categories by the cosine of the query with their prototypes, "
+                    + "keeps the top_categories best and searches their images only. use_prototypes=false searches "
+                    + "every category (or those named by category). similarity is the cosine of the two embeddings, "
+                    + "in [-1, 1], 1 for identical images. Pages are stable: ties break by image id.",
+            queryParams = {
+                @OpenApiParam(name = "limit", type = Integer.class, description = "results per page, 1-50 (default DEFAULT_SEARCH_LIMIT)"),
+                @OpenApiParam(name = "offset", type = Integer.class, description = "results to skip, 0-10000 (default 0)"),
+                @OpenApiParam(name = "use_prototypes", type = Boolean.class, description = "rank categories by prototype first (default USE_PROTOTYPE_FILTERING)"),
+                @OpenApiParam(name = "top_categories", type = Integer.class, description = "categories the second stage searches, 1-10 (default 3)"),
+                @OpenApiParam(name = "min_similarity", type = Double.class, description = "the lowest cosine a result may have, -1 to 1"),
+                @OpenApiParam(name = "category", description = "only these categories: repeat it or separate names by commas")
+            },
+            requestBody = @OpenApiRequestBody(required = true, description = "the query image: JPEG, PNG, BMP or GIF",
+                    content = @OpenApiContent(mimeType = "multipart/form-data", properties =
+                            @OpenApiContentProperty(name = "file", type = "string", format = "binary"))),
+            responses = {
+                @OpenApiResponse(status = "200", content = @OpenApiContent(from = SearchResponse.class)),
+                @OpenApiResponse(status = "400", description = "a bad parameter, no file field, an empty file",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "413", description = "the file or its pixels exceed the limits",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "415", description = "not multipart, or not an image of an accepted format",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "422", description = "a truncated or corrupt image",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "503", description = "the index is still loading, or the server is overloaded",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR))
+            })
+    public void search(Context ctx) throws Exception {
+        long start = System.nanoTime();
+        SearchRequest request = parameters.parse(ctx);
+        try (IndexManager.Lease lease = index.lease()) {
+            RequestImages.Received received = single(queryImages.read(ctx));
+            DecodedImage image = queryImages.decode(received);
+            long decoded = System.nanoTime();
+            Embedding query = embed(image);
+            long embedded = System.nanoTime();
+            SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
+            metrics.searched(request.usePrototypes());
+            ctx.json(answer(lease.snapshot(), query, outcome, request, ImageId.of(received.bytes()),
+                    timings(start, decoded, embedded, outcome)));
+        }
+    }
+
+    @OpenApi(
+            path = "/images/{id}/similar",
+            operationId = "similar",
+            tags = "search",
+            summary = "Find the images most similar to a stored one",
+            description = "The same search as POST /search with the stored image's vector as the query; the image "
+                    + "itself is left out of its results.",
+            pathParams = @OpenApiParam(name = "id", type = Long.class, required = true, description = "an image id"),
+            queryParams = {
+                @OpenApiParam(name = "limit", type = Integer.class, description = "results per page, 1-50"),
+                @OpenApiParam(name = "offset", type = Integer.class, description = "results to skip, 0-10000"),
+                @OpenApiParam(name = "use_prototypes", type = Boolean.class, description = "rank categories by prototype first"),
+                @OpenApiParam(name = "top_categories", type = Integer.class, description = "categories searched, 1-10"),
+                @OpenApiParam(name = "min_similarity", type = Double.class, description = "the lowest cosine, -1 to 1"),
+                @OpenApiParam(name = "category", description = "only these categories")
+            },
+            responses = {
+                @OpenApiResponse(status = "200", content = @OpenApiContent(from = SearchResponse.class)),
+                @OpenApiResponse(status = "400", description = "a bad id or parameter",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "404", description = "no image with this id",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "422", description = "the image has no vector of the server's model yet",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "503", description = "the index is still loading",
+                        content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR))
+            })
+    public void similar(Context ctx) throws Exception {
+        long start = System.nanoTime();
+        long imageId = ImageApi.imageId(ctx);
+        SearchRequest request = parameters.parse(ctx).excluding(imageId);
+        try (IndexManager.Lease lease = index.lease()) {
+            Optional<float[]> vector = catalog.vector(imageId);
+            if (vector.isEmpty()) {
+                if (catalog.image(imageId).isEmpty()) {
+                    throw ImageApi.unknownImage(imageId);
+                }
+                throw new ApiException(422, "not_embedded", "image " + imageId
+                        + " has no vector of the server's model yet; GET /images/" + imageId + " shows its state");
+            }
+            long read = System.nanoTime();
+            Embedding query = Embedding.withoutPrediction(vector.get());
+            SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
+            metrics.searched(request.usePrototypes());
+            ctx.json(answer(lease.snapshot(), query, outcome, request, imageId, timings(start, read, read, outcome)));
+        }
+    }
+
+    @OpenApi(
+            path = "/search/prototypes",
+            methods = HttpMethod.POST,
+            operationId = "searchPrototypes",
+            tags = "search",
+            summary = "Rank the categories by the similarity of their prototypes to an image",
+            description = "Only the first search stage: every category (or those named by category) with the cosine "
+                    + "of the query and the category's prototype, the mean of its images' embeddings.",
+            queryParams = @OpenApiParam(name = "category", description = "only these categories"),
+            requestBody = @OpenApiRequestBody(required = true, description = "the query image",
+                    content = @OpenApiContent(mimeType = "multipart/form-data", properties =
+                            @OpenApiContentProperty(name = "file", type = "string", format = "binary"))),
+            responses = {
+                @OpenApiResponse(status = "200", content = @OpenApiContent(from = PrototypeSearchResponse.class)),
+                @OpenApiResponse(status = "400", content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "413", content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "415", content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "422", content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR)),
+                @OpenApiResponse(status = "503", content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR))
+            })
+    public void prototypes(Context ctx) throws Exception {
+        long start = System.nanoTime();
+        Set<String> categories = SearchParameters.categories(ctx);
+        try (IndexManager.Lease lease = index.lease()) {
+            DecodedImage image = queryImages.decode(single(queryImages.read(ctx)));
+            long decoded = System.nanoTime();
+            Embedding query = embed(image);
+            long embedded = System.nanoTime();
+            Prototypes prototypes = lease.snapshot().prototypes();
+            List<CategoryScore> ranking = CategoryRanking.rank(query.vector(), prototypes, categories);
+            long ranked = System.nanoTime();
+            ctx.json(new PrototypeSearchResponse(predicted(query, ranking), confidence(query),
+                    similarities(ranking, prototypes), lease.snapshot().modelId(),
+                    new SearchTimings(ms(decoded - start), ms(embedded - decoded), ms(ranked - embedded), 0,
+                            ms(System.nanoTime() - start))));
+        }
+    }
+
+    @OpenApi(
+            path = "/categories",
+            operationId = "categories",
+            tags = "catalog",
+            summary = "Every category with its image count, prototype freshness and representative image",
+            description = "The representative is the image nearest the category's prototype. A prototype is current "
+                    + "when it averages every vector of the category that PostgreSQL has.",
+            responses = {
+                @OpenApiResponse(status = "200", content = @OpenApiContent(from = CategoriesResponse.class)),
+                @OpenApiResponse(status = "503", content = @OpenApiContent(from = ErrorResponse.class, mimeType = ERROR))
+            })
+    public void categories(Context ctx) throws SQLException {
+        List<Catalog.CategoryStats> stats = catalog.categories();
+        IndexManager.Lease lease = index.isReady() ? index.lease() : null;
+        try {
+            IndexSnapshot snapshot = lease == null ? null : lease.snapshot();
+            long now = System.currentTimeMillis();
+            List<CategoryInfo> categories = new ArrayList<>(stats.size());
+            for (Catalog.CategoryStats s : stats) {
+                CategoryInfo.PrototypeInfo prototype = s.prototypeImageCount() == null ? null
+                        : new CategoryInfo.PrototypeInfo(s.prototypeImageCount(),
+                                Instant.ofEpochMilli(s.prototypeUpdatedAtMillis()).toString(),
+                                Math.max(0, now - s.prototypeUpdatedAtMillis()) / 1000.0,
+                                s.prototypeImageCount() == s.vectors());
+                CategoryIndex images = snapshot == null ? null : snapshot.category(s.category());
+                categories.add(new CategoryInfo(s.category(), s.images(), s.vectors(),
+                        images == null ? 0 : images.size(), prototype, representative(snapshot, s.category())));
+            }
+            ctx.json(new CategoriesResponse(categories));
+        } finally {
+            if (lease != null) {
+                lease.close();
+            }
+        }
+    }
+
+    private static CategoryInfo.Representative representative(IndexSnapshot snapshot, String category) {
+        if (snapshot == null) {
+            return null;
+        }
+        Prototypes.Entry prototype = snapshot.prototypes().get(category);
+        CategoryIndex images = snapshot.category(category);
+        if (prototype == null || images == null || images.size() == 0) {
+            return null;
+        }
+        var nearest = images.search(prototype.unitMean(), 1);
+        if (nearest.count(0) == 0) {
+            return null;
+        }
+        long id = nearest.id(0, 0);
+        return new CategoryInfo.Representative(id, clamp(nearest.score(0, 0)), ImageApi.contentUrl(id));
+    }
+
+    private Embedding embed(DecodedImage image) throws EmbeddingException, InterruptedException {
+        try {
+            return embedder.embed(model.preprocess(image), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new ApiException(503, "overloaded", "the model could not embed the query within "
+                    + timeout.toSeconds() + " s; the server is too busy, try again");
+        }
+    }
+
+    private RequestImages.Received single(List<RequestImages.Received> files) {
+        if (files.size() != 1) {
+            throw ApiException.badRequest("too_many_files", "a search takes one image, got " + files.size());
+        }
+        return files.get(0);
+    }
+
+    private SearchResponse answer(IndexSnapshot snapshot, Embedding query, SearchOutcome outcome,
+            SearchRequest request, long queryImageId, SearchTimings timings) {
+        List<SearchResult> results = new ArrayList<>(outcome.hits().size());
+        for (Hit hit : outcome.hits()) {
+            results.add(new SearchResult(hit.imageId(), hit.category(), hit.similarity(),
+                    ImageApi.contentUrl(hit.imageId())));
+        }
+        // The ranking is reported even when it did not choose the categories: it is the query's
+        // nearest categories, and cheap (one dot product per category).
+        List<CategoryScore> ranking = outcome.ranking().isEmpty()
+                ? CategoryRanking.rank(query.vector(), snapshot.prototypes(), request.categories())
+                : outcome.ranking();
+        boolean full = results.size() == request.limit() && request.offset() + request.limit() <= SearchRequest.MAX_OFFSET;
+        return new SearchResponse(results, predicted(query, ranking), confidence(query),
+                similarities(ranking, snapshot.prototypes()), outcome.searched(), request.usePrototypes(),
+                request.limit(), request.offset(), full ? request.offset() + request.limit() : null, queryImageId,
+                snapshot.modelId(), snapshot.type().configValue(), snapshot.size(), timings);
+    }
+
+    private static String predicted(Embedding query, List<CategoryScore> ranking) {
+        return query.prediction().orElse(ranking.isEmpty() ? null : ranking.get(0).category());
+    }
+
+    private static Double confidence(Embedding query) {
+        return query.prediction().isPresent() ? (double) query.confidence() : null;
+    }
+
+    private static List<CategorySimilarity> similarities(List<CategoryScore> ranking, Prototypes prototypes) {
+        List<CategorySimilarity> out = new ArrayList<>(ranking.size());
+        for (CategoryScore score : ranking) {
+            Prototypes.Entry entry = prototypes.get(score.category());
+            out.add(new CategorySimilarity(score.category(), clamp(score.similarity()),
+                    entry == null ? 0 : entry.imageCount()));
+        }
+        return out;
+    }
+
+    private static SearchTimings timings(long start, long decoded, long embedded, SearchOutcome outcome) {
+        return new SearchTimings(ms(decoded - start), ms(embedded - decoded), ms(outcome.prototypeNanos()),
+                ms(outcome.indexNanos()), ms(System.nanoTime() - start));
+    }
+
+    static double ms(long nanos) {
+        return Math.round(nanos / 1e3) / 1e3;
+    }
+
+    private static double clamp(double cosine) {
+        return Math.max(-1.0, Math.min(1.0, cosine));
+    }
+}

@@ -1,0 +1,208 @@
+package io.imsrc.query.store;
+
+import io.imsrc.common.record.UploadRecord;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * What the HTTP API reads and writes in PostgreSQL besides the vectors: image metadata and bytes,
+ * upload states, category statistics and the counts of /status. Stateless and thread-safe.
+ */
+public final class Catalog {
+
+    private final DataSource dataSource;
+    private final String modelId;
+
+    public Catalog(DataSource dataSource, String modelId) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.modelId = Objects.requireNonNull(modelId, "modelId");
+    }
+
+    /** An image's metadata. */
+    public record ImageDetails(long imageId, String category, String format, int width, int height, String source,
+            String originalName, String categoryAssignment, Float categoryConfidence, long createdAtMillis,
+            boolean hasVector) {}
+
+    /** An upload's state, as the job and the server record it. */
+    public record UploadState(long imageId, String state, String reason, String originalName, String contentType,
+            long receivedAtMillis, long updatedAtMillis) {}
+
+    /** The bytes of a stored image and its format. */
+    public record ImageContent(byte[] data, String format) {}
+
+    /** A category's figures for GET /categories. */
+    public record CategoryStats(String category, long images, long vectors, Long prototypeImageCount,
+            Long prototypeUpdatedAtMillis) {}
+
+    /** The counts of GET /status. */
+    public record Counts(long images, long vectors, long deadLetters, Map<String, Long> uploads) {}
+
+    public Optional<ImageDetails> image(long imageId) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
+                SELECT i.image_id, c.category_name, i.format, i.width, i.height, i.source, i.original_name,
+                       i.category_assignment, i.category_confidence, i.created_at,
+                       EXISTS (SELECT 1 FROM vectors v WHERE v.image_id = i.image_id AND v.model_id = ?)
+                FROM images i JOIN categories c ON c.category_id = i.category_id
+                WHERE i.image_id = ?""")) {
+            s.setString(1, modelId);
+            s.setLong(2, imageId);
+            try (ResultSet rs = s.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                float confidence = rs.getFloat(9);
+                return Optional.of(new ImageDetails(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getInt(4),
+                        rs.getInt(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.wasNull() ? null : confidence,
+                        rs.getTimestamp(10).getTime(), rs.getBoolean(11)));
+            }
+        }
+    }
+
+    public Optional<ImageContent> content(long imageId) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement s = c.prepareStatement("SELECT image_data, format FROM images WHERE image_id = ?")) {
+            s.setLong(1, imageId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(new ImageContent(rs.getBytes(1), rs.getString(2))) : Optional.empty();
+            }
+        }
+    }
+
+    /** The stored vector of the server's model for an image, if it has one. */
+    public Optional<float[]> vector(long imageId) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(
+                "SELECT embedding FROM vectors WHERE image_id = ? AND model_id = ?")) {
+            s.setLong(1, imageId);
+            s.setString(2, modelId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? Optional.of(VectorStore.floats(rs.getArray(1))) : Optional.empty();
+            }
+        }
+    }
+
+    public Optional<UploadState> upload(long imageId) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
+                SELECT image_id, state, reason, original_name, content_type, received_at, updated_at
+                FROM uploads WHERE image_id = ?""")) {
+            s.setLong(1, imageId);
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next()
+                        ? Optional.of(new UploadState(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                                rs.getString(5), rs.getTimestamp(6).getTime(), rs.getTimestamp(7).getTime()))
+                        : Optional.empty();
+            }
+        }
+    }
+
+    /**
+     * Records an upload as queued before it is published (GUIDE): a status query right after the
+     * answer finds it. An upload of bytes already indexed stays indexed; a rejected one is queued
+     * again, for the job to decide anew.
+     */
+    public void recordQueued(UploadRecord upload) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
+                INSERT INTO uploads (image_id, state, original_name, content_type, received_at)
+                VALUES (?, 'queued', ?, ?, ?)
+                ON CONFLICT (image_id) DO UPDATE SET state = 'queued', reason = NULL, original_name = EXCLUDED.original_name,
+                    content_type = EXCLUDED.content_type, received_at = EXCLUDED.received_at, updated_at = now()
+                WHERE uploads.state <> 'indexed'""")) {
+            s.setLong(1, upload.imageId());
+            s.setString(2, upload.originalName());
+            s.setString(3, upload.contentType());
+            s.setTimestamp(4, Timestamp.from(upload.receivedAt()));
+            s.executeUpdate();
+        }
+    }
+
+    /**
+     * Takes back a queued row whose record Kafka did not take: the state the upload had before, if
+     * it had one, is lost, and the client is told to retry.
+     */
+    public void forgetQueued(UploadRecord upload) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(
+                "DELETE FROM uploads WHERE image_id = ? AND state = 'queued' AND received_at = ?")) {
+            s.setLong(1, upload.imageId());
+            s.setTimestamp(2, Timestamp.from(upload.receivedAt()));
+            s.executeUpdate();
+        }
+    }
+
+    /** Every category with images, with its counts and prototype. */
+    public List<CategoryStats> categories() throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
+                SELECT c.category_name,
+                       count(i.image_id),
+                       count(v.image_id),
+                       p.image_count,
+                       p.updated_at
+                FROM categories c
+                JOIN images i ON i.category_id = c.category_id
+                LEFT JOIN vectors v ON v.image_id = i.image_id AND v.model_id = ?
+                LEFT JOIN _category_prototypes p ON p.category_id = c.category_id AND p.model_id = ?
+                GROUP BY c.category_name, p.image_count, p.updated_at
+                ORDER BY c.category_name""")) {
+            s.setString(1, modelId);
+            s.setString(2, modelId);
+            List<CategoryStats> stats = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    long count = rs.getLong(4);
+                    Long prototypeCount = rs.wasNull() ? null : count;
+                    Timestamp updated = rs.getTimestamp(5);
+                    stats.add(new CategoryStats(rs.getString(1), rs.getLong(2), rs.getLong(3), prototypeCount,
+                            updated == null ? null : updated.getTime()));
+                }
+            }
+            return stats;
+        }
+    }
+
+    public Counts counts() throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+                PreparedStatement vectors = c.prepareStatement("SELECT count(*) FROM vectors WHERE model_id = ?")) {
+            long images;
+            long deadLetters;
+            try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM images), (SELECT count(*) FROM dead_letters)")) {
+                rs.next();
+                images = rs.getLong(1);
+                deadLetters = rs.getLong(2);
+            }
+            vectors.setString(1, modelId);
+            long vectorCount;
+            try (ResultSet rs = vectors.executeQuery()) {
+                rs.next();
+                vectorCount = rs.getLong(1);
+            }
+            Map<String, Long> uploads = new LinkedHashMap<>();
+            for (String state : List.of("queued", "indexed", "rejected")) {
+                uploads.put(state, 0L);
+            }
+            try (ResultSet rs = s.executeQuery("SELECT state, count(*) FROM uploads GROUP BY state")) {
+                while (rs.next()) {
+                    uploads.put(rs.getString(1), rs.getLong(2));
+                }
+            }
+            return new Counts(images, vectorCount, deadLetters, uploads);
+        }
+    }
+
+    /** Whether PostgreSQL answers. */
+    public boolean reachable() {
+        try (Connection c = dataSource.getConnection()) {
+            return c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+}
