@@ -3,11 +3,14 @@ package io.imsrc.launcher;
 import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
+import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.ingest.IngestCommandOptions;
 import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
+import io.imsrc.query.QueryServer;
+import io.imsrc.query.QueryServerOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
@@ -46,14 +49,19 @@ public final class IngestCommand implements Callable<Integer> {
             description = "The Flink dashboard's port (default: FLINK_WEB_PORT, else 8081; 0 = any free port).")
     private Integer dashboardPort;
 
+    @Option(names = "--serve",
+            description = "Also run the query server (API_PORT, default 8000) on the same services: search what is "
+                    + "ingested, upload over HTTP.")
+    private boolean serve;
+
     private final Settings settings;
     private final PrintStream out;
     private volatile Running running;
     private volatile boolean stopping;
     private String savepointDirectory;
 
-    /** What a started ingest holds, for tests and the shutdown hook. */
-    record Running(EmbeddedServices services, JobClient job, String dashboardUrl) {}
+    /** What a started ingest holds, for tests and the shutdown hook; {@code server} without --serve is null. */
+    record Running(EmbeddedServices services, JobClient job, String dashboardUrl, QueryServer server) {}
 
     public IngestCommand() {
         this(Settings.fromEnvironment(), System.out);
@@ -98,9 +106,26 @@ public final class IngestCommand implements Callable<Integer> {
                 return 2;
             }
             JobClient job = flink.env().executeAsync(options.jobName());
-            running = new Running(services, job, flink.dashboardUrl());
+            QueryServer server = null;
+            if (serve) {
+                try {
+                    server = QueryServer.start(QueryServerOptions.from(config, ConfiguredModel.resolve(config))
+                            .database(services.database().jdbcUrl(), services.database().user(),
+                                    services.database().password())
+                            .kafkaBootstrapServers(services.kafkaBootstrapServers())
+                            .build());
+                } catch (Exception e) {
+                    job.cancel();
+                    throw e;
+                }
+            }
+            running = new Running(services, job, flink.dashboardUrl(), server);
             out.println("imsrc ingest: job " + job.getJobID() + " running");
             out.println("  Flink dashboard  " + flink.dashboardUrl());
+            if (server != null) {
+                String api = "http://localhost:" + server.port();
+                out.println("  API              " + api + "  (docs " + api + "/docs, status " + api + "/status)");
+            }
             out.println("  PostgreSQL       " + services.database().jdbcUrl() + (services.embeddedPostgres() ? " (embedded)" : ""));
             if (services.kafkaBootstrapServers() != null) {
                 out.println("  Kafka            " + services.kafkaBootstrapServers() + (services.embeddedKafka() ? " (embedded)" : "")
@@ -126,7 +151,21 @@ public final class IngestCommand implements Callable<Integer> {
             if (!stopping) {
                 Runtime.getRuntime().removeShutdownHook(hook);
             }
+            Running r = running;
+            if (r != null) {
+                closeServer(r);
+            }
             services.close();
+        }
+    }
+
+    private static void closeServer(Running r) {
+        if (r.server() != null) {
+            try {
+                r.server().close(); // saves the index; idempotent
+            } catch (Exception e) {
+                LOG.warn("The query server did not stop cleanly: {}", e.toString());
+            }
         }
     }
 
@@ -144,6 +183,7 @@ public final class IngestCommand implements Callable<Integer> {
         if (r == null) {
             return;
         }
+        closeServer(r);
         try {
             String savepoint;
             try {

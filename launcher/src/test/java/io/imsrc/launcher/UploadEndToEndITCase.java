@@ -3,14 +3,10 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.embed.ConfiguredModel;
-import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
-import io.imsrc.query.QueryServerOptions;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.ApiClient.Part;
 import java.io.ByteArrayOutputStream;
@@ -32,8 +28,8 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
- * The upload path end to end: the query server takes an upload over HTTP and publishes it to
- * Kafka; the ingest job (in the launcher's local Flink, a MiniCluster) reads it, embeds it and
+ * The upload path end to end, started as a user starts it ({@code imsrc ingest --serve}): the
+ * query server takes an upload over HTTP and publishes it to Kafka; the ingest job (in the launcher's local Flink, a MiniCluster) reads it, embeds it and
  * writes it to PostgreSQL; the server's index picks the vector up, and the image is searchable and
  * says indexed. Everything real: embedded PostgreSQL and Kafka, the model, FAISS.
  */
@@ -60,28 +56,20 @@ class UploadEndToEndITCase {
                 "CHECKPOINT_INTERVAL_MS", "1000",
                 "BATCH_SIZE", "8",
                 "BATCH_MAX_DELAY_MS", "50",
-                "API_TOKEN", TOKEN));
-        Settings settings = Settings.of(env);
+                "API_TOKEN", TOKEN,
+                "API_HOST", "127.0.0.1",
+                "API_PORT", Integer.toString(freePort()),
+                "INDEX_REFRESH_MS", "200"));
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        IngestCommand ingest = new IngestCommand(settings, new PrintStream(console, true, StandardCharsets.UTF_8));
-        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> new CommandLine(ingest).execute("--no-bulk"));
-        QueryServer server = null;
+        IngestCommand ingest = new IngestCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
+        CompletableFuture<Integer> exit =
+                CompletableFuture.supplyAsync(() -> new CommandLine(ingest).execute("--no-bulk", "--serve"));
         try {
-            Waiting.until(() -> ingest.running() != null || exit.isDone(), "the ingest job to start");
+            Waiting.until(() -> ingest.running() != null || exit.isDone(), "the ingest job and the server to start");
             assertThat(exit).as(console.toString(StandardCharsets.UTF_8)).isNotDone();
-            IngestCommand.Running running = ingest.running();
-
-            ImsrcConfig config = ImsrcConfig.from(settings);
-            server = QueryServer.start(QueryServerOptions.from(config, ConfiguredModel.resolve(config))
-                    .database(running.services().database().jdbcUrl(), running.services().database().user(),
-                            running.services().database().password())
-                    .kafkaBootstrapServers(running.services().kafkaBootstrapServers())
-                    .indexType(IndexType.FLATL2)
-                    .indexPath(temp.resolve("index").resolve("faiss.bin"))
-                    .refreshInterval(Duration.ofMillis(200))
-                    .host("127.0.0.1")
-                    .port(0)
-                    .build());
+            QueryServer server = ingest.running().server();
+            assertThat(server.port()).isEqualTo(Integer.parseInt(env.get("API_PORT")));
+            assertThat(console.toString(StandardCharsets.UTF_8)).contains("API              http://localhost:" + server.port());
             server.index().awaitReady(Duration.ofSeconds(60));
             ApiClient api = new ApiClient(server.port(), TOKEN);
 
@@ -131,11 +119,19 @@ class UploadEndToEndITCase {
             JsonNode again = api.postMultipart("/upload", List.of(Part.file("file", "cat-again.jpg", cat))).json();
             assertThat(again.get("status").asText()).isEqualTo("stored");
         } finally {
-            if (server != null) {
-                server.close();
-            }
             ingest.stop();
         }
         assertThat(exit.get()).isZero();
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped");
+        int apiPort = Integer.parseInt(env.get("API_PORT"));
+        Waiting.until(() -> {
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), apiPort));
+                return true;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, "the API port to be free again");
+        assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();
     }
 }
