@@ -95,8 +95,9 @@ public record QueryServerOptions(
 
     /** The server's choice of model threads when QUERY_EMBED_THREADS is auto. */
     public int effectiveEmbedThreads() {
-        // One model thread with PyTorch's intra-op threads over every core answered a lone query
-        // fastest and, with coalescing, kept up under load (docs/benchmarks.md, "Search latency").
+        // One model thread with PyTorch's intra-op threads over every core: a lone query uses every
+        // core, and under load coalescing fills its batches (2.4-3x the throughput of one query per
+        // pass; docs/benchmarks.md, "Search latency"). More model threads were not measured.
         return embedThreads == 0 ? 1 : embedThreads;
     }
 

@@ -102,12 +102,15 @@ public final class SearchApi {
     public void search(Context ctx) throws Exception {
         long start = System.nanoTime();
         SearchRequest request = parameters.parse(ctx);
+        requireReady();
+        // The body is read and the query embedded before a generation is leased: a slow client
+        // must not keep a retired generation's memory alive.
+        RequestImages.Received received = single(queryImages.read(ctx));
+        DecodedImage image = queryImages.decode(received);
+        long decoded = System.nanoTime();
+        Embedding query = embed(image);
+        long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
-            RequestImages.Received received = single(queryImages.read(ctx));
-            DecodedImage image = queryImages.decode(received);
-            long decoded = System.nanoTime();
-            Embedding query = embed(image);
-            long embedded = System.nanoTime();
             SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
             metrics.searched(request.usePrototypes());
             ctx.json(answer(lease.snapshot(), query, outcome, request, ImageId.of(received.bytes()),
@@ -186,11 +189,12 @@ public final class SearchApi {
     public void prototypes(Context ctx) throws Exception {
         long start = System.nanoTime();
         Set<String> categories = SearchParameters.categories(ctx);
+        requireReady();
+        DecodedImage image = queryImages.decode(single(queryImages.read(ctx)));
+        long decoded = System.nanoTime();
+        Embedding query = embed(image);
+        long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
-            DecodedImage image = queryImages.decode(single(queryImages.read(ctx)));
-            long decoded = System.nanoTime();
-            Embedding query = embed(image);
-            long embedded = System.nanoTime();
             Prototypes prototypes = lease.snapshot().prototypes();
             List<CategoryScore> ranking = CategoryRanking.rank(query.vector(), prototypes, categories);
             long ranked = System.nanoTime();
@@ -252,6 +256,13 @@ public final class SearchApi {
         }
         long id = nearest.id(0, 0);
         return new CategoryInfo.Representative(id, clamp(nearest.score(0, 0)), ImageApi.contentUrl(id));
+    }
+
+    /** Answers 503 before the body is read when there is no index to search yet. */
+    private void requireReady() {
+        if (!index.isReady()) {
+            index.lease().close(); // throws IndexNotReadyException with the manager's reason
+        }
     }
 
     private Embedding embed(DecodedImage image) throws EmbeddingException, InterruptedException {
