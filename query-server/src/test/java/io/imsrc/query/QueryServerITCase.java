@@ -357,6 +357,27 @@ class QueryServerITCase {
     }
 
     @Test
+    void with_search_requires_token_reads_need_it_too_but_health_and_metrics_stay_open() throws Exception {
+        try (QueryServer closed = QueryServer.start(options(catalog, temp.resolve("index-closed.bin"), IndexType.FLATL2)
+                .searchRequiresToken(true)
+                .build())) {
+            closed.index().awaitReady(DEADLINE);
+            ApiClient withToken = new ApiClient(closed.port(), TOKEN);
+            ApiClient without = new ApiClient(closed.port(), null);
+            byte[] jpeg = stored.get(4).bytes();
+            assertError(without.postFile("/search", jpeg), 401, "unauthorized");
+            assertError(without.get("/images/" + stored.get(4).imageId()), 401, "unauthorized");
+            assertError(without.get("/status"), 401, "unauthorized");
+            assertThat(ok(withToken.postFile("/search", jpeg)).get("results")).isNotEmpty();
+            ApiClient.Response viaHeader = without.get("/categories", "X-API-Token", TOKEN);
+            assertThat(viaHeader.status()).as(viaHeader.toString()).isEqualTo(200);
+            assertThat(without.get("/health").status()).isEqualTo(200);
+            assertThat(without.get("/metrics").status()).isEqualTo(200);
+            assertThat(without.get("/openapi").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void an_upload_kafka_does_not_take_answers_503_and_leaves_nothing_queued() throws Exception {
         try (QueryServer offline = QueryServer.start(options(catalog, temp.resolve("index-offline.bin"), IndexType.FLATL2)
                 .kafkaBootstrapServers("127.0.0.1:1")
