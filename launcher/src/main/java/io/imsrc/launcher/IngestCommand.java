@@ -105,6 +105,8 @@ public final class IngestCommand implements Callable<Integer> {
                 System.err.println("imsrc ingest: " + e.getMessage());
                 return 2;
             }
+            IngestProgress progress = new IngestProgress(services.database(), options.embedding().modelId(), out)
+                    .baseline();
             JobClient job = flink.env().executeAsync(options.jobName());
             QueryServer server = null;
             if (serve) {
@@ -133,10 +135,9 @@ public final class IngestCommand implements Callable<Integer> {
             }
             out.println(summary.unbounded() ? "  runs until stopped (Ctrl-C)" : "  ends when " + summary.plannedImages()
                     + " images are read");
-            try (IngestProgress progress = new IngestProgress(services.database(), options.embedding().modelId(), out)
-                    .start(summary.plannedImages(), 5)) {
+            try (IngestProgress started = progress.start(summary.plannedImages(), 5)) {
                 job.getJobExecutionResult().get();
-                out.printf("imsrc ingest: %s, %,d new images stored%n", stopping ? "stopped" : "done", progress.stored());
+                out.printf("imsrc ingest: %s, %,d new images stored%n", stopping ? "stopped" : "done", started.stored());
                 return 0;
             } catch (ExecutionException e) {
                 if (stopping) {

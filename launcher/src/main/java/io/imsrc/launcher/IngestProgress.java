@@ -31,6 +31,7 @@ final class IngestProgress implements AutoCloseable {
         return t;
     });
     private long start;
+    private boolean baselineTaken;
     private long planned;
     private long lastCount;
     private long lastTime;
@@ -48,10 +49,22 @@ final class IngestProgress implements AutoCloseable {
      */
     IngestProgress start(long planned, long intervalSeconds) throws SQLException {
         this.planned = planned;
-        this.start = count();
+        if (!baselineTaken) {
+            baseline();
+        }
         this.lastCount = start;
         this.lastTime = System.nanoTime();
         timer.scheduleAtFixedRate(this::report, intervalSeconds, intervalSeconds, TimeUnit.SECONDS);
+        return this;
+    }
+
+    /**
+     * Counts what is stored before the job starts, so that images the job stores before {@link
+     * #start} are counted as this run's.
+     */
+    IngestProgress baseline() throws SQLException {
+        this.start = count();
+        this.baselineTaken = true;
         return this;
     }
 

@@ -156,7 +156,7 @@ class IngestCommandITCase {
         command.stop();
 
         assertThat(exit.get()).isZero();
-        assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped");
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped, 30 new images stored");
         Waiting.until(() -> portIsFree(dashboardPort) && portIsFree(kafkaPort) && portIsFree(postgresPort),
                 "the dashboard, Kafka and PostgreSQL ports to be free again");
     }

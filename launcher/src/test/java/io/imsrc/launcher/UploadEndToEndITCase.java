@@ -122,7 +122,7 @@ class UploadEndToEndITCase {
             ingest.stop();
         }
         assertThat(exit.get()).isZero();
-        assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped");
+        assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped, 2 new images stored");
         int apiPort = Integer.parseInt(env.get("API_PORT"));
         Waiting.until(() -> {
             try (ServerSocket socket = new ServerSocket()) {
