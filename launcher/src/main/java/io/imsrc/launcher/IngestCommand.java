@@ -51,7 +51,7 @@ public final class IngestCommand implements Callable<Integer> {
 
     @Option(names = "--serve",
             description = "Also run the query server (API_PORT, default 8000) on the same services: search what is "
-                    + "ingested, upload over HTTP.")
+                    + "ingested, upload over HTTP. It stops with the job (with uploads on, at Ctrl-C).")
     private boolean serve;
 
     private final Settings settings;
