@@ -40,6 +40,7 @@ public final class ServeCommand implements Callable<Integer> {
     private final Settings settings;
     private final PrintStream out;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile EmbeddedServices services;
     private volatile QueryServer server;
 
     public ServeCommand() {
@@ -63,6 +64,7 @@ public final class ServeCommand implements Callable<Integer> {
             return 2;
         }
         EmbeddedServices services = EmbeddedServices.start(config, !noUploads);
+        this.services = services;
         Thread hook = new Thread(this::stop, "imsrc-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -99,24 +101,20 @@ public final class ServeCommand implements Callable<Integer> {
             } catch (IllegalStateException shuttingDown) {
                 // the hook runs now
             }
-            closeAll(services);
+            closeAll();
         }
     }
 
-    /** Ctrl-C: lets {@link #call} return and close everything. */
+    /**
+     * Ctrl-C: stops the server (it saves the index) and the services here, since the JVM may halt
+     * before {@link #call} returns; then lets it return. Idempotent.
+     */
     void stop() {
-        QueryServer s = server;
+        closeAll();
         stopped.countDown();
-        if (s != null) {
-            try {
-                s.close(); // saves the index; idempotent with the close in call()
-            } catch (Exception e) {
-                LOG.warn("The query server did not stop cleanly: {}", e.toString());
-            }
-        }
     }
 
-    private void closeAll(EmbeddedServices services) {
+    private void closeAll() {
         QueryServer s = server;
         if (s != null) {
             try {
@@ -125,7 +123,10 @@ public final class ServeCommand implements Callable<Integer> {
                 LOG.warn("The query server did not stop cleanly: {}", e.toString());
             }
         }
-        services.close();
+        EmbeddedServices e = services;
+        if (e != null) {
+            e.close();
+        }
     }
 
     QueryServer server() {

@@ -10,9 +10,6 @@ import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.Waiting;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -49,22 +46,6 @@ class IngestCommandITCase {
         return JSON.readTree(response.body());
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
-        }
-    }
-
-    private static boolean portIsFree(int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
     private static long vectors(IngestCommand.Running running) throws Exception {
         try (Connection c = running.services().database().connect(); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(*) FROM vectors")) {
@@ -76,7 +57,7 @@ class IngestCommandITCase {
     @Test
     void ingest_runs_on_embedded_services_shows_in_the_dashboard_and_stops_cleanly() throws Exception {
         Path folder = CifarData.writeFolder(temp.resolve("images"), CifarData.asFiles(CifarData.sample("train", 3)));
-        int dashboardPort = freePort();
+        int dashboardPort = TestPorts.freePort();
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
@@ -157,7 +138,7 @@ class IngestCommandITCase {
 
         assertThat(exit.get()).isZero();
         assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped, 30 new images stored");
-        Waiting.until(() -> portIsFree(dashboardPort) && portIsFree(kafkaPort) && portIsFree(postgresPort),
+        Waiting.until(() -> TestPorts.isFree(dashboardPort) && TestPorts.isFree(kafkaPort) && TestPorts.isFree(postgresPort),
                 "the dashboard, Kafka and PostgreSQL ports to be free again");
     }
 }

@@ -11,9 +11,6 @@ import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.ApiClient.Part;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,25 +37,18 @@ class UploadEndToEndITCase {
 
     @TempDir Path temp;
 
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
-        }
-    }
-
     @Test
     void an_uploaded_image_is_ingested_by_the_job_and_becomes_searchable() throws Exception {
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
-                "FLINK_WEB_PORT", Integer.toString(freePort()),
+                "FLINK_WEB_PORT", Integer.toString(TestPorts.freePort()),
                 "CHECKPOINT_INTERVAL_MS", "1000",
                 "BATCH_SIZE", "8",
                 "BATCH_MAX_DELAY_MS", "50",
                 "API_TOKEN", TOKEN,
                 "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(freePort()),
+                "API_PORT", Integer.toString(TestPorts.freePort()),
                 "INDEX_REFRESH_MS", "200"));
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         IngestCommand ingest = new IngestCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
@@ -124,14 +114,7 @@ class UploadEndToEndITCase {
         assertThat(exit.get()).isZero();
         assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped, 2 new images stored");
         int apiPort = Integer.parseInt(env.get("API_PORT"));
-        Waiting.until(() -> {
-            try (ServerSocket socket = new ServerSocket()) {
-                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), apiPort));
-                return true;
-            } catch (java.io.IOException e) {
-                return false;
-            }
-        }, "the API port to be free again");
+        Waiting.until(() -> TestPorts.isFree(apiPort), "the API port to be free again");
         assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();
     }
 }

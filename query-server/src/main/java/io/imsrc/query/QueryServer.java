@@ -4,6 +4,7 @@ import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.image.ImageDecodeOptions;
+import io.imsrc.common.io.Closeables;
 import io.imsrc.query.http.Access;
 import io.imsrc.query.http.ApiJson;
 import io.imsrc.query.http.ErrorHandlers;
@@ -198,24 +199,9 @@ public final class QueryServer implements AutoCloseable {
             return;
         }
         closed = true;
-        Exception failure = null;
-        if (app != null) {
-            try {
-                app.stop();
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-        }
+        RuntimeException failure = app == null ? null : Closeables.close(app::stop, null);
         while (!started.isEmpty()) {
-            try {
-                started.pop().close();
-            } catch (Exception e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+            failure = Closeables.close(started.pop(), failure);
         }
         if (spoolDir != null) {
             try (Stream<Path> files = Files.walk(spoolDir)) {

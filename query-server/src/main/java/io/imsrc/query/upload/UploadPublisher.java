@@ -1,5 +1,6 @@
 package io.imsrc.query.upload;
 
+import io.imsrc.common.io.Closeables;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
 import io.imsrc.common.record.UploadsTopic;
@@ -173,21 +174,8 @@ public final class UploadPublisher implements AutoCloseable {
             return;
         }
         closed = true;
-        RuntimeException failure = null;
-        try {
-            producer.close(Duration.ofSeconds(10));
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        try {
-            admin.close(Duration.ofSeconds(5));
-        } catch (RuntimeException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
+        RuntimeException failure = Closeables.close(() -> producer.close(Duration.ofSeconds(10)), null);
+        failure = Closeables.close(() -> admin.close(Duration.ofSeconds(5)), failure);
         if (failure != null) {
             throw failure;
         }

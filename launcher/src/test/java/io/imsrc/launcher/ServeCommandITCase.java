@@ -1,0 +1,55 @@
+package io.imsrc.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imsrc.common.config.Settings;
+import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.query.testing.ApiClient;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code imsrc serve} as a user runs it, in-process: the query server on an embedded PostgreSQL in
+ * the data directory, without Kafka, answering on API_PORT until stopped; a stop frees the port and
+ * saves the index.
+ */
+class ServeCommandITCase {
+
+    @TempDir Path temp;
+
+    @Test
+    void serve_runs_the_query_server_on_embedded_services_and_stops_cleanly() throws Exception {
+        int port = TestPorts.freePort();
+        Map<String, String> env = Map.of(
+                "DATA_DIR", temp.resolve("data").toString(),
+                "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
+                "API_HOST", "127.0.0.1",
+                "API_PORT", Integer.toString(port));
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        ServeCommand serve = new ServeCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> new CommandLine(serve).execute("--no-uploads"));
+        try {
+            Waiting.until(() -> serve.server() != null || exit.isDone(), "the server to start");
+            assertThat(exit).as(console.toString(StandardCharsets.UTF_8)).isNotDone();
+            ApiClient api = new ApiClient(port, null);
+            Waiting.until(() -> api.get("/health").status() == 200, "the index to be ready");
+            assertThat(api.get("/status").json().get("services").get("kafka").get("configured").asBoolean()).isFalse();
+            assertThat(api.postFile("/upload", new byte[] {1}).json().get("error").asText()).isEqualTo("uploads_disabled");
+            assertThat(console.toString(StandardCharsets.UTF_8)).contains("API              http://localhost:" + port)
+                    .contains("(embedded)");
+        } finally {
+            serve.stop();
+        }
+        assertThat(exit.get()).isZero();
+        Waiting.until(() -> TestPorts.isFree(port), "the API port to be free again");
+        assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();
+    }
+}
