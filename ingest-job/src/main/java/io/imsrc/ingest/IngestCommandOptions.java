@@ -22,7 +22,7 @@ public final class IngestCommandOptions {
             description = "A folder to watch: images that appear in it are ingested as they come. Repeatable.")
     List<String> watched = new ArrayList<>();
 
-    @Option(names = "--limit", paramLabel = "N",
+    @Option(names = {"--limit", "--num-images"}, paramLabel = "N",
             description = "Ingest at most N images of each --source, spread evenly over it (so every class is covered).")
     long limit;
 

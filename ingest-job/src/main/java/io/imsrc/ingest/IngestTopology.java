@@ -68,8 +68,15 @@ public final class IngestTopology {
      * @param plannedImages images the bounded sources will read (uploads and watched folders come on
      *     top)
      * @param unbounded whether the job runs until cancelled (uploads or a watched folder)
+     * @param plannedPerSource images each bulk source will read, in the options' order; 0 for a
+     *     watched folder
      */
-    public record Summary(long plannedImages, boolean unbounded) {}
+    public record Summary(long plannedImages, boolean unbounded, List<Long> plannedPerSource) {
+
+        public Summary {
+            plannedPerSource = List.copyOf(plannedPerSource);
+        }
+    }
 
     /** A source's name for the dashboard: its file name and root, as Flink cuts metric names at 80 characters. */
     static String shortName(BulkSourceSpec spec) {
@@ -92,6 +99,7 @@ public final class IngestTopology {
             throws IOException {
         List<DataStream<RawImage>> inputs = new ArrayList<>();
         long planned = 0;
+        List<Long> plannedPerSource = new ArrayList<>();
         boolean unbounded = false;
         for (int i = 0; i < options.bulkSources().size(); i++) {
             BulkSourceSpec spec = options.bulkSources().get(i);
@@ -99,11 +107,13 @@ public final class IngestTopology {
             List<BulkSplit> splits = List.of();
             if (resolved.watch()) {
                 unbounded = true;
+                plannedPerSource.add(0L);
                 LOG.info("Watching {} for images", spec);
             } else {
                 BulkPlanner.Plan plan = BulkPlanner.plan(resolved);
                 splits = plan.splits();
                 planned += plan.imageCount();
+                plannedPerSource.add(plan.imageCount());
                 LOG.info("{}: {} images in {} splits", spec, plan.imageCount(), splits.size());
             }
             BulkSource source = new BulkSource(resolved, splits, options.watchIntervalMs(), WATCH_SETTLE_MS);
@@ -164,6 +174,6 @@ public final class IngestTopology {
                 .sinkTo(IngestSinks.indexedUploads(options.database(), options.flushIntervalMs()))
                 .name("PostgreSQL: indexed uploads")
                 .uid("indexed-uploads-sink");
-        return new Summary(planned, unbounded);
+        return new Summary(planned, unbounded, plannedPerSource);
     }
 }

@@ -78,8 +78,12 @@ final class IngestProgress implements AutoCloseable {
             long count = count();
             double rate = (count - lastCount) / ((now - lastTime) / 1e9);
             long done = count - start;
+            boolean changed = count != lastCount;
             lastCount = count;
             lastTime = now;
+            if (!changed && (planned == 0 || done >= planned)) {
+                return; // idle, waiting for uploads: nothing new to say
+            }
             if (planned > 0 && done < planned) {
                 long left = planned - done;
                 String eta = rate > 0 ? formatSeconds(left / rate) : "?";

@@ -46,7 +46,7 @@ class IngestCommandITCase {
         return JSON.readTree(response.body());
     }
 
-    private static long vectors(IngestCommand.Running running) throws Exception {
+    private static long vectors(IngestRun.Running running) throws Exception {
         try (Connection c = running.services().database().connect(); Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT count(*) FROM vectors")) {
             rs.next();
@@ -86,7 +86,7 @@ class IngestCommandITCase {
 
         Waiting.until(() -> command.running() != null || exit.isDone(), "the job to start");
         assertThat(exit).isNotDone();
-        IngestCommand.Running running = command.running();
+        IngestRun.Running running = command.running();
         Waiting.until(() -> vectors(running) == 30, "the folder to be ingested");
         String dashboard = running.dashboardUrl();
         assertThat(dashboard).isEqualTo("http://localhost:" + dashboardPort);

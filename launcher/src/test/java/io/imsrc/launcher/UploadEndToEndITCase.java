@@ -59,7 +59,7 @@ class UploadEndToEndITCase {
             assertThat(exit).as(console.toString(StandardCharsets.UTF_8)).isNotDone();
             QueryServer server = ingest.running().server();
             assertThat(server.port()).isEqualTo(Integer.parseInt(env.get("API_PORT")));
-            assertThat(console.toString(StandardCharsets.UTF_8)).contains("API              http://localhost:" + server.port());
+            assertThat(console.toString(StandardCharsets.UTF_8)).contains("API docs         http://localhost:" + server.port() + "/docs");
             server.index().awaitReady(Duration.ofSeconds(60));
             ApiClient api = new ApiClient(server.port(), TOKEN);
 

@@ -138,8 +138,10 @@ public record ImsrcConfig(
      *     core in a local Flink and the cluster's default on a cluster
      * @param checkpointIntervalMs 0 turns checkpointing off
      * @param webPort the port of the local Flink's dashboard (and REST API); 0 for any free port
+     * @param jobJar the job jar shipped to a cluster (FLINK_JOB_JAR); {@code null} for the one
+     *     the build made beside the ingest-job module's classes
      */
-    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs, int webPort) {
+    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs, int webPort, Path jobJar) {
 
         /** FLINK_PARALLELISM=auto, the default. */
         public static final int AUTO_PARALLELISM = 0;
@@ -173,7 +175,7 @@ public record ImsrcConfig(
                 s.optionalString("DB_PASSWORD"));
 
         var model = new ModelConfig(
-                name(s, "MODEL_NAME", "resnet20-cifar10"),
+                modelName(s),
                 s.optionalString("MODEL_PATH"),
                 s.parsed("DEVICE", Device.AUTO, Device::parse),
                 s.longValue("MAX_IMAGE_PIXELS", ImageDecodeOptions.DEFAULT_MAX_PIXELS, 1, 1_000_000_000L));
@@ -234,7 +236,9 @@ public record ImsrcConfig(
         if (!s.string("FLINK_PARALLELISM", "auto").equalsIgnoreCase("auto")) {
             parallelism = s.integer("FLINK_PARALLELISM", 1, 1, 1024);
         }
-        var flink = new FlinkConfig(restUrl, parallelism, checkpointInterval, s.integer("FLINK_WEB_PORT", 8081, 0, 65535));
+        String jobJar = s.optionalString("FLINK_JOB_JAR");
+        var flink = new FlinkConfig(restUrl, parallelism, checkpointInterval, s.integer("FLINK_WEB_PORT", 8081, 0, 65535),
+                jobJar == null ? null : path(s, "FLINK_JOB_JAR", jobJar));
 
         s.throwIfInvalid();
         return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink);
@@ -246,6 +250,16 @@ public record ImsrcConfig(
             s.problem(name, "a database name of letters, digits and underscores", v);
         }
         return v;
+    }
+
+    /** A built-in description's name, or the path of a description JSON file (ending in .json). */
+    private static String modelName(Settings s) {
+        String v = s.string("MODEL_NAME", "resnet20-cifar10");
+        if (v.endsWith(".json")) {
+            path(s, "MODEL_NAME", v);
+            return v;
+        }
+        return name(s, "MODEL_NAME", "resnet20-cifar10");
     }
 
     private static String name(Settings s, String name, String defaultValue) {

@@ -32,12 +32,12 @@ class SchemaMigrationsITCase {
 
     @Test
     void a_fresh_database_gets_every_table_and_the_ten_cifar_categories() throws Exception {
-        assertThat(SchemaMigrations.migrate(db.dataSource())).containsExactly(1, 2);
+        assertThat(SchemaMigrations.migrate(db.dataSource())).containsExactly(1, 2, 3);
 
         List<String> tables = queryStrings(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
         assertThat(tables).contains("categories", "images", "vectors", "_category_prototypes", "faiss",
-                "uploads", "dead_letters", SchemaMigrations.HISTORY_TABLE);
+                "uploads", "dead_letters", "ingested_sources", SchemaMigrations.HISTORY_TABLE);
         assertThat(queryStrings("SELECT category_name FROM categories ORDER BY category_id"))
                 .containsExactly("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
     }
@@ -62,7 +62,7 @@ class SchemaMigrationsITCase {
             for (var f : results) {
                 applied.addAll(f.get());
             }
-            assertThat(applied).containsExactly(1, 2);
+            assertThat(applied).containsExactly(1, 2, 3);
         } finally {
             pool.shutdownNow();
         }

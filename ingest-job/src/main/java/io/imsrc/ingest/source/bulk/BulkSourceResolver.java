@@ -83,11 +83,13 @@ public final class BulkSourceResolver {
 
     private static Path download(String location, Path cacheDir, Function<URI, String> knownMd5) throws IOException {
         URI uri = URI.create(location);
+        Path cached = Downloads.cachePath(uri, cacheDir);
         try {
-            return Downloads.fetch(uri, Downloads.cachePath(uri, cacheDir), knownMd5.apply(uri));
+            return Downloads.fetch(uri, cached, knownMd5.apply(uri));
         } catch (IOException e) {
-            throw new IOException(e.getMessage() + ". Without access to it, copy the file onto this machine and give its "
-                    + "path instead of the URL (for CIFAR-10: CIFAR10_SOURCE=/path/to/cifar-10-binary.tar.gz)", e);
+            throw new IOException(e.getMessage() + ". Without access to it, copy the file onto this machine and either "
+                    + "put it at " + cached.toAbsolutePath() + " (where a download would have gone) or give its path instead "
+                    + "of the URL (for CIFAR-10: CIFAR10_SOURCE=/path/to/cifar-10-binary.tar.gz#train, or --source)", e);
         }
     }
 

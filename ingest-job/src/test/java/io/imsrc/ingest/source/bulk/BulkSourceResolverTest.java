@@ -56,7 +56,10 @@ class BulkSourceResolverTest {
             assertThatThrownBy(() -> BulkSourceResolver.resolve(BulkSourceSpec.parse(url), cache, 100,
                     uri -> "0123456789abcdef0123456789abcdef"))
                     .hasMessageContaining("MD5 " + md5)
-                    .hasMessageContaining("give its path instead of the URL");
+                    .hasMessageContaining(url)
+                    .hasMessageContaining("put it at " + Downloads.cachePath(java.net.URI.create(url), cache).toAbsolutePath())
+                    .hasMessageContaining("give its path instead of the URL")
+                    .hasMessageContaining("CIFAR10_SOURCE=");
             try (var cached = Files.list(cache)) {
                 assertThat(cached).as("nothing kept of the bad download").isEmpty();
             }

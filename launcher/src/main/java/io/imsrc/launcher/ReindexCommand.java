@@ -1,0 +1,81 @@
+package io.imsrc.launcher;
+
+import io.imsrc.common.config.ConfigException;
+import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.config.Settings;
+import io.imsrc.common.embed.ConfiguredModel;
+import io.imsrc.common.embed.Embedder;
+import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.query.index.IndexManager;
+import io.imsrc.query.store.Database;
+import io.imsrc.query.store.VectorStore;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code imsrc reindex} (also {@code build-index}): builds the FAISS index from the vectors in
+ * PostgreSQL and saves it to FAISS_INDEX_PATH, where the query server loads it on its next start.
+ * A running server rebuilds with POST /admin/reindex instead.
+ */
+@Command(name = "reindex", aliases = "build-index", mixinStandardHelpOptions = true,
+        description = {"Builds the FAISS index (FAISS_INDEX_TYPE) from the model's vectors in PostgreSQL and saves it "
+                + "to FAISS_INDEX_PATH for the query server's next start.",
+            "Run it while no query server uses the same DATA_DIR; a running server rebuilds with POST /admin/reindex."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:built and saved", "1:the build failed", "2:bad settings, or the model cannot be had"})
+public final class ReindexCommand implements Callable<Integer> {
+
+    private final Settings settings;
+    private final PrintStream out;
+
+    public ReindexCommand() {
+        this(Settings.fromEnvironment(), System.out);
+    }
+
+    ReindexCommand(Settings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    @Override
+    public Integer call() {
+        ImsrcConfig config;
+        ConfiguredModel model;
+        try {
+            config = ImsrcConfig.from(settings);
+            model = ConfiguredModel.resolve(config);
+        } catch (ConfigException | IllegalArgumentException | IOException e) {
+            System.err.println("imsrc reindex: " + e.getMessage());
+            return 2;
+        }
+        long start = System.nanoTime();
+        try (EmbeddedServices services = EmbeddedServices.start(config, false);
+                Database database = new Database(services.database().jdbcUrl(), services.database().user(),
+                        services.database().password(), 2)) {
+            int dimension;
+            try (Embedder embedder = Embedder.load(model.description(), EmbedderOptions.builder()
+                    .device(config.model().device()).modelCacheDir(model.cacheDir()).build())) {
+                dimension = embedder.dimension();
+            }
+            VectorStore store = new VectorStore(database.pool(), model.modelId().value());
+            IndexManager.Status status;
+            try (IndexManager index = new IndexManager(database, store, IndexManager.Settings.of(
+                    config.faiss().indexType(), config.faiss().indexPath(), dimension,
+                    Duration.ofMillis(config.indexRefresh().intervalMs()))).start()) {
+                index.awaitReady(Duration.ofHours(1));
+                status = index.rebuild().get();
+            } // closing saves it
+            out.printf(Locale.ROOT, "imsrc reindex: %s index of %,d vectors in %d categories (model %s) saved to %s "
+                    + "in %.1f s%n", status.indexType(), status.vectors(), status.categories(), status.modelId(),
+                    config.faiss().indexPath().toAbsolutePath(), (System.nanoTime() - start) / 1e9);
+            return 0;
+        } catch (Exception e) {
+            System.err.println("imsrc reindex: " + IngestRun.rootMessage(e));
+            return 1;
+        }
+    }
+}

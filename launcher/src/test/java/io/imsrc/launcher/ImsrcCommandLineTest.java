@@ -1,0 +1,62 @@
+package io.imsrc.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The launcher's command line: every command explains itself, a wrong option says what is accepted. */
+class ImsrcCommandLineTest {
+
+    private record Result(int exit, String out, String err) {}
+
+    private static Result run(String... args) {
+        CommandLine commandLine = Imsrc.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        commandLine.setOut(new PrintWriter(out));
+        commandLine.setErr(new PrintWriter(err));
+        int exit = commandLine.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void the_commands_users_run_by_hand_are_there_under_their_old_names_too() {
+        Result help = run("--help");
+        assertThat(help.exit()).isZero();
+        assertThat(help.out()).contains("start", "ingest, populate", "serve", "reindex, build-index", "migrate, setup-db",
+                "embed", "Without a subcommand it runs `start`");
+        for (List<String> aliases : List.of(List.of("ingest", "populate"), List.of("reindex", "build-index"),
+                List.of("migrate", "setup-db"))) {
+            assertThat(run(aliases.get(1), "--help").out()).isEqualTo(run(aliases.get(0), "--help").out());
+        }
+    }
+
+    @Test
+    void every_command_explains_itself() {
+        for (String command : List.of("start", "ingest", "serve", "reindex", "migrate", "embed")) {
+            Result help = run(command, "--help");
+            assertThat(help.exit()).as(command).isZero();
+            assertThat(help.out()).as(command).startsWith("Usage: imsrc " + command).contains("--help");
+        }
+        assertThat(run("start", "--help").out()).contains("--limit, --num-images=N", "--source=LOCATION[#ROOT]",
+                "CIFAR10_SOURCE", "Ctrl-C");
+        assertThat(run("populate", "--help").out()).contains("--limit, --num-images=N", "--skip-ingested", "--watch");
+    }
+
+    @Test
+    void a_wrong_option_is_refused_with_what_is_accepted() {
+        Result wrong = run("start", "--num-image", "5");
+        assertThat(wrong.exit()).isEqualTo(2);
+        assertThat(wrong.err()).contains("Unknown options: '--num-image'").contains("Possible solutions: --num-images")
+                .contains("Usage: imsrc start").contains("--source=LOCATION[#ROOT]");
+        Result badValue = run("ingest", "--limit", "many");
+        assertThat(badValue.exit()).isEqualTo(2);
+        assertThat(badValue.err()).contains("Invalid value for option '--num-images'").contains("'many' is not a long")
+                .contains("Usage: imsrc ingest");
+        assertThat(run("frobnicate").err()).contains("Unmatched argument").contains("Commands:");
+    }
+}
