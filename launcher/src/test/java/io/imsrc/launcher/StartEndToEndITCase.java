@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's first command for real: {@code imsrc} with no subcommand, in a process of its own
- * as a user starts it, on a small CIFAR-10 subset and free ports. Everything comes up (embedded
+ * The README's first command for real: {@code bin/imsrc} with no subcommand, in a process of its
+ * own as a user starts it, on a small CIFAR-10 subset and free ports. Everything comes up (embedded
  * PostgreSQL and Kafka, the job in a local Flink with its dashboard, the query server), the subset
  * is ingested and searchable, Flink's REST API shows the job running with its metrics; SIGTERM (as
  * Ctrl-C) stops it all and frees every port and process; a second start finds the data, does not
@@ -44,6 +44,8 @@ class StartEndToEndITCase {
     private static final Duration START_DEADLINE = Duration.ofMinutes(3);
     private static final Pattern JDBC_URL = Pattern.compile("PostgreSQL\\s+(jdbc:postgresql://localhost:(\\d+)/\\w+)");
     private static final Pattern KAFKA = Pattern.compile("Kafka\\s+127\\.0\\.0\\.1:(\\d+)");
+
+    private static final Path IMSRC = Path.of("..", "bin", "imsrc").toAbsolutePath().normalize();
 
     /** The child's console stays in target/ for a failed run to be read. */
     private final Path logs = Path.of("target", "start-e2e").toAbsolutePath();
@@ -70,14 +72,16 @@ class StartEndToEndITCase {
     private Run start(Map<String, String> env, String name) throws IOException {
         Files.createDirectories(logs);
         Path stdout = logs.resolve(name + ".out");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
-                Imsrc.class.getName())
+        // The README's command itself: bin/imsrc runs the launcher on its runtime class path (not the
+        // test's), as a user's shell does.
+        ProcessBuilder builder = new ProcessBuilder(IMSRC.toString())
                 .directory(temp.toFile())
                 .redirectOutput(stdout.toFile())
                 .redirectError(logs.resolve(name + ".err").toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("KAFKA_") || k.startsWith("FLINK_"));
         builder.environment().putAll(env);
+        builder.environment().put("JAVA_OPTS", "-Xmx1g");
+        builder.environment().remove("IMSRC_REBUILD");
         Process process = builder.start();
         started.add(process);
         return new Run(process, stdout);
