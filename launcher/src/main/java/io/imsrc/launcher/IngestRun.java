@@ -103,6 +103,20 @@ final class IngestRun {
             System.err.println(name + ": " + e.getMessage());
             return 2;
         }
+        try {
+            // Taken ports fail here, before anything starts, rather than half way with a stack trace.
+            if (plan.serve()) {
+                LocalFlink.requireFree(plan.apiPort() != null ? plan.apiPort() : config.api().port(),
+                        "the API", "API_PORT (or --port)");
+            }
+            if (!cluster) {
+                LocalFlink.requireFree(plan.dashboardPort() != null ? plan.dashboardPort() : config.flink().webPort(),
+                        "the Flink dashboard", "FLINK_WEB_PORT (or --dashboard-port)");
+            }
+        } catch (IOException e) {
+            System.err.println(name + ": " + e.getMessage());
+            return 2;
+        }
         EmbeddedServices started = EmbeddedServices.start(config, plan.uploads() || plan.serve());
         services = started;
         Thread hook = new Thread(this::stop, name + "-shutdown");
@@ -160,7 +174,13 @@ final class IngestRun {
             rest = new FlinkRest(config.flink().restUrl());
             dashboardUrl = rest.baseUrl();
             IngestJobOptions options = builder.build();
-            Optional<String> active = rest.activeJob(options.jobName());
+            Optional<String> active;
+            try {
+                active = rest.activeJob(options.jobName());
+            } catch (IOException e) {
+                System.err.println(name + ": " + e.getMessage() + " (FLINK_REST_URL)");
+                return 2;
+            }
             progress = new IngestProgress(started.database(), options.embedding().modelId(), out).baseline();
             if (active.isPresent()) {
                 jobId = active.get();
@@ -234,7 +254,7 @@ final class IngestRun {
                     : "  ends when " + String.format(Locale.ROOT, "%,d", planned) + " images are read");
         }
         try (IngestProgress reporting = progress.start(planned, 5);
-                SourceCompletion completion = new SourceCompletion(rest, jobId, bulk, ledger, out).start()) {
+                SourceCompletion completion = new SourceCompletion(rest, jobId, bulk, ledger, out, name).start()) {
             if (cluster) {
                 return followClusterJob(name, plan, job, completion, reporting);
             }

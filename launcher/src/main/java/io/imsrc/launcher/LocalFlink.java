@@ -38,6 +38,22 @@ final class LocalFlink {
     /** The environment to build the job in, and where its dashboard will be. */
     record Environment(StreamExecutionEnvironment env, String dashboardUrl) {}
 
+    /**
+     * @throws IOException naming {@code what} and the setting that moves it when {@code port} (not 0)
+     *     is taken on this machine
+     */
+    static void requireFree(int port, String what, String setting) throws IOException {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(port));
+        } catch (IOException e) {
+            throw new IOException("port " + port + " for " + what + " is taken (another imsrc, or another program); "
+                    + "set " + setting + " to a free port, or 0 for any", e);
+        }
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket()) {
             socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));

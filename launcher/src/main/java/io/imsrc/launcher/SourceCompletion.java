@@ -35,6 +35,7 @@ final class SourceCompletion implements AutoCloseable {
     private final List<Source> sources;
     private final SourceLedger ledger;
     private final PrintStream out;
+    private final String name;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "source-completion");
         t.setDaemon(true);
@@ -42,12 +43,15 @@ final class SourceCompletion implements AutoCloseable {
     });
     private volatile boolean recorded;
 
-    SourceCompletion(FlinkRest flink, String jobId, List<Source> sources, SourceLedger ledger, PrintStream out) {
+    /** @param name the command, for the console ("imsrc start") */
+    SourceCompletion(FlinkRest flink, String jobId, List<Source> sources, SourceLedger ledger, PrintStream out,
+            String name) {
         this.flink = flink;
         this.jobId = jobId;
         this.sources = List.copyOf(sources);
         this.ledger = ledger;
         this.out = out;
+        this.name = name;
     }
 
     SourceCompletion start() {
@@ -111,8 +115,8 @@ final class SourceCompletion implements AutoCloseable {
         }
         for (Source source : sources) {
             ledger.complete(source.spec(), source.images());
-            out.printf(Locale.ROOT, "imsrc: %s read to the end (%,d images); a next start will not read it again%n",
-                    source.spec(), source.images());
+            out.printf(Locale.ROOT, "%s: %s read to the end (%,d images); a next start will not read it again%n",
+                    name, source.spec(), source.images());
         }
         recorded = true;
         timer.shutdown();

@@ -2,10 +2,19 @@ package io.imsrc.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.config.Settings;
+import io.imsrc.common.testing.SharedFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
 import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The launcher's command line: every command explains itself, a wrong option says what is accepted. */
@@ -58,5 +67,23 @@ class ImsrcCommandLineTest {
         assertThat(badValue.err()).contains("Invalid value for option '--num-images'").contains("'many' is not a long")
                 .contains("Usage: imsrc ingest");
         assertThat(run("frobnicate").err()).contains("Unmatched argument").contains("Commands:");
+    }
+
+    @Test
+    void a_taken_port_is_refused_before_anything_starts(@TempDir Path temp) throws Exception {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (ServerSocket taken = new ServerSocket(0)) {
+            Map<String, String> env = Map.of("DATA_DIR", temp.toString(), "API_PORT", Integer.toString(taken.getLocalPort()),
+                    "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString());
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int exit = new CommandLine(new StartCommand(Settings.of(env), new PrintStream(new ByteArrayOutputStream())))
+                    .execute();
+            assertThat(exit).isEqualTo(2);
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("for the API is taken").contains("API_PORT (or --port)");
+        assertThat(temp.resolve("postgres")).as("nothing started").doesNotExist();
     }
 }
