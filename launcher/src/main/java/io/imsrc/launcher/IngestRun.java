@@ -227,7 +227,8 @@ final class IngestRun {
             try {
                 QueryServerOptions.Builder options = QueryServerOptions.from(config, model)
                         .database(started.database().jdbcUrl(), started.database().user(), started.database().password())
-                        .kafkaBootstrapServers(started.kafkaBootstrapServers());
+                        .kafkaBootstrapServers(started.kafkaBootstrapServers())
+                        .flinkDashboardUrl(dashboardUrl);
                 if (plan.apiPort() != null) {
                     options.port(plan.apiPort());
                 }
@@ -318,6 +319,7 @@ final class IngestRun {
         out.println(name + ": job " + jobId + " running" + (cluster ? " on the cluster" : ""));
         if (server != null) {
             String api = "http://localhost:" + server.port();
+            out.println("  Web page         " + api + "/app/");
             out.println("  API docs         " + api + "/docs  (status " + api + "/status)");
         }
         out.println("  Flink dashboard  " + dashboardUrl);

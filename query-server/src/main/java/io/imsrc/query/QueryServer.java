@@ -21,6 +21,7 @@ import io.imsrc.query.store.Database;
 import io.imsrc.query.store.VectorStore;
 import io.imsrc.query.upload.UploadPublisher;
 import io.javalin.Javalin;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.openapi.plugin.OpenApiPlugin;
 import io.javalin.openapi.plugin.swagger.SwaggerPlugin;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,7 +117,7 @@ public final class QueryServer implements AutoCloseable {
         HttpMetrics metrics = new HttpMetrics(index, queryEmbedder, () -> ops[0].lagSeconds());
         ops[0] = new OpsApi(index, store, catalog, publisher, queryEmbedder, new OpsApi.Model(modelId,
                 embedder.description().name(), embedder.dimension(), embedder.deviceName(), modelThreads,
-                options.queryBatchSize()), metrics);
+                options.queryBatchSize()), metrics, options.flinkDashboardUrl());
         SearchApi search = new SearchApi(index, queryEmbedder, embedder.description(), catalog, queries,
                 new SearchParameters(options.defaultLimit(), options.usePrototypes()), metrics,
                 options.requestTimeout());
@@ -139,6 +141,17 @@ public final class QueryServer implements AutoCloseable {
                             })
                             .withSecurity(security -> security.withBearerAuth())
                             .withDefinitionProcessor(document -> ApiJson.snakeCaseSchemas(document).toPrettyString()))));
+            // The web page: static files from the class path, nothing fetched from elsewhere.
+            config.staticFiles.add(files -> {
+                files.hostedPath = "/app";
+                files.directory = "/io/imsrc/query/app";
+                files.location = Location.CLASSPATH;
+                files.headers = Map.of(
+                        "Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; "
+                                + "style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'",
+                        "X-Content-Type-Options", "nosniff",
+                        "Cache-Control", "no-cache");
+            });
             config.registerPlugin(new SwaggerPlugin(swagger -> {
                 swagger.setUiPath("/docs");
                 swagger.setDocumentationPath("/openapi");
@@ -151,6 +164,7 @@ public final class QueryServer implements AutoCloseable {
         app.beforeMatched(ctx -> Access.check(ctx, options.apiToken(), options.searchRequiresToken()));
         app.after(metrics::finished);
 
+        app.get("/", ctx -> ctx.redirect("/app/"), Access.OPEN);
         app.post("/upload", images::upload, Access.WRITE);
         app.get("/images/{id}", images::image, Access.READ);
         app.get("/images/{id}/content", images::content, Access.READ);

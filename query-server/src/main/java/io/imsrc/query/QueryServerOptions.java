@@ -37,6 +37,7 @@ import java.util.Objects;
  * @param queryBatchSize QUERY_BATCH_SIZE: the most queries one forward pass embeds together; 1
  *     turns request coalescing off
  * @param requestTimeout how long a request waits for the model or Kafka before it is answered 503
+ * @param flinkDashboardUrl the Flink dashboard the web page links to; {@code null} for none
  */
 public record QueryServerOptions(
         String jdbcUrl,
@@ -60,7 +61,8 @@ public record QueryServerOptions(
         boolean searchRequiresToken,
         int embedThreads,
         int queryBatchSize,
-        Duration requestTimeout) {
+        Duration requestTimeout,
+        String flinkDashboardUrl) {
 
     public static final int DEFAULT_MAX_FILES_PER_UPLOAD = 100;
 
@@ -154,6 +156,7 @@ public record QueryServerOptions(
         private int embedThreads;
         private int queryBatchSize = 8;
         private Duration requestTimeout = Duration.ofSeconds(30);
+        private String flinkDashboardUrl;
 
         private Builder() {}
 
@@ -259,11 +262,16 @@ public record QueryServerOptions(
             return this;
         }
 
+        public Builder flinkDashboardUrl(String value) {
+            this.flinkDashboardUrl = value;
+            return this;
+        }
+
         public QueryServerOptions build() {
             return new QueryServerOptions(jdbcUrl, dbUser, dbPassword, kafkaBootstrapServers, uploadsTopic, model,
                     device, indexType, indexPath, refreshInterval, defaultLimit, usePrototypes, maxUploadSize,
                     maxImagePixels, maxFilesPerUpload, host, port, apiToken, searchRequiresToken, embedThreads,
-                    queryBatchSize, requestTimeout);
+                    queryBatchSize, requestTimeout, flinkDashboardUrl);
         }
     }
 

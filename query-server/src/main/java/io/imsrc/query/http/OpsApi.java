@@ -37,8 +37,11 @@ public final class OpsApi {
     private final HttpMetrics metrics;
     private final long startedAtNanos = System.nanoTime();
 
+    private final String flinkDashboardUrl;
+
     public OpsApi(IndexManager index, VectorStore store, Catalog catalog, UploadPublisher publisher,
-            QueryEmbedder embedder, Model model, HttpMetrics metrics) {
+            QueryEmbedder embedder, Model model, HttpMetrics metrics, String flinkDashboardUrl) {
+        this.flinkDashboardUrl = flinkDashboardUrl;
         this.index = index;
         this.store = store;
         this.catalog = catalog;
@@ -89,7 +92,7 @@ public final class OpsApi {
                 ? new StatusResponse.Service(true, true, null)
                 : new StatusResponse.Service(true, false, postgresProblem);
         ctx.json(new StatusResponse(counts, info, modelInfo, new StatusResponse.Services(postgres, kafka),
-                (System.nanoTime() - startedAtNanos) / 1e9));
+                (System.nanoTime() - startedAtNanos) / 1e9, flinkDashboardUrl));
     }
 
     /** The commit time of the newest vector minus that of the newest searchable one; 0 when caught up. */

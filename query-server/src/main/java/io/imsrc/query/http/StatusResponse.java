@@ -3,10 +3,14 @@ package io.imsrc.query.http;
 import io.javalin.openapi.OpenApiDescription;
 import java.util.Map;
 
-/** What GET /status reports: the counts, the index and its lag, the model, and the services. */
+/**
+ * What GET /status reports: the counts, the index and its lag, the model, the services, and the
+ * Flink dashboard that shows the ingest job (null when the server was not told of one).
+ */
 @OpenApiDescription("Counts, index state and lag, model, and whether the services answer")
 public record StatusResponse(
-        Counts counts, IndexInfo index, ModelInfo model, Services services, double uptimeSeconds) {
+        Counts counts, IndexInfo index, ModelInfo model, Services services, double uptimeSeconds,
+        String flinkDashboardUrl) {
 
     /**
      * Counts in PostgreSQL (null when it cannot be reached).

@@ -1,0 +1,278 @@
+package io.imsrc.query;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.common.embed.ConfiguredModel;
+import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.Embedder;
+import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.common.embed.ModelId;
+import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.embedded.SharedKafka;
+import io.imsrc.query.testing.ApiClient;
+import io.imsrc.query.testing.CifarImages;
+import io.imsrc.query.testing.TestCatalog;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web page at /app in a real browser: Debian's headless Chromium driven through its own
+ * chromedriver (installed by .ci/run; nothing is downloaded), against a real query server whose
+ * index holds 200 real CIFAR-10 training images embedded by the real model. Screenshots of the main
+ * states go to target/screenshots (docs/screenshots holds copies for the README).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AppBrowserITCase {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    @TempDir static Path temp;
+    private Embedder embedder;
+    private QueryServer server;
+    private ApiClient api;
+    private ChromeDriver browser;
+    private WebDriverWait wait;
+    private String base;
+
+    @BeforeAll
+    void start() throws Exception {
+        assertThat(CHROMIUM).as("Debian's chromium (apt-get install chromium chromium-driver; .ci/run does)").exists();
+        assertThat(CHROMEDRIVER).as("Debian's chromium-driver").exists();
+        Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
+        ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
+        ConfiguredModel model = new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile),
+                temp.resolve("models"));
+        embedder = Embedder.load(description, EmbedderOptions.builder().device(Device.CPU).build());
+        TestCatalog catalog = TestCatalog.create("browser");
+        CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
+        server = QueryServer.start(QueryServerOptions.builder()
+                .database(catalog.jdbcUrl(), catalog.user(), null)
+                .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
+                .uploadsTopic(SharedKafka.newTopic("browser-uploads", 1))
+                .model(model)
+                .device(Device.CPU)
+                .indexType(IndexType.FLATL2)
+                .indexPath(temp.resolve("index.bin"))
+                .refreshInterval(Duration.ofMillis(200))
+                .host("127.0.0.1")
+                .port(0)
+                .flinkDashboardUrl("http://localhost:8081")
+                .build());
+        server.index().awaitReady(WAIT);
+        api = new ApiClient(server.port(), null);
+        base = "http://127.0.0.1:" + server.port();
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + Files.createTempDirectory(temp, "chromium"), "--window-size=1400,1000");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        wait = new WebDriverWait(browser, WAIT);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (embedder != null) {
+            embedder.close();
+        }
+    }
+
+    @BeforeEach
+    void openPage() {
+        browser.manage().window().setSize(new Dimension(1400, 1000));
+        browser.get(base + "/app/");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#status-categories tbody"), "airplane"));
+    }
+
+    private static byte[] testImage(String path) throws Exception {
+        return SharedFiles.readTarEntries(SharedFiles.cifar10JpgArchive(), List.of(path)).get(path);
+    }
+
+    /** Drops {@code bytes} on the drop zone as a browser does: a drop event whose DataTransfer holds a File. */
+    private void drop(byte[] bytes, String name, String type) {
+        ((JavascriptExecutor) browser).executeScript("""
+                const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([bytes], arguments[1], {type: arguments[2]}));
+                const zone = document.getElementById('dropzone');
+                zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+                zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+                """, Base64.getEncoder().encodeToString(bytes), name, type);
+    }
+
+    private List<WebElement> results() {
+        return browser.findElements(By.cssSelector("#grid li"));
+    }
+
+    private void screenshot(String name) throws Exception {
+        Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+        Files.copy(shot, SCREENSHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void the_empty_page_and_its_status_panel_show_what_status_reports() throws Exception {
+        JsonNode status = api.get("/status").json();
+        wait.until(d -> d.findElement(By.cssSelector("[data-field=images]")).getText()
+                .equals(status.at("/counts/images").asText()));
+        assertThat(browser.findElement(By.cssSelector("[data-field=vectors]")).getText())
+                .isEqualTo(status.at("/counts/vectors").asText());
+        assertThat(browser.findElement(By.cssSelector("[data-field=index-type]")).getText())
+                .isEqualTo(status.at("/index/type").asText());
+        assertThat(browser.findElement(By.cssSelector("[data-field=index-size]")).getText())
+                .isEqualTo(status.at("/index/vectors").asText());
+        for (JsonNode category : api.get("/categories").json().get("categories")) {
+            WebElement row = browser.findElement(By.cssSelector("#status-categories tr[data-category='"
+                    + category.get("category").asText() + "']"));
+            assertThat(row.findElement(By.className("images")).getText()).isEqualTo(category.get("image_count").asText());
+            assertThat(row.findElement(By.className("vectors")).getText()).isEqualTo(category.get("vector_count").asText());
+        }
+        WebElement dashboard = browser.findElement(By.id("dashboard-link"));
+        assertThat(dashboard.isDisplayed()).isTrue();
+        assertThat(dashboard.getAttribute("href")).isEqualTo("http://localhost:8081/");
+        assertThat(browser.findElement(By.id("service-warning")).isDisplayed()).as("everything answers").isFalse();
+        assertThat(browser.findElement(By.id("search")).isEnabled()).as("nothing to search yet").isFalse();
+        screenshot("empty");
+    }
+
+    @Test
+    void a_dropped_image_finds_images_of_its_class() throws Exception {
+        drop(testImage("cifar-10-jpg/test/automobile/0003.jpg"), "car.jpg", "image/jpeg");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        wait.until(d -> results().size() == 10);
+        assertThat(browser.findElement(By.id("predicted")).getText()).isEqualTo("automobile");
+        long matching = results().stream().filter(r -> r.getAttribute("data-category").equals("automobile")).count();
+        assertThat(matching).as("results of the query's class").isGreaterThanOrEqualTo(6);
+        assertThat(browser.findElement(By.id("timings")).getText()).contains("embedding", "prototypes", "index");
+        double first = Double.parseDouble(results().get(0).getAttribute("data-similarity"));
+        assertThat(results().get(0).findElement(By.className("similarity")).getText())
+                .isEqualTo(String.format(java.util.Locale.ROOT, "%.3f", first));
+        wait.until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+                "return [...document.querySelectorAll('#grid img')].every(i => i.complete && i.naturalWidth > 0)"));
+        screenshot("results");
+
+        // Paging: the next page follows on, without repeating the first.
+        WebElement more = browser.findElement(By.id("more"));
+        assertThat(more.isDisplayed()).isTrue();
+        String firstId = results().get(0).getAttribute("data-image-id");
+        more.click();
+        wait.until(d -> results().size() == 20);
+        assertThat(results().subList(10, 20)).noneMatch(r -> r.getAttribute("data-image-id").equals(firstId));
+    }
+
+    @Test
+    void prototype_only_search_ranks_every_category_with_its_representative() throws Exception {
+        drop(testImage("cifar-10-jpg/test/ship/0001.jpg"), "ship.jpg", "image/jpeg");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("prototypes"))).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("ranking")));
+        List<WebElement> ranking = browser.findElements(By.cssSelector("#ranking li"));
+        assertThat(ranking).hasSize(10);
+        assertThat(ranking.get(0).getAttribute("data-category")).isEqualTo("ship");
+        assertThat(browser.findElement(By.id("grid")).isDisplayed()).isFalse();
+        wait.until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+                "return [...document.querySelectorAll('#ranking img')].every(i => i.complete && i.naturalWidth > 0)"));
+        screenshot("prototypes");
+    }
+
+    @Test
+    void a_result_opens_larger_and_searches_by_itself() throws Exception {
+        drop(testImage("cifar-10-jpg/test/horse/0001.jpg"), "horse.jpg", "image/jpeg");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        wait.until(d -> results().size() == 10);
+        WebElement first = results().get(0);
+        String id = first.getAttribute("data-image-id");
+        first.findElement(By.tagName("button")).click();
+        WebElement viewer = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("viewer")));
+        assertThat(viewer.findElement(By.id("viewer-title")).getText()).contains(id);
+        assertThat(viewer.findElement(By.id("viewer-facts")).getText()).contains("Category", "Source");
+        browser.findElement(By.id("viewer-search")).click();
+        wait.until(d -> !d.findElement(By.id("viewer")).isDisplayed());
+        wait.until(d -> results().size() == 10 && !results().get(0).getAttribute("data-image-id").equals(id)
+                && d.findElement(By.id("results-section")).getAttribute("aria-busy").equals("false"));
+        assertThat(results()).as("the image itself is left out").noneMatch(r -> r.getAttribute("data-image-id").equals(id));
+        assertThat(browser.findElement(By.id("preview")).getAttribute("alt")).contains(id);
+    }
+
+    @Test
+    void a_text_file_is_refused_with_a_clear_message() throws Exception {
+        Path text = temp.resolve("notes.txt");
+        Files.writeString(text, "this is not an image\n");
+        browser.findElement(By.id("file")).sendKeys(text.toAbsolutePath().toString());
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        WebElement message = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("message")));
+        wait.until(d -> message.getText().contains("not an image"));
+        assertThat(message.getText()).contains("notes.txt");
+        assertThat(browser.findElement(By.id("progress")).isDisplayed()).as("no spinner left").isFalse();
+        assertThat(results()).isEmpty();
+        screenshot("error");
+    }
+
+    @Test
+    void the_page_lays_out_on_a_phone() throws Exception {
+        browser.manage().window().setSize(new Dimension(390, 844));
+        drop(testImage("cifar-10-jpg/test/cat/0003.jpg"), "cat.jpg", "image/jpeg");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        wait.until(d -> results().size() == 10);
+        long overflow = (Long) ((JavascriptExecutor) browser).executeScript(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        assertThat(overflow).as("no sideways scrolling").isLessThanOrEqualTo(0);
+        screenshot("phone");
+    }
+
+    @Test
+    void the_page_is_served_from_the_server_alone() {
+        ApiClient.Response page = api.get("/app/");
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.header("Content-Security-Policy")).contains("default-src 'self'");
+        assertThat(page.text()).doesNotContain("http://", "https://");
+        assertThat(api.get("/app/app.js").text()).doesNotContain("http://", "https://");
+        assertThat(api.get("/").status()).isEqualTo(302);
+    }
+
+    @Test
+    void the_controls_are_reachable_by_keyboard_and_labelled() {
+        assertThat(browser.findElement(By.id("dropzone")).getAttribute("tabindex")).isEqualTo("0");
+        assertThat(browser.findElement(By.id("dropzone")).getAttribute("aria-label")).contains("Choose an image");
+        for (String id : List.of("limit", "top-categories", "min-similarity", "category", "use-prototypes")) {
+            String labelled = (String) ((JavascriptExecutor) browser).executeScript(
+                    "const e = document.getElementById(arguments[0]); return e.labels.length ? e.labels[0].textContent : '';", id);
+            assertThat(labelled).as(id + " has a label").isNotBlank();
+        }
+    }
+}
