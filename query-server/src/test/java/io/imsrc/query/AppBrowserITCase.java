@@ -14,12 +14,12 @@ import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.CifarImages;
+import io.imsrc.query.testing.HeadlessChromium;
 import io.imsrc.query.testing.TestCatalog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,10 +34,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web page at /app in a real browser: Debian's headless Chromium driven through its own
@@ -48,8 +45,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AppBrowserITCase {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
@@ -57,14 +52,13 @@ class AppBrowserITCase {
     private Embedder embedder;
     private QueryServer server;
     private ApiClient api;
+    private HeadlessChromium chromium;
     private ChromeDriver browser;
-    private WebDriverWait wait;
+    private org.openqa.selenium.support.ui.WebDriverWait wait;
     private String base;
 
     @BeforeAll
     void start() throws Exception {
-        assertThat(CHROMIUM).as("Debian's chromium (apt-get install chromium chromium-driver; .ci/run does)").exists();
-        assertThat(CHROMEDRIVER).as("Debian's chromium-driver").exists();
         Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
         ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
         ConfiguredModel model = new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile),
@@ -89,22 +83,16 @@ class AppBrowserITCase {
         api = new ApiClient(server.port(), null);
         base = "http://127.0.0.1:" + server.port();
 
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--user-data-dir=" + Files.createTempDirectory(temp, "chromium"), "--window-size=1400,1000");
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        browser = new ChromeDriver(service, options);
-        wait = new WebDriverWait(browser, WAIT);
+        chromium = HeadlessChromium.start(temp, WAIT);
+        browser = chromium.driver();
+        wait = chromium.waiting();
         Files.createDirectories(SCREENSHOTS);
     }
 
     @AfterAll
     void stop() throws Exception {
-        if (browser != null) {
-            browser.quit();
+        if (chromium != null) {
+            chromium.close();
         }
         if (server != null) {
             server.close();
@@ -125,16 +113,8 @@ class AppBrowserITCase {
         return SharedFiles.readTarEntries(SharedFiles.cifar10JpgArchive(), List.of(path)).get(path);
     }
 
-    /** Drops {@code bytes} on the drop zone as a browser does: a drop event whose DataTransfer holds a File. */
     private void drop(byte[] bytes, String name, String type) {
-        ((JavascriptExecutor) browser).executeScript("""
-                const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
-                const transfer = new DataTransfer();
-                transfer.items.add(new File([bytes], arguments[1], {type: arguments[2]}));
-                const zone = document.getElementById('dropzone');
-                zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true, cancelable: true}));
-                zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
-                """, Base64.getEncoder().encodeToString(bytes), name, type);
+        chromium.drop("dropzone", bytes, name, type);
     }
 
     private List<WebElement> results() {
@@ -274,5 +254,38 @@ class AppBrowserITCase {
                     "const e = document.getElementById(arguments[0]); return e.labels.length ? e.labels[0].textContent : '';", id);
             assertThat(labelled).as(id + " has a label").isNotBlank();
         }
+    }
+
+    @Test
+    void a_pasted_image_becomes_the_query() throws Exception {
+        chromium.paste(testImage("cifar-10-jpg/test/ship/0002.jpg"), "clipboard.png", "image/jpeg");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        wait.until(d -> results().size() == 10);
+        assertThat(browser.findElement(By.id("predicted")).getText()).isEqualTo("ship");
+        assertThat(browser.findElement(By.id("preview")).getAttribute("alt")).contains("clipboard.png");
+    }
+
+    @Test
+    void a_backing_service_that_does_not_answer_is_a_visible_warning() throws Exception {
+        // A second server over the same data whose Kafka address answers nothing.
+        int deadPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            deadPort = socket.getLocalPort();
+        }
+        QueryServerOptions.Builder options = QueryServerOptions.builder()
+                .database(server.options().jdbcUrl(), server.options().dbUser(), null)
+                .kafkaBootstrapServers("127.0.0.1:" + deadPort)
+                .model(server.options().model())
+                .device(Device.CPU)
+                .indexPath(temp.resolve("index-kafka-down.bin"))
+                .host("127.0.0.1")
+                .port(0);
+        try (QueryServer lonely = QueryServer.start(options.build())) {
+            browser.get("http://127.0.0.1:" + lonely.port() + "/app/");
+            WebElement warning = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("service-warning")));
+            wait.until(d -> warning.getText().contains("Kafka does not answer"));
+        }
+        // And the server itself gone: the page says so instead of going blank.
+        wait.until(d -> d.findElement(By.id("service-warning")).getText().contains("cannot be reached"));
     }
 }
