@@ -17,6 +17,8 @@ import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.HeadlessChromium;
 import io.imsrc.query.testing.TestCatalog;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -52,6 +54,7 @@ class AppBrowserITCase {
     private Embedder embedder;
     private QueryServer server;
     private ApiClient api;
+    private TestCatalog catalog;
     private HeadlessChromium chromium;
     private ChromeDriver browser;
     private org.openqa.selenium.support.ui.WebDriverWait wait;
@@ -64,7 +67,7 @@ class AppBrowserITCase {
         ConfiguredModel model = new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile),
                 temp.resolve("models"));
         embedder = Embedder.load(description, EmbedderOptions.builder().device(Device.CPU).build());
-        TestCatalog catalog = TestCatalog.create("browser");
+        catalog = TestCatalog.create("browser");
         CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
         server = QueryServer.start(QueryServerOptions.builder()
                 .database(catalog.jdbcUrl(), catalog.user(), null)
@@ -216,7 +219,7 @@ class AppBrowserITCase {
         browser.findElement(By.id("file")).sendKeys(text.toAbsolutePath().toString());
         wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
         WebElement message = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("message")));
-        wait.until(d -> message.getText().contains("not an image"));
+        wait.until(d -> message.getText().startsWith("That file is not an image imsrc can read. Detail: "));
         assertThat(message.getText()).contains("notes.txt");
         assertThat(browser.findElement(By.id("progress")).isDisplayed()).as("no spinner left").isFalse();
         assertThat(results()).isEmpty();
@@ -284,8 +287,54 @@ class AppBrowserITCase {
             browser.get("http://127.0.0.1:" + lonely.port() + "/app/");
             WebElement warning = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("service-warning")));
             wait.until(d -> warning.getText().contains("Kafka does not answer"));
+            drop(testImage("cifar-10-jpg/test/cat/0003.jpg"), "cat.jpg", "image/jpeg");
         }
-        // And the server itself gone: the page says so instead of going blank.
+        // And the server itself gone: the page says so instead of going blank, and a search ends
+        // in a message, not a spinner that never stops.
         wait.until(d -> d.findElement(By.id("service-warning")).getText().contains("cannot be reached"));
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        WebElement message = browser.findElement(By.id("message"));
+        wait.until(d -> message.isDisplayed()
+                && message.getText().equals("The imsrc server cannot be reached. Is it running?"));
+        assertThat(browser.findElement(By.id("progress")).isDisplayed()).isFalse();
+    }
+
+    @Test
+    void an_index_still_being_built_is_a_visible_warning_and_searches_say_so() throws Exception {
+        // A second server over the same data builds its index afresh. Its build reads the vectors
+        // joined with their categories: while this transaction holds the categories table, the
+        // build waits, and the page must say the index is not ready.
+        try (Connection blocker = catalog.connect(); Statement lock = blocker.createStatement()) {
+            blocker.setAutoCommit(false);
+            lock.execute("LOCK TABLE categories IN ACCESS EXCLUSIVE MODE");
+            QueryServerOptions options = QueryServerOptions.builder()
+                    .database(server.options().jdbcUrl(), server.options().dbUser(), null)
+                    .model(server.options().model())
+                    .device(Device.CPU)
+                    .indexPath(temp.resolve("index-building.bin"))
+                    .host("127.0.0.1")
+                    .port(0)
+                    .build();
+            try (QueryServer building = QueryServer.start(options)) {
+                assertThat(building.index().isReady()).isFalse();
+                browser.get("http://127.0.0.1:" + building.port() + "/app/");
+                WebElement warning = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("service-warning")));
+                wait.until(d -> warning.getText().contains("The index is not ready yet"));
+                drop(testImage("cifar-10-jpg/test/frog/0001.jpg"), "frog.jpg", "image/jpeg");
+                wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+                WebElement message = browser.findElement(By.id("message"));
+                wait.until(d -> message.isDisplayed()
+                        && message.getText().startsWith("The index is still being built; try again in a moment."));
+                assertThat(browser.findElement(By.id("progress")).isDisplayed()).isFalse();
+
+                blocker.rollback();
+                building.index().awaitReady(WAIT);
+                // Only the note that this server has no Kafka stays.
+                wait.until(d -> warning.getText().equals("Uploads are off on this server (no Kafka)."));
+                browser.findElement(By.id("search")).click();
+                wait.until(d -> results().size() == 10);
+                assertThat(message.isDisplayed()).isFalse();
+            }
+        }
     }
 }

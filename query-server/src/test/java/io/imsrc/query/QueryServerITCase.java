@@ -290,6 +290,24 @@ class QueryServerITCase {
         assertError(anonymous.get("/images/" + image.imageId() + "/similar"), 422, "not_embedded");
     }
 
+    @Test
+    void a_rejected_upload_says_its_reason_code_and_the_jobs_explanation() throws Exception {
+        long imageId = 4_242_424_242L;
+        try (Connection c = catalog.connect(); java.sql.Statement s = c.createStatement()) {
+            // The rows the job's dead-letter sink writes for an upload it refused.
+            s.execute("INSERT INTO dead_letters (source, image_id, original_name, reason, detail, record_key) VALUES "
+                    + "('upload', " + imageId + ", 'mystery.png', 'NO_CATEGORY', 'the image has no category', 'k1')");
+            s.execute("INSERT INTO uploads (image_id, state, reason, original_name, content_type, received_at) VALUES "
+                    + "(" + imageId + ", 'rejected', 'NO_CATEGORY', 'mystery.png', 'image/png', now())");
+        }
+        JsonNode meta = ok(anonymous.get("/images/" + imageId));
+        assertThat(meta.get("state").asText()).isEqualTo("rejected");
+        assertThat(meta.get("reason").asText()).isEqualTo("NO_CATEGORY");
+        assertThat(meta.get("reason_detail").asText()).isEqualTo("the image has no category");
+        assertThat(meta.get("searchable").asBoolean()).isFalse();
+        assertThat(meta.get("original_name").asText()).isEqualTo("mystery.png");
+    }
+
     // ---- uploads ----
 
     @Test

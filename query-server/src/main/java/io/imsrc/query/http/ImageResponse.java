@@ -8,7 +8,8 @@ import io.javalin.openapi.OpenApiDescription;
  * @param state {@code queued} (uploaded, not yet written by the ingest job), {@code indexed}
  *     (stored with a vector of the server's model), {@code stored} (stored, no vector of this
  *     model yet) or {@code rejected} (with {@code reason})
- * @param reason why an upload was rejected: a code and the detail, or null
+ * @param reason why an upload was rejected: a stable code such as {@code NO_CATEGORY}, or null
+ * @param reasonDetail the ingest job's explanation of that rejection for a person, or null
  * @param searchable whether the live index holds the image now
  * @param categoryAssignment {@code label} (given by the source or uploader) or {@code predicted}
  * @param categoryConfidence the model's confidence in a predicted category, else null
@@ -18,6 +19,7 @@ public record ImageResponse(
         long imageId,
         String state,
         String reason,
+        String reasonDetail,
         boolean searchable,
         String category,
         String categoryAssignment,

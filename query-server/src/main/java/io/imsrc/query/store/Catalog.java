@@ -34,9 +34,14 @@ public final class Catalog {
             String originalName, String categoryAssignment, Float categoryConfidence, long createdAtMillis,
             boolean hasVector) {}
 
-    /** An upload's state, as the job and the server record it. */
-    public record UploadState(long imageId, String state, String reason, String originalName, String contentType,
-            long receivedAtMillis, long updatedAtMillis) {}
+    /**
+     * An upload's state, as the job and the server record it.
+     *
+     * @param reason the {@link io.imsrc.common.record.Rejection} code of a rejected upload, else null
+     * @param reasonDetail the job's explanation of that rejection (its dead letter's detail), or null
+     */
+    public record UploadState(long imageId, String state, String reason, String reasonDetail, String originalName,
+            String contentType, long receivedAtMillis, long updatedAtMillis) {}
 
     /** The bytes of a stored image and its format. */
     public record ImageContent(byte[] data, String format) {}
@@ -93,13 +98,20 @@ public final class Catalog {
 
     public Optional<UploadState> upload(long imageId) throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
-                SELECT image_id, state, reason, original_name, content_type, received_at, updated_at
-                FROM uploads WHERE image_id = ?""")) {
+                SELECT u.image_id, u.state, u.reason, d.detail, u.original_name, u.content_type, u.received_at,
+                       u.updated_at
+                FROM uploads u
+                LEFT JOIN LATERAL (
+                    SELECT detail FROM dead_letters
+                    WHERE image_id = u.image_id AND source = 'upload' AND reason = u.reason
+                    ORDER BY received_at DESC LIMIT 1) d ON u.state = 'rejected'
+                WHERE u.image_id = ?""")) {
             s.setLong(1, imageId);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next()
                         ? Optional.of(new UploadState(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                                rs.getString(5), rs.getTimestamp(6).getTime(), rs.getTimestamp(7).getTime()))
+                                rs.getString(5), rs.getString(6), rs.getTimestamp(7).getTime(),
+                                rs.getTimestamp(8).getTime()))
                         : Optional.empty();
             }
         }

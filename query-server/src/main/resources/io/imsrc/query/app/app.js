@@ -10,6 +10,7 @@ const state = {
   nextOffset: null,
   categories: [],      // from GET /categories
   token: sessionStorage.getItem("imsrc.token") || null,
+  following: null,     // the uploaded image id whose state the page is following
   busy: false,
 };
 
@@ -58,7 +59,7 @@ function askToken() {
 }
 
 function describe(error) {
-  const unreadable = "That file is not an image imsrc can read (JPEG, PNG, BMP or GIF).";
+  const unreadable = "That file is not an image imsrc can read.";
   const friendly = {
     not_an_image: unreadable,
     unsupported_format: unreadable,
@@ -70,13 +71,16 @@ function describe(error) {
     index_not_ready: "The index is still being built; try again in a moment.",
   };
   const text = friendly[error.code];
-  return text ? text + " (" + error.message + ")" : error.message;
+  return text ? text + " Detail: " + error.message : error.message;
 }
 
+// Messages show where the results would have been, so that they are seen; on a phone the page
+// scrolls there.
 function showMessage(text) {
   const box = $("message");
   box.textContent = text;
   box.hidden = !text;
+  if (text && window.matchMedia("(max-width: 700px)").matches) box.scrollIntoView({ block: "center" });
 }
 
 function setBusy(busy, label) {
@@ -117,7 +121,7 @@ function setFile(file) {
   state.file = file;
   state.queryId = null;
   showMessage("");
-  $("upload-state").textContent = "";
+  if (state.following === null) $("upload-state").textContent = "";
   const preview = $("preview");
   preview.onerror = () => {
     preview.hidden = true;
@@ -225,10 +229,13 @@ function percent(similarity) {
 
 function renderSummary(answer) {
   const parts = [];
+  // With a classifier the model names the class and its confidence; without one the server
+  // names the category whose prototype is nearest, and the page says which it is.
   if (answer.predicted_category) {
-    const confidence = answer.prediction_confidence == null ? ""
-      : " (" + Math.round(answer.prediction_confidence * 100) + "% confidence)";
-    parts.push("Looks like <strong id=\"predicted\">" + escapeHtml(answer.predicted_category) + "</strong>" + confidence);
+    const name = "<strong id=\"predicted\">" + escapeHtml(answer.predicted_category) + "</strong>";
+    parts.push(answer.prediction_confidence == null
+      ? "Nearest category " + name + " (by prototype)"
+      : "Looks like " + name + " (" + Math.round(answer.prediction_confidence * 100) + "% confidence)");
   }
   const t = answer.timings;
   if (t) {
@@ -358,42 +365,74 @@ async function openViewer(id) {
 
 // ---- adding to the library ----
 
+// The upload itself holds the page busy; following it to the index does not, so a person can
+// search on while the ingest job works. A newer upload takes the status line over.
 async function addToLibrary() {
   const form = new FormData();
   form.append("file", state.file, state.file.name || "upload.png");
+  const category = $("add-category").value.trim();
+  if (category) form.append("category", category);
   const stateBox = $("upload-state");
   showMessage("");
+  state.following = null;
+  stateBox.textContent = "Uploading…";
   setBusy(true, "Uploading");
+  let answer;
   try {
-    const answer = await api("/upload", { method: "POST", body: form });
-    const id = answer.image_id;
-    if (answer.status === "stored") {
-      stateBox.textContent = "Already in the library (image " + id + ").";
-      return;
-    }
-    stateBox.textContent = "Uploaded; waiting for the ingest job to index image " + id + "…";
-    const deadline = Date.now() + 120000;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      const image = await api("/images/" + id);
-      if (image.state === "rejected") {
-        stateBox.textContent = "";
-        showMessage("The image was rejected: " + (image.reason || "no reason given"));
-        return;
-      }
-      if (image.searchable) {
-        stateBox.textContent = "Indexed: image " + id + " (" + (image.category || "no category") + ") is searchable.";
-        refreshStatus();
-        return;
-      }
-      stateBox.textContent = "State: " + image.state + "…";
-    }
-    stateBox.textContent = "Still queued after two minutes: is the ingest job running?";
+    answer = await api("/upload", { method: "POST", body: form });
   } catch (e) {
     stateBox.textContent = "";
     showMessage(describe(e));
+    return;
   } finally {
     setBusy(false);
+  }
+  if (answer.status === "stored") {
+    stateBox.textContent = "Already in the library (image " + answer.image_id + ").";
+    return;
+  }
+  follow(answer.image_id);
+}
+
+async function follow(id) {
+  const stateBox = $("upload-state");
+  state.following = id;
+  const started = Date.now();
+  let where = "queued for the ingest job";
+  stateBox.textContent = "Image " + id + ": " + where + "…";
+  try {
+    while (Date.now() - started < 120000) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (state.following !== id) return;
+      const image = await api("/images/" + id);
+      if (state.following !== id) return;
+      if (image.state === "rejected") {
+        stateBox.textContent = "Image " + id + " was not added.";
+        showMessage("The image was rejected: " + (image.reason_detail || "no reason given")
+          + (image.reason ? " (" + image.reason + ")" : ""));
+        return;
+      }
+      if (image.searchable) {
+        const how = image.category_assignment === "predicted" ? ", predicted" : "";
+        stateBox.textContent = "Indexed: image " + id + " (" + (image.category || "no category") + how + ") is searchable.";
+        refreshStatus();
+        return;
+      }
+      where = {
+        queued: "queued for the ingest job",
+        stored: "stored, waiting for its vector",
+        indexed: "embedded, waiting for the search index",
+      }[image.state] || image.state;
+      stateBox.textContent = "Image " + id + ": " + where + " (" + Math.round((Date.now() - started) / 1000) + " s)…";
+    }
+    stateBox.textContent = "Image " + id + " is still " + where + " after two minutes: is the ingest job running? "
+      + "The upload is kept; its state is at /images/" + id + ".";
+  } catch (e) {
+    if (state.following !== id) return;
+    stateBox.textContent = "Image " + id + ": its state could not be read.";
+    showMessage(describe(e));
+  } finally {
+    if (state.following === id) state.following = null;
   }
 }
 
@@ -408,6 +447,7 @@ async function refreshCategories() {
   if (select.options.length - 1 !== names.length) {
     select.replaceChildren(new Option("All categories", ""), ...names.map((n) => new Option(n, n)));
     select.value = names.includes(chosen) ? chosen : "";
+    $("category-names").replaceChildren(...names.map((n) => new Option(n)));
   }
   const body = $("status-categories").tBodies[0];
   body.replaceChildren(...answer.categories.map((c) => {
@@ -445,13 +485,18 @@ async function refreshStatus() {
       link.href = status.flink_dashboard_url;
       link.hidden = false;
     }
-    await refreshCategories();
   } catch (e) {
     warnings.push(e.status === 0 ? "The imsrc server cannot be reached." : "Status unavailable: " + describe(e));
   }
+  // The warnings first: a slow category count must not hold them back.
   const box = $("service-warning");
   box.textContent = warnings.join(" ");
   box.hidden = warnings.length === 0;
+  try {
+    await refreshCategories();
+  } catch (e) {
+    // the banner above already says why, when the server is the reason
+  }
 }
 
 function escapeHtml(text) {
