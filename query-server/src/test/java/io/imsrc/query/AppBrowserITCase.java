@@ -17,10 +17,10 @@ import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.HeadlessChromium;
 import io.imsrc.query.testing.TestCatalog;
 import java.nio.file.Files;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -32,11 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
 
 /**
  * The web page at /app in a real browser: Debian's headless Chromium driven through its own
@@ -236,6 +238,69 @@ class AppBrowserITCase {
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
         assertThat(overflow).as("no sideways scrolling").isLessThanOrEqualTo(0);
         screenshot("phone");
+    }
+
+    @Test
+    void the_options_set_by_keyboard_shape_the_search_exactly_as_the_api_answers_it() throws Exception {
+        byte[] ship = testImage("cifar-10-jpg/test/ship/0001.jpg");
+        drop(ship, "ship.jpg", "image/jpeg");
+        // Results 10 -> 5 and top categories 3 -> 1 with the arrow keys, as a keyboard user does.
+        browser.findElement(By.id("limit")).sendKeys(Keys.ARROW_LEFT, Keys.ARROW_LEFT, Keys.ARROW_LEFT,
+                Keys.ARROW_LEFT, Keys.ARROW_LEFT);
+        browser.findElement(By.id("top-categories")).sendKeys(Keys.ARROW_LEFT, Keys.ARROW_LEFT);
+        assertThat(browser.findElement(By.id("limit-value")).getText()).isEqualTo("5");
+        assertThat(browser.findElement(By.id("top-categories-value")).getText()).isEqualTo("1");
+        browser.findElement(By.id("search")).sendKeys(Keys.ENTER);
+        wait.until(d -> results().size() == 5);
+        assertThat(browser.findElement(By.id("summary")).getText()).contains("searched the best categories: ship");
+        assertThat(resultIds()).isEqualTo(apiIds(ship, "limit=5&top_categories=1&use_prototypes=true"));
+
+        // Prototype filtering off (space on the check box), a category filter and a minimum similarity.
+        browser.findElement(By.id("use-prototypes")).sendKeys(Keys.SPACE);
+        assertThat(browser.findElement(By.id("top-categories")).isEnabled()).isFalse();
+        new Select(browser.findElement(By.id("category"))).selectByValue("cat");
+        browser.findElement(By.id("min-similarity")).sendKeys("0.5");
+        browser.findElement(By.id("search")).click();
+        wait.until(d -> !results().isEmpty() && results().stream().allMatch(r -> r.getAttribute("data-category").equals("cat")));
+        assertThat(results()).allSatisfy(r ->
+                assertThat(Double.parseDouble(r.getAttribute("data-similarity"))).isGreaterThanOrEqualTo(0.5));
+        assertThat(resultIds()).isEqualTo(apiIds(ship, "limit=5&use_prototypes=false&category=cat&min_similarity=0.5"));
+
+        // Nothing that similar: the page says so rather than showing an empty grid.
+        WebElement min = browser.findElement(By.id("min-similarity"));
+        min.clear();
+        min.sendKeys("0.9999");
+        browser.findElement(By.id("search")).click();
+        wait.until(d -> d.findElement(By.id("empty")).isDisplayed()
+                && d.findElement(By.id("empty")).getText().equals("No image matches these options."));
+        assertThat(results()).isEmpty();
+    }
+
+    @Test
+    void a_result_opens_and_closes_from_the_keyboard() throws Exception {
+        drop(testImage("cifar-10-jpg/test/deer/0001.jpg"), "deer.jpg", "image/jpeg");
+        browser.findElement(By.id("search")).sendKeys(Keys.ENTER);
+        wait.until(d -> results().size() == 10);
+        WebElement first = results().get(0).findElement(By.tagName("button"));
+        assertThat(first.getAttribute("aria-label")).startsWith("Result 1: ");
+        first.sendKeys(Keys.ENTER);
+        WebElement viewer = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("viewer")));
+        assertThat(viewer.findElement(By.id("viewer-title")).getText()).contains(results().get(0).getAttribute("data-image-id"));
+        browser.switchTo().activeElement().sendKeys(Keys.ESCAPE);
+        wait.until(d -> !d.findElement(By.id("viewer")).isDisplayed());
+    }
+
+    private List<String> resultIds() {
+        return results().stream().map(r -> r.getAttribute("data-image-id")).toList();
+    }
+
+    private List<String> apiIds(byte[] image, String query) {
+        ApiClient.Response answer = api.postMultipart("/search?" + query,
+                List.of(ApiClient.Part.file("file", "query.jpg", image)));
+        assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
+        List<String> ids = new java.util.ArrayList<>();
+        answer.json().get("results").forEach(r -> ids.add(r.get("image_id").asText()));
+        return ids;
     }
 
     @Test
