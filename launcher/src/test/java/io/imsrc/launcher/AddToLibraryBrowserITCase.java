@@ -3,28 +3,22 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.Settings;
 import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.HeadlessChromium;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
@@ -36,7 +30,6 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import picocli.CommandLine;
 
 /**
  * The page's "Add to library" end to end, in Debian's headless Chromium: the page uploads to the
@@ -60,30 +53,17 @@ class AddToLibraryBrowserITCase {
                 {"name": "resnet20-embedding-only", "model": "%s", "inputWidth": 32, "inputHeight": 32,
                  "embeddingOutput": 0}
                 """.formatted(SharedFiles.model("resnet20-cifar10.pt").toString().replace("\\", "\\\\")));
-        int dashboardPort = TestPorts.freePort();
-        Map<String, String> env = new HashMap<>(Map.of(
-                "DATA_DIR", temp.resolve("data").toString(),
-                "MODEL_NAME", description.toString(),
-                "FLINK_WEB_PORT", Integer.toString(dashboardPort),
-                "CHECKPOINT_INTERVAL_MS", "1000",
-                "BATCH_SIZE", "8",
-                "BATCH_MAX_DELAY_MS", "50",
-                "API_TOKEN", TOKEN,
-                "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(TestPorts.freePort()),
-                "INDEX_REFRESH_MS", "200"));
+        Map<String, String> env = ServingIngest.environment(temp.resolve("data"), TOKEN);
+        env.put("MODEL_NAME", description.toString());
         env.put("MAX_UPLOAD_SIZE", "65536");
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        IngestCommand ingest = new IngestCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
-        CompletableFuture<Integer> exit =
-                CompletableFuture.supplyAsync(() -> new CommandLine(ingest).execute("--no-bulk", "--serve"));
+        String dashboardPort = env.get("FLINK_WEB_PORT");
+        ServingIngest ingest = ServingIngest.start(env);
+        int exit;
         try (HeadlessChromium chromium = HeadlessChromium.start(temp, WAIT)) {
-            Waiting.until(() -> ingest.running() != null || exit.isDone(), "the ingest job and the server to start");
-            assertThat(exit).as(console.toString(StandardCharsets.UTF_8)).isNotDone();
-            QueryServer server = ingest.running().server();
+            QueryServer server = ingest.server();
             server.index().awaitReady(Duration.ofSeconds(60));
             String page = "http://localhost:" + server.port() + "/app/";
-            assertThat(console.toString(StandardCharsets.UTF_8)).contains("Web page         " + page);
+            assertThat(ingest.console()).contains("Web page         " + page);
             ApiClient api = new ApiClient(server.port(), TOKEN);
             WebDriver browser = chromium.driver();
             WebDriverWait wait = chromium.waiting();
@@ -164,9 +144,9 @@ class AddToLibraryBrowserITCase {
             assertThat(status.get("counts").get("images").asLong()).as(status.toString()).isEqualTo(1);
             assertThat(status.get("counts").get("uploads").get("queued").asLong()).isZero();
         } finally {
-            ingest.stop();
+            exit = ingest.stop();
         }
-        assertThat(exit.get()).isZero();
+        assertThat(exit).isZero();
     }
 
     /** A PNG of random pixels: it does not compress, so its size is about 3 bytes a pixel. */

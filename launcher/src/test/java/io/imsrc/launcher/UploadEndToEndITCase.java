@@ -3,26 +3,19 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.Settings;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.ApiClient.Part;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 
 /**
  * The upload path end to end, started as a user starts it ({@code imsrc ingest --serve}): the
@@ -39,27 +32,14 @@ class UploadEndToEndITCase {
 
     @Test
     void an_uploaded_image_is_ingested_by_the_job_and_becomes_searchable() throws Exception {
-        Map<String, String> env = new HashMap<>(Map.of(
-                "DATA_DIR", temp.resolve("data").toString(),
-                "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
-                "FLINK_WEB_PORT", Integer.toString(TestPorts.freePort()),
-                "CHECKPOINT_INTERVAL_MS", "1000",
-                "BATCH_SIZE", "8",
-                "BATCH_MAX_DELAY_MS", "50",
-                "API_TOKEN", TOKEN,
-                "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(TestPorts.freePort()),
-                "INDEX_REFRESH_MS", "200"));
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        IngestCommand ingest = new IngestCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
-        CompletableFuture<Integer> exit =
-                CompletableFuture.supplyAsync(() -> new CommandLine(ingest).execute("--no-bulk", "--serve"));
+        Map<String, String> env = ServingIngest.environment(temp.resolve("data"), TOKEN);
+        env.put("MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString());
+        ServingIngest ingest = ServingIngest.start(env);
+        int exit;
         try {
-            Waiting.until(() -> ingest.running() != null || exit.isDone(), "the ingest job and the server to start");
-            assertThat(exit).as(console.toString(StandardCharsets.UTF_8)).isNotDone();
-            QueryServer server = ingest.running().server();
+            QueryServer server = ingest.server();
             assertThat(server.port()).isEqualTo(Integer.parseInt(env.get("API_PORT")));
-            assertThat(console.toString(StandardCharsets.UTF_8)).contains("API docs         http://localhost:" + server.port() + "/docs");
+            assertThat(ingest.console()).contains("API docs         http://localhost:" + server.port() + "/docs");
             server.index().awaitReady(Duration.ofSeconds(60));
             ApiClient api = new ApiClient(server.port(), TOKEN);
 
@@ -109,10 +89,10 @@ class UploadEndToEndITCase {
             JsonNode again = api.postMultipart("/upload", List.of(Part.file("file", "cat-again.jpg", cat))).json();
             assertThat(again.get("status").asText()).isEqualTo("stored");
         } finally {
-            ingest.stop();
+            exit = ingest.stop();
         }
-        assertThat(exit.get()).isZero();
-        assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped, 2 new images stored");
+        assertThat(exit).isZero();
+        assertThat(ingest.console()).contains("imsrc ingest: stopped, 2 new images stored");
         int apiPort = Integer.parseInt(env.get("API_PORT"));
         Waiting.until(() -> TestPorts.isFree(apiPort), "the API port to be free again");
         assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();

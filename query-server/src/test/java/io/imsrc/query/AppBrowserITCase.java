@@ -122,6 +122,13 @@ class AppBrowserITCase {
         chromium.drop("dropzone", bytes, name, type);
     }
 
+    /** Waits until every image {@code selector} matches has loaded, so that screenshots show them. */
+    private void awaitImagesLoaded(String selector) {
+        wait.until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+                "return [...document.querySelectorAll(arguments[0])].every(i => i.complete && i.naturalWidth > 0)",
+                selector));
+    }
+
     private List<WebElement> results() {
         return browser.findElements(By.cssSelector("#grid li"));
     }
@@ -168,8 +175,7 @@ class AppBrowserITCase {
         double first = Double.parseDouble(results().get(0).getAttribute("data-similarity"));
         assertThat(results().get(0).findElement(By.className("similarity")).getText())
                 .isEqualTo(String.format(java.util.Locale.ROOT, "%.3f", first));
-        wait.until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
-                "return [...document.querySelectorAll('#grid img')].every(i => i.complete && i.naturalWidth > 0)"));
+        awaitImagesLoaded("#grid img");
         screenshot("results");
 
         // Paging: the next page follows on, without repeating the first.
@@ -190,8 +196,7 @@ class AppBrowserITCase {
         assertThat(ranking).hasSize(10);
         assertThat(ranking.get(0).getAttribute("data-category")).isEqualTo("ship");
         assertThat(browser.findElement(By.id("grid")).isDisplayed()).isFalse();
-        wait.until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
-                "return [...document.querySelectorAll('#ranking img')].every(i => i.complete && i.naturalWidth > 0)"));
+        awaitImagesLoaded("#ranking img");
         screenshot("prototypes");
     }
 
