@@ -203,15 +203,15 @@ public final class ImageApi {
         String updatedAt = u == null ? null : Instant.ofEpochMilli(u.updatedAtMillis()).toString();
         if (image.isPresent()) {
             Catalog.ImageDetails i = image.get();
-            ctx.json(new ImageResponse(imageId, i.hasVector() ? "indexed" : "stored", null, null, searchable, i.category(),
-                    i.categoryAssignment(), i.categoryConfidence(), i.format(), i.width(), i.height(), i.source(),
-                    i.originalName(), Instant.ofEpochMilli(i.createdAtMillis()).toString(), receivedAt, updatedAt,
+            ctx.json(new ImageResponse(imageId, i.hasVector() ? "indexed" : "stored", null, null, searchable,
+                    i.category(), i.categoryAssignment(), i.categoryConfidence(), i.format(), i.width(), i.height(),
+                    i.source(), i.originalName(), Instant.ofEpochMilli(i.createdAtMillis()).toString(), receivedAt, updatedAt,
                     contentUrl(imageId), "/images/" + imageId + "/similar"));
             return;
         }
         String state = u.state().toLowerCase(Locale.ROOT);
-        ctx.json(new ImageResponse(imageId, state, u.reason(), u.reasonDetail(), false, null, null, null, null, null, null, "upload",
-                u.originalName(), null, receivedAt, updatedAt, null, null));
+        ctx.json(new ImageResponse(imageId, state, u.reason(), u.reasonDetail(), false, null, null, null, null, null,
+                null, "upload", u.originalName(), null, receivedAt, updatedAt, null, null));
     }
 
     @OpenApi(
