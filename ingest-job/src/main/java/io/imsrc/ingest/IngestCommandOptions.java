@@ -34,20 +34,33 @@ public final class IngestCommandOptions {
 
     /** The bulk sources these options name, CIFAR10_SOURCE when none is given. */
     public List<BulkSourceSpec> bulkSources(ImsrcConfig config) {
+        List<BulkSourceSpec> specs = new ArrayList<>(onceSources(config, sources, noBulk, limit));
+        for (String folder : watched) {
+            specs.add(BulkSourceSpec.parse(folder).watching());
+        }
+        return specs;
+    }
+
+    /**
+     * The sources read once that {@code --source}, {@code --no-bulk} and {@code --limit} name:
+     * {@code locations}, or CIFAR10_SOURCE when none is given, or none with {@code noBulk}.
+     *
+     * @throws IllegalArgumentException for a negative limit, or locations together with noBulk
+     */
+    public static List<BulkSourceSpec> onceSources(ImsrcConfig config, List<String> locations, boolean noBulk,
+            long limit) {
         if (limit < 0) {
             throw new IllegalArgumentException("--limit must be positive, got " + limit);
         }
-        List<BulkSourceSpec> specs = new ArrayList<>();
-        if (!noBulk) {
-            List<String> locations = sources.isEmpty() ? List.of(config.cifar10Source()) : sources;
-            for (String location : locations) {
-                specs.add(BulkSourceSpec.parse(location).withLimit(limit));
+        if (noBulk) {
+            if (!locations.isEmpty()) {
+                throw new IllegalArgumentException("--no-bulk and --source contradict each other");
             }
-        } else if (!sources.isEmpty()) {
-            throw new IllegalArgumentException("--no-bulk and --source contradict each other");
+            return List.of();
         }
-        for (String folder : watched) {
-            specs.add(BulkSourceSpec.parse(folder).watching());
+        List<BulkSourceSpec> specs = new ArrayList<>();
+        for (String location : locations.isEmpty() ? List.of(config.cifar10Source()) : locations) {
+            specs.add(BulkSourceSpec.parse(location).withLimit(limit));
         }
         return specs;
     }

@@ -3,6 +3,7 @@ package io.imsrc.launcher;
 import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
+import io.imsrc.ingest.IngestCommandOptions;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -63,20 +64,10 @@ public final class StartCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ImsrcConfig config;
-        List<BulkSourceSpec> specs = new ArrayList<>();
+        List<BulkSourceSpec> specs;
         try {
             config = ImsrcConfig.from(settings);
-            if (limit < 0) {
-                throw new IllegalArgumentException("--limit must be positive, got " + limit);
-            }
-            if (noBulk && !sources.isEmpty()) {
-                throw new IllegalArgumentException("--no-bulk and --source contradict each other");
-            }
-            if (!noBulk) {
-                for (String location : sources.isEmpty() ? List.of(config.cifar10Source()) : sources) {
-                    specs.add(BulkSourceSpec.parse(location).withLimit(limit));
-                }
-            }
+            specs = IngestCommandOptions.onceSources(config, sources, noBulk, limit);
         } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("imsrc start: " + e.getMessage());
             return 2;
