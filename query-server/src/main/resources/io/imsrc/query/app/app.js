@@ -96,6 +96,13 @@ function updateButtons() {
   $("search").disabled = state.busy || !haveQuery;
   $("prototypes").disabled = state.busy || state.file === null;
   $("add").disabled = state.busy || state.file === null;
+  $("more").disabled = state.busy;
+}
+
+// A new query starts its own pages: "More results" must not append pages of another one.
+function forgetPages() {
+  state.nextOffset = null;
+  $("more").hidden = true;
 }
 
 function contentUrl(id) {
@@ -120,6 +127,7 @@ function setFile(file) {
   if (!file) return;
   state.file = file;
   state.queryId = null;
+  forgetPages();
   showMessage("");
   if (state.following === null) $("upload-state").textContent = "";
   const preview = $("preview");
@@ -136,6 +144,7 @@ function setFile(file) {
 function setStoredQuery(id) {
   state.file = null;
   state.queryId = id;
+  forgetPages();
   const preview = $("preview");
   preview.onerror = null;
   preview.alt = "Query: stored image " + id;
@@ -181,6 +190,7 @@ function options() {
 }
 
 function wireOptions() {
+  for (const type of ["input", "change"]) $("options").addEventListener(type, forgetPages);
   for (const [input, output] of [["limit", "limit-value"], ["top-categories", "top-categories-value"]]) {
     $(input).addEventListener("input", () => { $(output).textContent = $(input).value; });
   }
