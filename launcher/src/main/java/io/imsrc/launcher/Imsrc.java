@@ -17,7 +17,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         description = {"Image similarity search on the JVM.",
             "Without a subcommand it runs `start`: everything on one machine, ingesting CIFAR-10 on first start."},
         subcommands = {StartCommand.class, IngestCommand.class, ServeCommand.class, ReindexCommand.class,
-            MigrateCommand.class},
+            MigrateCommand.class, TrainCommand.class},
         footer = {"%nConfiguration comes from environment variables (and a .env file in the working directory): "
                 + "see the README's configuration reference. `imsrc <command> --help` explains each command."})
 public final class Imsrc implements Callable<Integer> {

@@ -37,7 +37,7 @@ class ImsrcCommandLineTest {
         Result help = run("--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("start", "ingest, populate", "serve", "reindex, build-index", "migrate, setup-db",
-                "embed", "Without a subcommand it runs `start`");
+                "train", "embed", "Without a subcommand it runs `start`");
         for (List<String> aliases : List.of(List.of("ingest", "populate"), List.of("reindex", "build-index"),
                 List.of("migrate", "setup-db"))) {
             assertThat(run(aliases.get(1), "--help").out()).isEqualTo(run(aliases.get(0), "--help").out());
@@ -46,7 +46,7 @@ class ImsrcCommandLineTest {
 
     @Test
     void every_command_explains_itself() {
-        for (String command : List.of("start", "ingest", "serve", "reindex", "migrate", "embed")) {
+        for (String command : List.of("start", "ingest", "serve", "reindex", "migrate", "train", "embed")) {
             Result help = run(command, "--help");
             assertThat(help.exit()).as(command).isZero();
             assertThat(help.out()).as(command).startsWith("Usage: imsrc " + command).contains("--help");
@@ -54,6 +54,34 @@ class ImsrcCommandLineTest {
         assertThat(run("start", "--help").out()).contains("--limit, --num-images=N", "--source=LOCATION[#ROOT]",
                 "CIFAR10_SOURCE", "Ctrl-C");
         assertThat(run("populate", "--help").out()).contains("--limit, --num-images=N", "--skip-ingested", "--watch");
+        assertThat(run("train", "--help").out()).contains("--name=NAME", "--resume", "--source=LOCATION[#ROOT]",
+                "--holdout=LOCATION[#ROOT]", "--epochs=N", "DATA_DIR/models/NAME/", "Ctrl-C");
+    }
+
+    @Test
+    void train_needs_a_name_and_resumes_only_with_the_settings_it_started_with(@TempDir Path temp) {
+        Result noName = run("train", "--epochs", "3");
+        assertThat(noName.exit()).isEqualTo(2);
+        assertThat(noName.err()).contains("Missing required option: '--name=NAME'");
+
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            CommandLine train = new CommandLine(new TrainCommand(Settings.of(Map.of("DATA_DIR", temp.toString())),
+                    new PrintStream(new ByteArrayOutputStream())));
+            assertThat(train.execute("--name", "mine", "--resume", "--epochs", "5", "--seed", "3")).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8))
+                    .contains("--resume continues with the settings the run started with; leave out --epochs, --seed");
+            err.reset();
+            CommandLine bad = new CommandLine(new TrainCommand(Settings.of(Map.of("DATA_DIR", temp.toString())),
+                    new PrintStream(new ByteArrayOutputStream())));
+            assertThat(bad.execute("--name", "mine", "--no-library", "--depth", "21")).isEqualTo(2);
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("6n + 2");
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertThat(temp).isEmptyDirectory();
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.imsrc.common.config;
 
 import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.faiss.IndexType;
@@ -252,14 +253,17 @@ public record ImsrcConfig(
         return v;
     }
 
-    /** A built-in description's name, or the path of a description JSON file (ending in .json). */
+    /**
+     * A built-in description's name, a model trained into DATA_DIR/models, or the path of a
+     * description JSON file (ending in .json).
+     */
     private static String modelName(Settings s) {
-        String v = s.string("MODEL_NAME", "resnet20-cifar10");
+        String v = s.string("MODEL_NAME", ModelDescription.DEFAULT.name());
         if (v.endsWith(".json")) {
             path(s, "MODEL_NAME", v);
             return v;
         }
-        return name(s, "MODEL_NAME", "resnet20-cifar10");
+        return name(s, "MODEL_NAME", ModelDescription.DEFAULT.name());
     }
 
     private static String name(Settings s, String name, String defaultValue) {

@@ -2,8 +2,12 @@ package io.imsrc.common.embed;
 
 import io.imsrc.common.config.ImsrcConfig;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * The model the configuration names (MODEL_NAME, MODEL_PATH), resolved to a local file and its
@@ -24,38 +28,97 @@ public record ConfiguredModel(ModelDescription description, ModelId modelId, Pat
     }
 
     /**
-     * Resolves the configured model: MODEL_NAME is a built-in description or a description JSON
-     * file, MODEL_PATH replaces its model file; a URL is downloaded into DATA_DIR/models once.
+     * Resolves the configured model: MODEL_NAME is a built-in description, a model trained into
+     * DATA_DIR/models, or a description JSON file; MODEL_PATH replaces its model file; a URL is
+     * downloaded, and a bundled model unpacked, into DATA_DIR/models once.
      *
      * @throws IOException when the model file cannot be found or downloaded
      * @throws IllegalArgumentException when MODEL_NAME names no built-in description
      */
     public static ConfiguredModel resolve(ImsrcConfig config) throws IOException {
-        String name = config.model().name();
-        ModelDescription description = name.endsWith(".json") ? ModelDescription.fromJson(Path.of(name))
-                : ModelDescription.builtIn(name);
-        if (config.model().path() != null) {
-            description = description.withModel(config.model().path());
-        }
         Path cacheDir = config.dataDir().resolve("models").toAbsolutePath();
+        ModelDescription description = locate(config);
         String location = description.model();
-        if (config.model().path() == null && !description.isUrl() && !Path.of(location).isAbsolute()) {
-            // A built-in description names a bare file: it lives in DATA_DIR/models.
-            location = cacheDir.resolve(location).toString();
-        }
+        boolean fetched = isFetched(description);
         Path modelFile;
         try {
             modelFile = ModelLocator.resolve(location, cacheDir);
         } catch (IOException e) {
             String what = description.isUrl() ? "cannot download the model " + location + " (" + e.getMessage() + ")"
+                    : description.isZoo() ? "cannot download the model " + location + " from DJL's model zoo ("
+                            + e.getMessage() + "; DJL_REPO_URL names another model repository)"
+                    : description.isBundled() ? "cannot unpack the bundled model " + location + " into " + cacheDir
+                            + " (" + e.getMessage() + ")"
                     : "no model file at " + Path.of(location).toAbsolutePath().normalize();
-            throw new IOException(what + ". Put the TorchScript file of " + description.name() + " at "
-                    + cacheDir.resolve(description.name() + ".pt") + ", or set MODEL_PATH to its path or http(s) URL "
-                    + "(MODEL_NAME picks the model description; the README's \"Your own model\" says how to export one)", e);
+            if (description.isZoo()) {
+                throw new IOException(what + ". Offline, copy " + cacheDir.resolve("djl")
+                        + " from a machine that downloaded the model, or set MODEL_PATH to a copy of its TorchScript file",
+                        e);
+            }
+            String file = description.isDefinedInJava() ? "parameters file" : "TorchScript file";
+            String fileName = description.name() + (description.isDefinedInJava() ? ".params" : ".pt");
+            throw new IOException(what + ". Put the " + file + " of " + description.name() + " at "
+                    + cacheDir.resolve(fileName) + ", or set MODEL_PATH to its path or "
+                    + "http(s) URL (MODEL_NAME picks the model description; without MODEL_NAME imsrc uses the model it "
+                    + "ships, " + ModelDescription.DEFAULT.name() + "; the README's \"Your own model\" says how to "
+                    + "export or train one)", e);
         }
-        if (!description.isUrl()) {
+        if (!fetched) {
             description = description.withModel(modelFile.toAbsolutePath().toString());
         }
         return new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile), cacheDir);
+    }
+
+    /**
+     * The configured model's description without looking for its file: MODEL_NAME's description
+     * with MODEL_PATH as its model, or, for a built-in description that names a bare file, that
+     * file in DATA_DIR/models.
+     *
+     * @throws IOException when a description file cannot be read
+     * @throws IllegalArgumentException when MODEL_NAME names no model
+     */
+    public static ModelDescription locate(ImsrcConfig config) throws IOException {
+        Path cacheDir = config.dataDir().resolve("models").toAbsolutePath();
+        ModelDescription description = describe(config.model().name(), cacheDir);
+        if (config.model().path() != null) {
+            return description.withModel(config.model().path());
+        }
+        if (!isFetched(description) && !Path.of(description.model()).isAbsolute()) {
+            return description.withModel(cacheDir.resolve(description.model()).toString());
+        }
+        return description;
+    }
+
+    /** Whether the model file is fetched by every process itself (a URL, the zoo, the class path). */
+    private static boolean isFetched(ModelDescription description) {
+        return description.isUrl() || description.isBundled() || description.isZoo();
+    }
+
+    /**
+     * The description MODEL_NAME names: a description file (ending in .json), a built-in name, or
+     * the name of a model {@code imsrc train} wrote to DATA_DIR/models/NAME/NAME.json.
+     */
+    static ModelDescription describe(String name, Path modelsDir) throws IOException {
+        if (name.endsWith(".json")) {
+            return ModelDescription.fromJson(Path.of(name));
+        }
+        if (ModelDescription.isBuiltIn(name)) {
+            return ModelDescription.builtIn(name);
+        }
+        Path trained = modelsDir.resolve(name).resolve(name + ".json");
+        if (Files.isRegularFile(trained)) {
+            return ModelDescription.fromJson(trained);
+        }
+        List<String> found = new ArrayList<>();
+        if (Files.isDirectory(modelsDir)) {
+            try (Stream<Path> folders = Files.list(modelsDir)) {
+                folders.filter(f -> Files.isRegularFile(f.resolve(f.getFileName() + ".json")))
+                        .map(f -> f.getFileName().toString()).sorted().forEach(found::add);
+            }
+        }
+        throw new IllegalArgumentException("unknown model '" + name + "': built in are "
+                + String.join(", ", ModelDescription.builtInNames())
+                + (found.isEmpty() ? "" : "; trained in " + modelsDir + ": " + String.join(", ", found))
+                + "; or give the path of a model description file (.json)");
     }
 }

@@ -33,7 +33,7 @@ public enum Device {
     }
 
     /** The DJL device for this choice, given how many GPUs the engine sees. */
-    ai.djl.Device toDjl(int gpuCount) throws EmbeddingException {
+    public ai.djl.Device toDjl(int gpuCount) throws EmbeddingException {
         switch (this) {
             case CPU:
                 return ai.djl.Device.cpu();

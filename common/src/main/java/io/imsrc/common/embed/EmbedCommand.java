@@ -68,12 +68,13 @@ public final class EmbedCommand implements Callable<Integer> {
     private List<Path> files;
 
     @Option(names = "--model-description", paramLabel = "FILE",
-            description = "A model description JSON file; default: the built-in one named by MODEL_NAME "
-                    + "(resnet20-cifar10).")
+            description = "A model description JSON file; default: the one MODEL_NAME names (without it, the "
+                    + "model imsrc ships).")
     private Path descriptionFile;
 
     @Option(names = "--model", paramLabel = "PATH|URL",
-            description = "The TorchScript model file or URL; default: MODEL_PATH, else the description's.")
+            description = "The model file (TorchScript, or the parameters of a trained model) or URL; default: "
+                    + "MODEL_PATH, else the description's.")
     private String model;
 
     @Option(names = "--device", paramLabel = "auto|cpu|cuda", description = "Default: DEVICE, else auto.")
@@ -219,9 +220,12 @@ public final class EmbedCommand implements Callable<Integer> {
     }
 
     ModelDescription description(ImsrcConfig config) throws IOException {
+        if (descriptionFile == null && model == null) {
+            return ConfiguredModel.locate(config); // as the job and the server find it
+        }
         ModelDescription description = descriptionFile != null
                 ? ModelDescription.fromJson(descriptionFile)
-                : ModelDescription.builtIn(config.model().name());
+                : ConfiguredModel.describe(config.model().name(), config.dataDir().resolve("models").toAbsolutePath());
         String location = model != null ? model : config.model().path();
         return location == null ? description : description.withModel(location);
     }

@@ -1,6 +1,7 @@
 package io.imsrc.common.embed;
 
 import ai.djl.MalformedModelException;
+import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.inference.Predictor;
@@ -11,9 +12,13 @@ import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
+import io.imsrc.common.embed.network.Networks;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.io.Closeables;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +35,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Embeds images with a TorchScript model through DJL's PyTorch engine, in batches, on the CPU or a
+ * Embeds images with a TorchScript model, or a network defined in Java with trained parameters
+ * ({@link ModelDescription#architecture()}), through DJL's PyTorch engine, in batches, on the CPU or a
  * GPU.
  *
  * <p><b>Ownership.</b> An embedder owns its model and predictors (native memory outside the heap)
@@ -98,20 +104,8 @@ public final class Embedder implements AutoCloseable {
         }
         applyInterOpThreads(options.interOpThreads());
         ai.djl.Device device = options.device().toDjl(engine.getGpuCount());
-        Criteria<NDList, NDList> criteria = Criteria.builder()
-                .setTypes(NDList.class, NDList.class)
-                .optEngine(ENGINE)
-                .optModelPath(file)
-                .optDevice(device)
-                .optTranslator(new NoopTranslator())
-                .optOption("mapLocation", "true") // a model saved on a GPU loads on the CPU too
-                .build();
-        ZooModel<NDList, NDList> model;
-        try {
-            model = criteria.loadModel();
-        } catch (ModelNotFoundException | MalformedModelException | RuntimeException e) {
-            throw new EmbeddingException("PyTorch cannot load the model " + file + ": " + e.getMessage(), e);
-        }
+        ZooModel<NDList, NDList> model = description.isDefinedInJava()
+                ? loadParameters(description, file, device) : loadTorchScript(file, device);
         Embedder embedder = new Embedder(description, options, modelId, model);
         try {
             embedder.dimension = embedder.embed(List.of(new float[description.inputLength()])).get(0).dimension();
@@ -123,6 +117,38 @@ public final class Embedder implements AutoCloseable {
         LOG.info("Loaded {} from {} on {} ({}-d embeddings, batches of {})",
                 modelId, file, device, embedder.dimension, options.batchSize());
         return embedder;
+    }
+
+    private static ZooModel<NDList, NDList> loadTorchScript(Path file, ai.djl.Device device)
+            throws EmbeddingException {
+        Criteria<NDList, NDList> criteria = Criteria.builder()
+                .setTypes(NDList.class, NDList.class)
+                .optEngine(ENGINE)
+                .optModelPath(file)
+                .optDevice(device)
+                .optTranslator(new NoopTranslator())
+                .optOption("mapLocation", "true") // a model saved on a GPU loads on the CPU too
+                .build();
+        try {
+            return criteria.loadModel();
+        } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+            throw new EmbeddingException("PyTorch cannot load the model " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A network defined in Java ({@link Networks}) with the parameters {@code imsrc train} saved. */
+    private static ZooModel<NDList, NDList> loadParameters(
+            ModelDescription description, Path file, ai.djl.Device device) throws EmbeddingException {
+        Model model = Model.newInstance(description.name(), device, ENGINE);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+            model.setBlock(Networks.build(description.architecture(), description.labels().size()));
+            model.load(in);
+            return new ZooModel<>(model, new NoopTranslator());
+        } catch (MalformedModelException | IOException | RuntimeException e) {
+            model.close();
+            throw new EmbeddingException("cannot load the parameters " + file + " into the " + description.architecture()
+                    + " network of " + description.name() + ": " + e.getMessage(), e);
+        }
     }
 
     public ModelId modelId() {
@@ -259,6 +285,10 @@ public final class Embedder implements AutoCloseable {
 
     /** PyTorch keeps these per thread, so they are set in every thread that runs the model. */
     private void applyThreadSettings() {
+        // PyTorch records autograd history per thread unless told otherwise; DJL switches it off
+        // only in the thread that started the engine, and a network defined in Java would keep
+        // the history of every forward pass of every other thread.
+        JniUtils.setGradMode(false);
         if (options.intraOpThreads() > 0) {
             JniUtils.setNumThreads(options.intraOpThreads());
         }

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.stream.Collectors;
 
 /**
  * What imsrc must know about a TorchScript embedding model to feed it and read it: a value with no
@@ -42,6 +41,9 @@ import java.util.stream.Collectors;
  *     left out
  * @param logitsOutput which element holds class logits (N x labels), or {@code null} for none
  * @param labels the class names in logit order; empty without logits
+ * @param architecture for a network imsrc defines in Java ({@code imsrc train}): the network to
+ *     build, whose parameters {@code model} then holds; {@code null} for a TorchScript file. Such a
+ *     network returns the embedding as output 0 and its logits as output 1
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelDescription(
@@ -52,7 +54,8 @@ public record ModelDescription(
         Normalization normalization,
         int embeddingOutput,
         Integer logitsOutput,
-        List<String> labels) implements Serializable {
+        List<String> labels,
+        ModelArchitecture architecture) implements Serializable {
 
     /** CIFAR-10's classes in label order, the logit order of the shared ResNets. */
     public static final List<String> CIFAR10_LABELS = List.of(
@@ -67,12 +70,30 @@ public record ModelDescription(
     /** ResNet-56 for CIFAR-10, the same contract as ResNet-20 with a deeper trunk. */
     public static final ModelDescription RESNET56_CIFAR10 = cifarResnet("resnet56-cifar10");
 
+    /**
+     * ResNet-18 trained on ImageNet, from DJL's model zoo: the 512 pooled features before the
+     * classifier, for 224 x 224 input with ImageNet's normalisation (the original design's
+     * MODEL_NAME=resnet18). Downloaded into DATA_DIR/models/djl on first use.
+     */
+    public static final ModelDescription RESNET18 = new ModelDescription("resnet18",
+            ZooModels.SCHEME + "ai.djl.pytorch/resnet18_embedding/0.0.1", 224, 224, Normalization.IMAGENET, 0, null,
+            null, null);
+
     /** The MODEL_NAME default. */
     public static final ModelDescription DEFAULT = RESNET20_CIFAR10;
 
     private static final Map<String, ModelDescription> BUILT_IN = Map.of(
             RESNET20_CIFAR10.name(), RESNET20_CIFAR10,
-            RESNET56_CIFAR10.name(), RESNET56_CIFAR10);
+            RESNET56_CIFAR10.name(), RESNET56_CIFAR10,
+            RESNET18.name(), RESNET18);
+
+    /**
+     * The models imsrc carries in its jar: description, parameters and metrics are resources in
+     * {@value #BUNDLED_FOLDER}NAME/, so they resolve on any machine without a download.
+     */
+    public static final List<String> BUNDLED = List.of();
+
+    static final String BUNDLED_FOLDER = "io/imsrc/common/embed/models/";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -106,10 +127,21 @@ public record ModelDescription(
         } else if (!labels.isEmpty()) {
             throw new IllegalArgumentException("labels are given but no logitsOutput says where their logits are");
         }
+        if (architecture != null && (embeddingOutput != 0 || logitsOutput == null || logitsOutput != 1
+                || !normalization.isInsideModel() || labels.size() < 2)) {
+            throw new IllegalArgumentException("a model with an architecture has its embedding at output 0, the "
+                    + "logits of at least two labels at output 1, and normalises inside the model");
+        }
+    }
+
+    /** Whether {@code model} is a parameters file for {@link #architecture} rather than TorchScript. */
+    @JsonIgnore
+    public boolean isDefinedInJava() {
+        return architecture != null;
     }
 
     private static ModelDescription cifarResnet(String name) {
-        return new ModelDescription(name, name + ".pt", 32, 32, Normalization.INSIDE_MODEL, 0, 1, CIFAR10_LABELS);
+        return new ModelDescription(name, name + ".pt", 32, 32, Normalization.INSIDE_MODEL, 0, 1, CIFAR10_LABELS, null);
     }
 
     /**
@@ -120,13 +152,41 @@ public record ModelDescription(
      * @throws IllegalArgumentException naming the known descriptions
      */
     public static ModelDescription builtIn(String name) {
+        if (BUNDLED.contains(name)) {
+            return bundled(name);
+        }
         ModelDescription description = BUILT_IN.get(name);
         if (description == null) {
             throw new IllegalArgumentException("unknown model '" + name + "': built in are "
-                    + BUILT_IN.keySet().stream().sorted().collect(Collectors.joining(", "))
-                    + "; or give a model description file");
+                    + String.join(", ", builtInNames()) + "; or give a model description file");
         }
         return description;
+    }
+
+    /** Whether {@link #builtIn} knows {@code name}. */
+    public static boolean isBuiltIn(String name) {
+        return BUNDLED.contains(name) || BUILT_IN.containsKey(name);
+    }
+
+    /** The built-in names, bundled ones first. */
+    public static List<String> builtInNames() {
+        List<String> names = new java.util.ArrayList<>(BUNDLED);
+        BUILT_IN.keySet().stream().sorted().forEach(names::add);
+        return names;
+    }
+
+    /** A bundled model's description, its model file a {@code classpath:} location. */
+    private static ModelDescription bundled(String name) {
+        String folder = BUNDLED_FOLDER + name + "/";
+        try (java.io.InputStream in = ModelDescription.class.getClassLoader().getResourceAsStream(folder + name + ".json")) {
+            if (in == null) {
+                throw new IllegalStateException("the bundled model " + name + " is missing from the class path");
+            }
+            ModelDescription description = fromJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            return description.withModel(ModelLocator.CLASSPATH + folder + description.model());
+        } catch (IOException e) {
+            throw new IllegalStateException("the bundled model " + name + " cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /** Parses a description; a relative {@code model} path is kept as written. */
@@ -163,13 +223,25 @@ public record ModelDescription(
 
     /** The same description with its model at another path or URL (MODEL_PATH). */
     public ModelDescription withModel(String newModel) {
-        return new ModelDescription(
-                name, newModel, inputWidth, inputHeight, normalization, embeddingOutput, logitsOutput, labels);
+        return new ModelDescription(name, newModel, inputWidth, inputHeight, normalization, embeddingOutput,
+                logitsOutput, labels, architecture);
     }
 
     @JsonIgnore
     public boolean hasLogits() {
         return logitsOutput != null;
+    }
+
+    /** Whether {@code model} is a file imsrc ships on its class path ({@link #BUNDLED}). */
+    @JsonIgnore
+    public boolean isBundled() {
+        return ModelLocator.isBundled(model);
+    }
+
+    /** Whether {@code model} is a model of DJL's model zoo ({@code djl://...}, {@link ZooModels}). */
+    @JsonIgnore
+    public boolean isZoo() {
+        return ZooModels.isZoo(model);
     }
 
     /** Whether {@code model} is an http(s) URL rather than a path. */

@@ -2,20 +2,29 @@ package io.imsrc.common.embed;
 
 import io.imsrc.common.io.Downloads;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 
 /**
- * Turns a model location (a path or an http(s) URL) into a local file. A URL is downloaded once
- * into the cache folder under a name derived from the URL, through a temporary file that is moved
- * into place only when complete, so an interrupted download is never taken for a model.
+ * Turns a model location (a path, an http(s) URL, or {@code classpath:} and a resource for a model
+ * imsrc ships) into a local file. A URL is downloaded once into the cache folder under a name
+ * derived from the URL, through a temporary file that is moved into place only when complete, so
+ * an interrupted download is never taken for a model; a bundled model is copied out of the class
+ * path into the cache folder the same way. Every process (the launcher, a Flink task manager, a
+ * query server) resolves a URL or a bundled model itself, so none depends on another's files.
  *
  * <p>The download is {@link Downloads#fetch}. DJL's own downloader is never used: with {@code
  * ai.djl.offline=true} it would refuse, and imsrc wants one place that says where files come from.
  */
 public final class ModelLocator {
+
+    /** The prefix of a bundled model's location: {@code classpath:} and its resource name. */
+    public static final String CLASSPATH = "classpath:";
 
     private ModelLocator() {}
 
@@ -23,11 +32,52 @@ public final class ModelLocator {
         if (Downloads.isUrl(location)) {
             return download(URI.create(location), cacheDir);
         }
+        if (isBundled(location)) {
+            return extract(location.substring(CLASSPATH.length()), cacheDir);
+        }
+        if (ZooModels.isZoo(location)) {
+            return ZooModels.resolve(location, cacheDir);
+        }
         Path file = Path.of(location);
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toAbsolutePath().toString(), null, "model file not found");
         }
         return file;
+    }
+
+    /** Whether {@code location} names a model file imsrc carries on its class path. */
+    public static boolean isBundled(String location) {
+        return location.startsWith(CLASSPATH);
+    }
+
+    /**
+     * Copies a bundled model file out of the class path into {@code cacheDir}, once: a copy with the
+     * same bytes is reused, anything else there is replaced (through a temporary file, so a crash
+     * never leaves half a model). A file keeps its name, so its model id is the same as the
+     * resource's.
+     */
+    private static Path extract(String resource, Path cacheDir) throws IOException {
+        byte[] bytes;
+        try (InputStream in = ModelLocator.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new NoSuchFileException(CLASSPATH + resource, null, "not on the class path (a broken build?)");
+            }
+            bytes = in.readAllBytes();
+        }
+        Path target = cacheDir.resolve(Path.of(resource).getFileName().toString());
+        if (Files.isRegularFile(target) && Files.size(target) == bytes.length
+                && Arrays.equals(Files.readAllBytes(target), bytes)) {
+            return target;
+        }
+        Files.createDirectories(cacheDir);
+        Path temporary = Files.createTempFile(cacheDir, target.getFileName().toString(), ".tmp");
+        try {
+            Files.write(temporary, bytes);
+            Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+        return target;
     }
 
     private static Path download(URI uri, Path cacheDir) throws IOException {

@@ -21,6 +21,10 @@ public final class Normalization implements Serializable {
     /** The model normalises its input itself; preprocessing stops at [0, 1]. */
     public static final Normalization INSIDE_MODEL = new Normalization(null, null);
 
+    /** ImageNet's channel means and standard deviations, as torchvision's models expect. */
+    public static final Normalization IMAGENET = of(
+            new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+
     private final float[] mean;
     private final float[] std;
 

@@ -44,7 +44,10 @@ import java.util.regex.Pattern;
  *       and a stream of mixed batch sizes with and without padding to fixed shapes.
  * </ul>
  *
- * <p>Options: {@code --mode=sweep|variants --models=resnet20-cifar10,resnet56-cifar10
+ * <p>{@code compare}: the full path of several models (the shipped one included) side by side,
+ * alternating, at each batch size.
+ *
+ * <p>Options: {@code --mode=sweep|variants|compare --models=resnet20-cifar10,resnet56-cifar10
  * --batches=1,8,16,32,64,128,256 --rounds=3 --seconds=0.4} (the target length of one timed pass).
  */
 public final class EmbedderBenchmark {
@@ -76,7 +79,9 @@ public final class EmbedderBenchmark {
         double seconds = Double.parseDouble(options.getOrDefault("seconds", "0.4"));
         System.out.printf(Locale.ROOT, "# %s, %d rounds, cores %d, java %s%n",
                 mode, rounds, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
-        if (mode.equals("sweep")) {
+        if (mode.equals("compare")) {
+            compare(models, batches, rounds, seconds);
+        } else if (mode.equals("sweep")) {
             sweep(models, batches, rounds, seconds);
         } else if (mode.equals("variants")) {
             variants(batches, rounds, seconds);
@@ -120,6 +125,47 @@ public final class EmbedderBenchmark {
                         list(forward), list(full), list(twoThreads), list(torch), list(torchTuned), load());
             }
         }
+    }
+
+    /**
+     * The full path of several models side by side, at each batch size: every round runs each
+     * model once in a fresh JVM, the order turning from round to round; medians of the rounds and
+     * each model's ratio to the first. For the shipped model against the TorchScript ResNet-20.
+     */
+    private static void compare(List<String> models, int[] batches, int rounds, double seconds) throws Exception {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String model : models) {
+            files.put(model, modelFile(model));
+        }
+        System.out.println("| model | batch | full path, images/s (median) | rounds | ratio to " + models.get(0) + " | load |");
+        System.out.println("|---|---:|---:|---|---:|---|");
+        for (int batch : batches) {
+            Map<String, List<Double>> results = new LinkedHashMap<>();
+            models.forEach(m -> results.put(m, new ArrayList<>()));
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < models.size(); i++) {
+                    String model = models.get((i + round) % models.size());
+                    int iters = iterations(model, batch, seconds);
+                    results.get(model).add(
+                            runWorker(files.get(model), batch, iters, Map.of("measure", "full"), Map.of())[1]);
+                }
+            }
+            double first = median(results.get(models.get(0)));
+            for (String model : models) {
+                double m = median(results.get(model));
+                System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %s | %.2f | %s |%n",
+                        model, batch, m, list(results.get(model)), m / first, load());
+            }
+        }
+    }
+
+    /** A built-in model's file: a bundled one unpacked from the class path, the others from shared/models. */
+    private static Path modelFile(String model) throws IOException {
+        if (ModelDescription.BUNDLED.contains(model)) {
+            return ModelLocator.resolve(ModelDescription.builtIn(model).model(),
+                    Files.createTempDirectory("imsrc-bench-models"));
+        }
+        return SharedFiles.model(model + ".pt");
     }
 
     private static void variants(int[] batches, int rounds, double seconds) throws Exception {
@@ -299,7 +345,8 @@ public final class EmbedderBenchmark {
             int batch = Integer.parseInt(args.get("batch"));
             int iters = Integer.parseInt(args.get("iters"));
             int threads = Integer.parseInt(args.getOrDefault("threads", "1"));
-            String name = model.getFileName().toString().replace(".pt", "");
+            String file = model.getFileName().toString();
+            String name = file.endsWith(".pt") || file.endsWith(".params") ? file.substring(0, file.lastIndexOf('.')) : file;
             ModelDescription description = ModelDescription.builtIn(name).withModel(model.toString());
             EmbedderOptions options = EmbedderOptions.builder()
                     .device(Device.CPU)

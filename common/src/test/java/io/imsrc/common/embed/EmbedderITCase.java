@@ -159,7 +159,7 @@ class EmbedderITCase {
     @Test
     void a_description_whose_logits_index_is_wrong_fails_at_load_with_a_clear_message() {
         ModelDescription wrong = new ModelDescription("wrong", SharedFiles.model("resnet20-cifar10.pt").toString(),
-                32, 32, Normalization.INSIDE_MODEL, 0, 2, ModelDescription.CIFAR10_LABELS);
+                32, 32, Normalization.INSIDE_MODEL, 0, 2, ModelDescription.CIFAR10_LABELS, null);
 
         assertThatThrownBy(() -> Embedder.load(wrong, EmbedderOptions.builder().device(Device.CPU).build()).close())
                 .isInstanceOf(EmbeddingException.class)

@@ -88,10 +88,10 @@ class ModelDescriptionTest {
 
     @Test
     void logits_without_labels_and_labels_without_logits_are_refused() {
-        assertThatThrownBy(() -> new ModelDescription("x", "x.pt", 32, 32, null, 0, 1, null))
+        assertThatThrownBy(() -> new ModelDescription("x", "x.pt", 32, 32, null, 0, 1, null, null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("labels");
-        assertThatThrownBy(() -> new ModelDescription("x", "x.pt", 32, 32, null, 0, null, java.util.List.of("a")))
+        assertThatThrownBy(() -> new ModelDescription("x", "x.pt", 32, 32, null, 0, null, java.util.List.of("a"), null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("logitsOutput");
     }
@@ -99,7 +99,7 @@ class ModelDescriptionTest {
     @Test
     void preprocessing_applies_the_mean_and_std_of_a_model_that_does_not_normalise_itself() {
         ModelDescription description = new ModelDescription("x", "x.pt", 1, 1,
-                Normalization.of(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.25f, 1f}), 0, null, null);
+                Normalization.of(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.25f, 1f}), 0, null, null, null);
         DecodedImage white = new DecodedImage(new ImageInfo(ImageFormat.PNG, 1, 1), new byte[] {-1, -1, -1});
 
         float[] input = description.preprocess(white);

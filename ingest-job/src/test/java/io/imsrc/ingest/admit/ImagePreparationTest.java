@@ -90,7 +90,7 @@ class ImagePreparationTest {
     @Test
     void an_unlabelled_image_needs_a_model_that_can_predict() throws Exception {
         ModelDescription noClassifier = new ModelDescription("plain", "plain.pt", 32, 32, Normalization.INSIDE_MODEL, 0,
-                null, null);
+                null, null, null);
         ImagePreparation preparation = new ImagePreparation(noClassifier, 100_000, 1_000_000);
         RawImage image = raw(TestImages.encode(TestImages.noise(8, 8, 2), "png"), RawImage.Encoding.FILE);
 
