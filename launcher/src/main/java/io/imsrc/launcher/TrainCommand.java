@@ -177,8 +177,9 @@ public final class TrainCommand implements Callable<Integer> {
         }, "imsrc-train-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            // The library is read only when the run uses it (a resumed run decides from its checkpoint).
-            boolean needLibrary = resume || options.library();
+            // The library is read only when the run uses it (a resumed run as it started).
+            boolean needLibrary = resume
+                    ? training.interruptedRun(name).map(TrainOptions::library).orElse(false) : options.library();
             ModelTraining.Result result;
             if (needLibrary) {
                 try (EmbeddedServices services = EmbeddedServices.start(config, false);
@@ -188,7 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
                     result = training.train(options, resume, library);
                 }
             } else {
-                result = training.train(options, false, null);
+                result = training.train(options, resume, null);
             }
             if (result.outcome() == TrainingLoop.Outcome.STOPPED) {
                 out.println("imsrc train: stopped; `imsrc train --name " + name + " --resume` continues");

@@ -1,30 +1,16 @@
 package io.imsrc.train;
 
 import ai.djl.Device;
-import ai.djl.Model;
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
-import ai.djl.training.initializer.XavierInitializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.imsrc.common.embed.Embedder;
-import io.imsrc.common.embed.EmbedderOptions;
-import io.imsrc.common.embed.Embedding;
 import io.imsrc.common.embed.EmbeddingException;
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.embed.Normalization;
-import io.imsrc.common.embed.network.CosineEmbeddingNetwork;
-import io.imsrc.common.embed.network.Networks;
+import io.imsrc.common.io.FileTrees;
 import io.imsrc.train.data.LabelledImages;
 import io.imsrc.train.data.TrainingDataException;
 import io.imsrc.train.data.TrainingSet;
 import io.imsrc.train.data.TrainingSetLoader;
-import io.imsrc.train.eval.RetrievalEvaluation;
-import io.imsrc.train.loop.Augmentation;
 import io.imsrc.train.loop.CheckpointState;
 import io.imsrc.train.loop.Checkpoints;
 import io.imsrc.train.loop.TrainingLoop;
@@ -32,16 +18,9 @@ import io.imsrc.train.loop.TrainingProgress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * One {@code imsrc train} run from start to end: gathers the labelled images, trains (or resumes)
@@ -61,8 +40,6 @@ public final class ModelTraining {
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
-    private static final String ENGINE = "PyTorch";
-    private static final int EMBED_BATCH = 256;
 
     /**
      * Where a run reads and writes.
@@ -104,6 +81,11 @@ public final class ModelTraining {
     /** The folder a model of this name is written to. */
     public Path folder(String name) {
         return environment.modelsDir().resolve(name);
+    }
+
+    /** The settings the interrupted run of {@code name} started with, when there is one to resume. */
+    public Optional<TrainOptions> interruptedRun(String name) throws IOException {
+        return new Checkpoints(folder(name).resolve("checkpoint")).read().map(CheckpointState::options);
     }
 
     /** Asks a running {@link #train} to stop at the next batch with a checkpoint; any thread. */
@@ -176,10 +158,13 @@ public final class ModelTraining {
                 return new Result(result.outcome(), folder, null, null);
             }
         }
-        Path description = export(options, data.train().classes(), result.state(), checkpoints, folder);
-        TrainingMetrics metrics = evaluate(options, data, result.state(), description);
+        Path description = ModelExport.export(options, data.train().classes(), result.state(), checkpoints, folder);
+        progress.note("evaluating retrieval with the saved model: " + data.heldOut().size() + " held-out queries against "
+                + data.train().size() + " training images...");
+        TrainingMetrics metrics = ModelEvaluation.evaluate(options, data, result.state(), description,
+                environment.modelsDir());
         Files.writeString(folder.resolve(options.name() + ".metrics.json"), JSON.writeValueAsString(metrics));
-        deleteRecursively(checkpoints.folder());
+        FileTrees.deleteRecursively(checkpoints.folder());
         return new Result(TrainingLoop.Outcome.FINISHED, folder, description, metrics);
     }
 
@@ -189,126 +174,5 @@ public final class ModelTraining {
                 + data.report().fromSources() + " from sources, " + data.report().fromLibrary()
                 + " from the library, before the held-out split), " + data.heldOut().size() + " held out");
         data.report().notes().forEach(progress::note);
-    }
-
-    /** Writes {@code <name>.params} and {@code <name>.json} from the final checkpoint. */
-    static Path export(TrainOptions options, List<String> classes, CheckpointState state, Checkpoints checkpoints,
-            Path folder) throws IOException {
-        CosineEmbeddingNetwork network = Networks.build(options.architecture(), classes.size());
-        network.setInitializer(new XavierInitializer(), Parameter.Type.WEIGHT);
-        Path staging = Files.createTempDirectory(folder, ".export");
-        try (Model model = Model.newInstance(options.name(), Device.cpu(), ENGINE)) {
-            model.setBlock(network);
-            network.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, 32, 32));
-            checkpoints.loadParameters(state, network, model.getNDManager());
-            model.setProperty("Epoch", Integer.toString(state.epoch()));
-            model.save(staging, options.name());
-            Path saved;
-            try (Stream<Path> files = Files.list(staging)) {
-                saved = files.filter(f -> f.getFileName().toString().endsWith(".params")).findFirst()
-                        .orElseThrow(() -> new IOException("DJL wrote no parameters file into " + staging));
-            }
-            Path parameters = folder.resolve(options.name() + ".params");
-            Files.move(saved, parameters, StandardCopyOption.REPLACE_EXISTING);
-            ModelDescription description = new ModelDescription(options.name(), parameters.getFileName().toString(),
-                    32, 32, Normalization.INSIDE_MODEL, 0, 1, classes, options.architecture());
-            Path json = folder.resolve(options.name() + ".json");
-            Files.writeString(json, description.toJson() + "\n");
-            return json;
-        } finally {
-            deleteRecursively(staging);
-        }
-    }
-
-    /** Loads the written model through the embedder and measures it on the held-out images. */
-    private TrainingMetrics evaluate(TrainOptions options, TrainingSet data, CheckpointState state, Path json)
-            throws IOException, EmbeddingException {
-        progress.note("evaluating retrieval with the saved model: " + data.heldOut().size() + " held-out queries against "
-                + data.train().size() + " training images...");
-        ModelDescription description = ModelDescription.fromJson(json);
-        EmbedderOptions embedderOptions = EmbedderOptions.builder()
-                .device(io.imsrc.common.embed.Device.CPU)
-                .batchSize(EMBED_BATCH)
-                .modelCacheDir(environment.modelsDir())
-                .build();
-        try (Embedder embedder = Embedder.load(description, embedderOptions)) {
-            List<Embedding> trainEmbeddings = embedAll(embedder, data.train());
-            List<Embedding> heldOutEmbeddings = embedAll(embedder, data.heldOut());
-            RetrievalEvaluation.Result retrieval = RetrievalEvaluation.evaluate(
-                    vectors(trainEmbeddings), labels(data.train()), vectors(heldOutEmbeddings), labels(data.heldOut()),
-                    data.train().classes().size(), 10, 3);
-            long correct = 0;
-            for (int i = 0; i < heldOutEmbeddings.size(); i++) {
-                if (data.train().classes().get(data.heldOut().label(i)).equals(heldOutEmbeddings.get(i).predictedLabel())) {
-                    correct++;
-                }
-            }
-            Map<String, Integer> perClass = new LinkedHashMap<>();
-            int[] counts = data.train().classCounts();
-            for (int c = 0; c < counts.length; c++) {
-                perClass.put(data.train().classes().get(c), counts[c]);
-            }
-            Path parameters = Path.of(description.model());
-            long imagesTrained = (long) data.train().size() / Math.min(options.batchSize(), data.train().size())
-                    * Math.min(options.batchSize(), data.train().size()) * options.epochs();
-            return new TrainingMetrics(options.name(), ModelId.forFile(options.name(), parameters).value(),
-                    Files.size(parameters), data.train().size(), data.heldOut().size(), data.train().classes(),
-                    perClass, options, state.trainingSeconds(), imagesTrained / Math.max(1e-9, state.trainingSeconds()),
-                    (double) correct / data.heldOut().size(), retrieval.precisionGlobal(),
-                    retrieval.precisionPrototypes(), retrieval.prototypeTop1(), state.history(), environmentFacts(),
-                    Instant.now().toString());
-        }
-    }
-
-    private static List<Embedding> embedAll(Embedder embedder, LabelledImages images) throws EmbeddingException {
-        List<Embedding> out = new ArrayList<>(images.size());
-        int chunk = 4096;
-        for (int from = 0; from < images.size(); from += chunk) {
-            List<float[]> inputs = new ArrayList<>();
-            for (int i = from; i < Math.min(images.size(), from + chunk); i++) {
-                float[] input = new float[images.imageLength()];
-                Augmentation.plain(images.pixels(i), input, 0);
-                inputs.add(input);
-            }
-            out.addAll(embedder.embed(inputs));
-        }
-        return out;
-    }
-
-    private static float[][] vectors(List<Embedding> embeddings) {
-        float[][] out = new float[embeddings.size()][];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = embeddings.get(i).vector();
-        }
-        return out;
-    }
-
-    private static int[] labels(LabelledImages images) {
-        int[] out = new int[images.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = images.label(i);
-        }
-        return out;
-    }
-
-    private static Map<String, String> environmentFacts() {
-        Map<String, String> facts = new LinkedHashMap<>();
-        facts.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
-        facts.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-        facts.put("java", System.getProperty("java.version"));
-        facts.put("djl", Engine.getDjlVersion());
-        facts.put("pytorch", Engine.getEngine(ENGINE).getVersion());
-        return facts;
-    }
-
-    static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

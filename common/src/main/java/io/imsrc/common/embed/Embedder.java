@@ -6,12 +6,14 @@ import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
+import io.imsrc.common.embed.network.CosineEmbeddingNetwork;
 import io.imsrc.common.embed.network.Networks;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.io.Closeables;
@@ -136,13 +138,19 @@ public final class Embedder implements AutoCloseable {
         }
     }
 
-    /** A network defined in Java ({@link Networks}) with the parameters {@code imsrc train} saved. */
+    /**
+     * A network defined in Java ({@link Networks}) with the parameters {@code imsrc train} saved,
+     * in its inference form ({@link Networks#forInference}: batch norm folded into the convolutions).
+     */
     private static ZooModel<NDList, NDList> loadParameters(
             ModelDescription description, Path file, ai.djl.Device device) throws EmbeddingException {
         Model model = Model.newInstance(description.name(), device, ENGINE);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
-            model.setBlock(Networks.build(description.architecture(), description.labels().size()));
+            CosineEmbeddingNetwork network = Networks.build(description.architecture(), description.labels().size());
+            model.setBlock(network);
             model.load(in);
+            model.setBlock(Networks.forInference(network, description.architecture(), model.getNDManager()));
+            network.getParameters().values().forEach(Parameter::close); // folded copies replace them
             return new ZooModel<>(model, new NoopTranslator());
         } catch (MalformedModelException | IOException | RuntimeException e) {
             model.close();

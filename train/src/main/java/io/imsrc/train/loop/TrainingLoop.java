@@ -92,29 +92,13 @@ public final class TrainingLoop {
      * @throws IOException when a checkpoint cannot be written or read
      */
     public Result run(TrainOptions options, CheckpointState resumeFrom) throws IOException {
-        LabelledImages train = data.train();
-        int batchSize = Math.min(options.batchSize(), train.size());
-        int batches = train.size() / batchSize;
-        long totalSteps = (long) batches * options.epochs();
-        long warmupSteps = Math.min(totalSteps - 1, Math.round(options.warmupEpochs() * batches));
-        LearningRateSchedule schedule = new LearningRateSchedule(options.learningRate(), warmupSteps, totalSteps);
         Engine.getEngine(ENGINE).setRandomSeed((int) options.seed()); // loads PyTorch first
         if (options.threads() > 0) {
             JniUtils.setNumThreads(options.threads());
         }
-
-        CosineEmbeddingNetwork network = Networks.build(options.architecture(), train.classes().size());
-        Set<String> decayed = new HashSet<>();
-        for (Pair<String, Parameter> p : network.getParameters()) {
-            Parameter parameter = p.getValue();
-            if (parameter.getType() == Parameter.Type.WEIGHT && parameter != network.classWeights()) {
-                decayed.add(parameter.getId());
-            }
-        }
-        List<String> parameterIds = new ArrayList<>();
-        Map<String, NDArray> parameterArrays = new HashMap<>();
+        CosineEmbeddingNetwork network = Networks.build(options.architecture(), data.train().classes().size());
         try (Model model = Model.newInstance(options.name(), device, ENGINE);
-                MomentumSgd optimizer = new MomentumSgd(options.momentum(), options.weightDecay(), decayed)) {
+                MomentumSgd optimizer = new MomentumSgd(options.momentum(), options.weightDecay(), decayed(network))) {
             model.setBlock(network);
             if (resumeFrom != null) {
                 checkpoints.loadParameters(resumeFrom, network, model.getNDManager());
@@ -123,28 +107,35 @@ public final class TrainingLoop {
                             new MarginCosineLoss(options.architecture().scale(), options.margin()))
                     .optOptimizer(optimizer)
                     .optDevices(new Device[] {device})
-                    // He initialisation (Gaussian, variance 2 / fan-in) for every weight.
+                    // He initialisation (Gaussian, variance 2 / fan-in) for every weight; parameters
+                    // loaded from a checkpoint count as initialised and keep their values.
                     .optInitializer(new XavierInitializer(
                             XavierInitializer.RandomType.GAUSSIAN, XavierInitializer.FactorType.IN, 2), Parameter.Type.WEIGHT);
             try (Trainer trainer = model.newTrainer(config)) {
-                trainer.initialize(new Shape(batchSize, 3, train.height(), train.width()));
-                for (Pair<String, Parameter> p : network.getParameters()) {
-                    parameterIds.add(p.getValue().getId());
-                    parameterArrays.put(p.getValue().getId(), p.getValue().getArray());
-                }
+                Epochs epochs = new Epochs(options, trainer, optimizer);
                 if (resumeFrom != null) {
                     try (NDManager scope = model.getNDManager().newSubManager()) {
-                        optimizer.restoreState(parameterIds, checkpoints.loadOptimizer(resumeFrom, scope));
+                        optimizer.restoreState(epochs.parameterIds, checkpoints.loadOptimizer(resumeFrom, scope));
                     }
                 }
-                Epochs epochs = new Epochs(options, train, batchSize, batches, schedule, trainer, optimizer, model,
-                        parameterIds, parameterArrays);
                 return epochs.run(resumeFrom);
             }
         }
     }
 
-    /** The state of one run inside {@link #run}: its model, trainer and counters. */
+    /** The ids of the convolution weights, which weight decay applies to. */
+    private static Set<String> decayed(CosineEmbeddingNetwork network) {
+        Set<String> decayed = new HashSet<>();
+        for (Pair<String, Parameter> p : network.getParameters()) {
+            Parameter parameter = p.getValue();
+            if (parameter.getType() == Parameter.Type.WEIGHT && parameter != network.classWeights()) {
+                decayed.add(parameter.getId());
+            }
+        }
+        return decayed;
+    }
+
+    /** One run inside {@link #run}: its trainer, optimiser, schedule and counters. */
     private final class Epochs {
         private final TrainOptions options;
         private final LabelledImages train;
@@ -154,24 +145,29 @@ public final class TrainingLoop {
         private final Trainer trainer;
         private final MomentumSgd optimizer;
         private final Model model;
-        private final List<String> parameterIds;
-        private final Map<String, NDArray> parameterArrays;
+        /** The network's parameters in their fixed order, which the optimiser state is saved in. */
+        private final List<String> parameterIds = new ArrayList<>();
+        private final Map<String, NDArray> parameterArrays = new HashMap<>();
         private final long fingerprint;
 
-        Epochs(TrainOptions options, LabelledImages train, int batchSize, int batches, LearningRateSchedule schedule,
-                Trainer trainer, MomentumSgd optimizer, Model model, List<String> parameterIds,
-                Map<String, NDArray> parameterArrays) {
+        /** Initialises the trainer's network (unless loaded from a checkpoint) for the batch size. */
+        Epochs(TrainOptions options, Trainer trainer, MomentumSgd optimizer) {
             this.options = options;
-            this.train = train;
-            this.batchSize = batchSize;
-            this.batches = batches;
-            this.schedule = schedule;
+            this.train = data.train();
+            this.batchSize = Math.min(options.batchSize(), train.size());
+            this.batches = train.size() / batchSize;
+            long totalSteps = (long) batches * options.epochs();
+            long warmupSteps = Math.min(totalSteps - 1, Math.round(options.warmupEpochs() * batches));
+            this.schedule = new LearningRateSchedule(options.learningRate(), warmupSteps, totalSteps);
             this.trainer = trainer;
             this.optimizer = optimizer;
-            this.model = model;
-            this.parameterIds = parameterIds;
-            this.parameterArrays = parameterArrays;
+            this.model = trainer.getModel();
             this.fingerprint = train.fingerprint();
+            trainer.initialize(new Shape(batchSize, 3, train.height(), train.width()));
+            for (Pair<String, Parameter> p : model.getBlock().getParameters()) {
+                parameterIds.add(p.getValue().getId());
+                parameterArrays.put(p.getValue().getId(), p.getValue().getArray());
+            }
         }
 
         Result run(CheckpointState resumeFrom) throws IOException {
@@ -193,7 +189,7 @@ public final class TrainingLoop {
             long processImages = 0;
             CheckpointState state = resumeFrom;
             for (int epoch = startEpoch; epoch < options.epochs(); epoch++) {
-                int[] order = permutation(train.size(), seed(options.seed(), epoch, -1));
+                int[] order = Seeds.permutation(train.size(), Seeds.epoch(options.seed(), epoch));
                 long epochStart = System.nanoTime();
                 int firstBatch = epoch == startEpoch ? startBatch : 0;
                 if (epoch != startEpoch) {
@@ -201,7 +197,7 @@ public final class TrainingLoop {
                     epochCorrect = 0;
                 }
                 for (int batch = firstBatch; batch < batches; batch++) {
-                    SplittableRandom random = new SplittableRandom(seed(options.seed(), epoch, batch));
+                    SplittableRandom random = new SplittableRandom(Seeds.batch(options.seed(), epoch, batch));
                     for (int i = 0; i < batchSize; i++) {
                         int image = order[batch * batchSize + i];
                         Augmentation.augment(train.pixels(image), train.height(), train.width(), CROP_PADDING, random,
@@ -309,26 +305,5 @@ public final class TrainingLoop {
                         optimizer.saveState(parameterIds, parameterArrays, scope));
             }
         }
-    }
-
-    /** A permutation of 0..n-1 (Fisher-Yates). */
-    static int[] permutation(int n, long seed) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
-    }
-
-    /** A seed for one epoch's order ({@code batch} -1) or one batch's augmentation. */
-    static long seed(long seed, int epoch, int batch) {
-        return new SplittableRandom(seed).split().nextLong() ^ ((long) epoch << 32) ^ (batch + 1L) * 0x9E3779B97F4A7C15L;
     }
 }

@@ -36,6 +36,9 @@ public final class CifarResNet {
     /** DJL's default: running statistics keep 0.9 of their value at every training batch. */
     private static final float BATCH_NORM_MOMENTUM = 0.9f;
 
+    /** Batch norm's epsilon, here and inside DJL's residual units: {@link FoldedCifarResNet} relies on it. */
+    static final float BATCH_NORM_EPSILON = 1e-5f;
+
     private CifarResNet() {}
 
     /** The trunk of {@code architecture}, uninitialised. */
@@ -48,7 +51,7 @@ public final class CifarResNet {
                         .optPadding(new Shape(1, 1))
                         .optBias(false)
                         .build())
-                .add(BatchNorm.builder().optMomentum(BATCH_NORM_MOMENTUM).build())
+                .add(BatchNorm.builder().optEpsilon(BATCH_NORM_EPSILON).optMomentum(BATCH_NORM_MOMENTUM).build())
                 .add(Activation.reluBlock());
         for (int stage = 0; stage < 3; stage++) {
             int filters = architecture.width() << stage;

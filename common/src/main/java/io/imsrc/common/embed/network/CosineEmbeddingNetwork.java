@@ -52,6 +52,11 @@ public final class CosineEmbeddingNetwork extends AbstractBlock {
                 .build());
     }
 
+    /** The block that maps images to features. */
+    public Block trunk() {
+        return trunk;
+    }
+
     public int classes() {
         return classes;
     }

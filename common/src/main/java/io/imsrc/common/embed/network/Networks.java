@@ -1,5 +1,6 @@
 package io.imsrc.common.embed.network;
 
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import io.imsrc.common.embed.ModelArchitecture;
 
@@ -23,5 +24,16 @@ public final class Networks {
             default -> throw new IllegalArgumentException("unknown architecture type " + architecture.type());
         };
         return new CosineEmbeddingNetwork(trunk, classes, architecture.scale());
+    }
+
+    /**
+     * The inference form of a network {@link #build} made and whose parameters are loaded: the same
+     * outputs, computed faster; its arrays belong to {@code manager}.
+     */
+    public static Block forInference(CosineEmbeddingNetwork network, ModelArchitecture architecture, NDManager manager) {
+        return switch (architecture.type()) {
+            case ModelArchitecture.CIFAR_RESNET -> FoldedCifarResNet.fold(network, architecture, manager);
+            default -> throw new IllegalArgumentException("unknown architecture type " + architecture.type());
+        };
     }
 }
