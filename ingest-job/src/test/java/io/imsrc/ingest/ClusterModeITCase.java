@@ -191,7 +191,7 @@ class ClusterModeITCase {
                         "DB_PORT", Integer.toString(server.port()),
                         "DB_NAME", db.toString(),
                         "DB_USER", server.user(),
-                        "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
+                        "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                         "DATA_DIR", temp.resolve("data").toString(),
                         "BATCH_SIZE", "16"),
                 "org.apache.flink.client.cli.CliFrontend", "run", "-c", "io.imsrc.ingest.IngestJob", jobJar().toString(),

@@ -99,6 +99,7 @@ class ClusterSubmitITCase {
                 "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "CIFAR10_SOURCE", subset + "#cifar-10-jpg/train",
                 "FLINK_REST_URL", restUrl));
+        env.put("MODEL_NAME", "resnet20-cifar10");
         env.put("CHECKPOINT_INTERVAL_MS", "500");
 
         ByteArrayOutputStream console = new ByteArrayOutputStream();

@@ -3,7 +3,6 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.testing.SharedFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -102,8 +101,7 @@ class ImsrcCommandLineTest {
         PrintStream originalErr = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try (ServerSocket taken = new ServerSocket(0)) {
-            Map<String, String> env = Map.of("DATA_DIR", temp.toString(), "API_PORT", Integer.toString(taken.getLocalPort()),
-                    "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString());
+            Map<String, String> env = Map.of("DATA_DIR", temp.toString(), "API_PORT", Integer.toString(taken.getLocalPort()));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             int exit = new CommandLine(new StartCommand(Settings.of(env), new PrintStream(new ByteArrayOutputStream())))
                     .execute();

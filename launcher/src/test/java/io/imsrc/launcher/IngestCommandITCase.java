@@ -60,7 +60,7 @@ class IngestCommandITCase {
         int dashboardPort = TestPorts.freePort();
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
-                "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
+                "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "CIFAR10_SOURCE", folder + "#cifar-10-jpg/train",
                 "FLINK_WEB_PORT", Integer.toString(dashboardPort),
                 "CHECKPOINT_INTERVAL_MS", "500",

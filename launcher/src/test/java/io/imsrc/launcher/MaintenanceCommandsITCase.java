@@ -51,7 +51,7 @@ class MaintenanceCommandsITCase {
                 "DB_PORT", Integer.toString(SharedPostgres.get().port()),
                 "DB_NAME", db.name(),
                 "DB_USER", db.user(),
-                "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
+                "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "FAISS_INDEX_PATH", index.toString(),
                 "FLINK_WEB_PORT", "0",
                 "CHECKPOINT_INTERVAL_MS", "500");

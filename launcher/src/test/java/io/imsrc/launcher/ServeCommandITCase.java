@@ -30,7 +30,7 @@ class ServeCommandITCase {
         int port = TestPorts.freePort();
         Map<String, String> env = Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
-                "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
+                "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "API_HOST", "127.0.0.1",
                 "API_PORT", Integer.toString(port));
         ByteArrayOutputStream console = new ByteArrayOutputStream();

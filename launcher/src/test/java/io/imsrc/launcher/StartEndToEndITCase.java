@@ -3,6 +3,7 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.Waiting;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -31,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's first command for real: {@code bin/imsrc} with no subcommand, in a process of its
- * own as a user starts it, on a small CIFAR-10 subset and free ports. Everything comes up (embedded
+ * own as a user starts it, on a small CIFAR-10 subset and free ports, from a copy of the command
+ * and the launcher's build in a folder with no {@code shared/} beside it and no model settings:
+ * what a fresh clone has, so the default model must come from imsrc itself. Everything comes up (embedded
  * PostgreSQL and Kafka, the job in a local Flink with its dashboard, the query server), the subset
  * is ingested and searchable, Flink's REST API shows the job running with its metrics; SIGTERM (as
  * Ctrl-C) stops it all and frees every port and process; a second start finds the data, does not
@@ -45,13 +49,32 @@ class StartEndToEndITCase {
     private static final Pattern JDBC_URL = Pattern.compile("PostgreSQL\\s+(jdbc:postgresql://localhost:(\\d+)/\\w+)");
     private static final Pattern KAFKA = Pattern.compile("Kafka\\s+127\\.0\\.0\\.1:(\\d+)");
 
-    private static final Path IMSRC = Path.of("..", "bin", "imsrc").toAbsolutePath().normalize();
+    private static final Path REPOSITORY = Path.of("..").toAbsolutePath().normalize();
 
     /** The child's console stays in target/ for a failed run to be read. */
     private final Path logs = Path.of("target", "start-e2e").toAbsolutePath();
     private final List<Process> started = new ArrayList<>();
 
     @TempDir Path temp;
+
+    private Path imsrc;
+
+    /**
+     * bin/imsrc with the launcher's build (its classes and runtime class path) in
+     * TEMP/clone/imsrc, where {@code ../shared} does not exist.
+     */
+    private Path checkout() throws IOException {
+        Path clone = temp.resolve("clone").resolve("imsrc");
+        Files.createDirectories(clone.resolve("bin"));
+        Files.copy(REPOSITORY.resolve("bin/imsrc"), clone.resolve("bin/imsrc"), StandardCopyOption.COPY_ATTRIBUTES);
+        Path target = Files.createDirectories(clone.resolve("launcher/target"));
+        Path built = REPOSITORY.resolve("launcher/target");
+        Files.copy(built.resolve("runtime-classpath.txt"), target.resolve("runtime-classpath.txt"));
+        Files.createSymbolicLink(target.resolve("classes"), built.resolve("classes"));
+        assertThat(clone.resolveSibling("shared")).doesNotExist();
+        assertThat(Files.readString(target.resolve("runtime-classpath.txt"))).doesNotContain("/shared/");
+        return clone.resolve("bin/imsrc");
+    }
 
     @AfterEach
     void killLeftovers() throws Exception {
@@ -74,11 +97,15 @@ class StartEndToEndITCase {
         Path stdout = logs.resolve(name + ".out");
         // The README's command itself: bin/imsrc runs the launcher on its runtime class path (not the
         // test's), as a user's shell does.
-        ProcessBuilder builder = new ProcessBuilder(IMSRC.toString())
+        if (imsrc == null) {
+            imsrc = checkout();
+        }
+        ProcessBuilder builder = new ProcessBuilder(imsrc.toString())
                 .directory(temp.toFile())
                 .redirectOutput(stdout.toFile())
                 .redirectError(logs.resolve(name + ".err").toFile());
-        builder.environment().keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("KAFKA_") || k.startsWith("FLINK_"));
+        builder.environment().keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("KAFKA_") || k.startsWith("FLINK_")
+                || k.startsWith("MODEL_"));
         builder.environment().putAll(env);
         builder.environment().put("JAVA_OPTS", "-Xmx1g");
         builder.environment().remove("IMSRC_REBUILD");
@@ -96,7 +123,6 @@ class StartEndToEndITCase {
         Path data = temp.resolve("data");
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", data.toString(),
-                "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "CIFAR10_SOURCE", subset + "#cifar-10-jpg/train",
                 "API_PORT", Integer.toString(apiPort),
                 "FLINK_WEB_PORT", Integer.toString(dashboardPort),
@@ -114,6 +140,7 @@ class StartEndToEndITCase {
                 "the subset to be ingested and indexed", START_DEADLINE);
         JsonNode status = api.get("/status").json();
         assertThat(status.at("/counts/images").asLong()).isEqualTo(IMAGES);
+        assertThat(status.at("/model/model_id").asText()).startsWith(ModelDescription.DEFAULT.name() + "-");
 
         byte[] query = SharedFiles.readTarEntries(SharedFiles.cifar10JpgArchive(), List.of("cifar-10-jpg/test/ship/0001.jpg"))
                 .get("cifar-10-jpg/test/ship/0001.jpg");

@@ -33,6 +33,7 @@ class UploadEndToEndITCase {
     @Test
     void an_uploaded_image_is_ingested_by_the_job_and_becomes_searchable() throws Exception {
         Map<String, String> env = ServingIngest.environment(temp.resolve("data"), TOKEN);
+        env.put("MODEL_NAME", "resnet20-cifar10");
         env.put("MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString());
         ServingIngest ingest = ServingIngest.start(env);
         int exit;

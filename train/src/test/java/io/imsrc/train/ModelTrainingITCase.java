@@ -2,13 +2,21 @@ package io.imsrc.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.common.embed.network.CosineEmbeddingNetwork;
+import io.imsrc.common.embed.network.Networks;
 import io.imsrc.common.image.ImageDecoder;
 import io.imsrc.common.image.ImagePreprocessor;
 import io.imsrc.common.record.ImageId;
@@ -19,6 +27,7 @@ import io.imsrc.train.loop.EpochStats;
 import io.imsrc.train.loop.TrainingLoop;
 import io.imsrc.train.loop.TrainingProgress;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -97,10 +106,12 @@ class ModelTrainingITCase {
         assertThat(epochs).hasSize(3);
         assertThat(epochs.get(2).loss()).isLessThan(epochs.get(0).loss());
 
-        // The held-out accuracy measured in training (the network in memory) equals the one
-        // measured with the saved file through the embedder: save and load lose nothing.
+        // The held-out accuracy measured in training (the network in memory) is the one measured
+        // with the saved file through the embedder (its folded inference form may round a
+        // borderline image the other way, no more).
         TrainingMetrics metrics = reference.metrics();
-        assertThat(metrics.heldOutAccuracy()).isEqualTo(epochs.get(2).heldOutAccuracy());
+        assertThat(metrics.heldOutAccuracy())
+                .isCloseTo(epochs.get(2).heldOutAccuracy(), within(1.0 / metrics.heldOutImages() + 1e-9));
         assertThat(metrics.trainImages() + metrics.heldOutImages()).isEqualTo(10 * PER_CLASS);
         assertThat(metrics.heldOutImages()).isBetween(30, 90);
         assertThat(metrics.classes()).isEqualTo(ModelDescription.CIFAR10_LABELS);
@@ -127,8 +138,22 @@ class ModelTrainingITCase {
             for (float v : one) {
                 norm += v * v;
             }
-            assertThat(norm).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-5));
+            assertThat(norm).isCloseTo(1.0, within(1e-5));
             assertThat(ImagePreprocessor.toChw(image, 32, 32)).hasSize(3 * 32 * 32);
+
+            // The saved parameters in the network as trained give the embedder's embedding.
+            try (Model model = Model.newInstance("tiny", ai.djl.Device.cpu(), "PyTorch");
+                    InputStream in = Files.newInputStream(Path.of(description.model()))) {
+                CosineEmbeddingNetwork network = Networks.build(description.architecture(), 10);
+                model.setBlock(network);
+                model.load(in);
+                NDArray x = model.getNDManager().create(ImagePreprocessor.toChw(image, 32, 32), new Shape(1, 3, 32, 32));
+                float[] trained = network.forward(new ParameterStore(model.getNDManager(), false), new NDList(x), false)
+                        .get(0).toFloatArray();
+                for (int d = 0; d < trained.length; d++) {
+                    assertThat(one[d]).isCloseTo(trained[d], within(1e-4f));
+                }
+            }
         }
     }
 

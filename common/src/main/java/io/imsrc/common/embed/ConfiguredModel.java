@@ -81,6 +81,11 @@ public record ConfiguredModel(ModelDescription description, ModelId modelId, Pat
         Path cacheDir = config.dataDir().resolve("models").toAbsolutePath();
         ModelDescription description = describe(config.model().name(), cacheDir);
         if (config.model().path() != null) {
+            if (description.isDefinedInJava() && config.model().path().endsWith(".pt")) {
+                throw new IllegalArgumentException("MODEL_PATH " + config.model().path() + " looks like a TorchScript "
+                        + "file, but the model " + description.name() + " is a network with trained parameters: set "
+                        + "MODEL_NAME to the TorchScript model's description (for example resnet20-cifar10) as well");
+            }
             return description.withModel(config.model().path());
         }
         if (!isFetched(description) && !Path.of(description.model()).isAbsolute()) {
@@ -116,9 +121,7 @@ public record ConfiguredModel(ModelDescription description, ModelId modelId, Pat
                         .map(f -> f.getFileName().toString()).sorted().forEach(found::add);
             }
         }
-        throw new IllegalArgumentException("unknown model '" + name + "': built in are "
-                + String.join(", ", ModelDescription.builtInNames())
-                + (found.isEmpty() ? "" : "; trained in " + modelsDir + ": " + String.join(", ", found))
-                + "; or give the path of a model description file (.json)");
+        throw ModelDescription.unknown(name,
+                found.isEmpty() ? "" : "; trained in " + modelsDir + ": " + String.join(", ", found));
     }
 }

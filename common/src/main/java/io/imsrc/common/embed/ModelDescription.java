@@ -17,8 +17,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What imsrc must know about a TorchScript embedding model to feed it and read it: a value with no
- * I/O, loadable from a small JSON file or taken from the built-in ones.
+ * What imsrc must know about an embedding model to feed it and read it: a TorchScript file, or a
+ * network imsrc defines in Java ({@link #architecture}) with the parameters {@code imsrc train}
+ * wrote. A value with no I/O but for reading descriptions, loadable from a small JSON file or taken
+ * from the built-in ones.
  *
  * <p>JSON form (relative {@code model} paths are resolved against the JSON file's folder):
  *
@@ -33,7 +35,9 @@ import java.util.Objects;
  * <p>Serializable, so that the ingest job can hand it to its operators on the task managers.
  *
  * @param name the name that starts the model id; letters, digits, '.', '_' and '-'
- * @param model the TorchScript file: a path or an http(s) URL
+ * @param model the model file (TorchScript, or the parameters of an {@code architecture}): a path,
+ *     an http(s) URL, {@code djl://GROUP/ARTIFACT[/VERSION]} for DJL's model zoo ({@link ZooModels})
+ *     or {@code classpath:RESOURCE} for a model imsrc ships ({@link #BUNDLED})
  * @param inputWidth the model's input width in pixels
  * @param inputHeight the model's input height in pixels
  * @param normalization what to do after scaling pixels to [0, 1]; inside the model when left out
@@ -57,13 +61,15 @@ public record ModelDescription(
         List<String> labels,
         ModelArchitecture architecture) implements Serializable {
 
-    /** CIFAR-10's classes in label order, the logit order of the shared ResNets. */
+    /** CIFAR-10's classes in label order, the logit order of the CIFAR ResNets. */
     public static final List<String> CIFAR10_LABELS = List.of(
             "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
 
     /**
-     * ResNet-20 for CIFAR-10 (shared/models/resnet20-cifar10.pt): N x 3 x 32 x 32 RGB in [0, 1],
-     * normalised inside the model; output 0 is the 64-d embedding, output 1 the logits.
+     * A TorchScript ResNet-20 for CIFAR-10 (converted from Yerlan Idelbayev's public weights; no
+     * public download of the file, so it is looked for in DATA_DIR/models or at MODEL_PATH): N x 3
+     * x 32 x 32 RGB in [0, 1], normalised inside the model; output 0 is the 64-d embedding, output 1
+     * the logits. The model imsrc shipped first; the tests compare against its reference embeddings.
      */
     public static final ModelDescription RESNET20_CIFAR10 = cifarResnet("resnet20-cifar10");
 
@@ -79,9 +85,6 @@ public record ModelDescription(
             ZooModels.SCHEME + "ai.djl.pytorch/resnet18_embedding/0.0.1", 224, 224, Normalization.IMAGENET, 0, null,
             null, null);
 
-    /** The MODEL_NAME default. */
-    public static final ModelDescription DEFAULT = RESNET20_CIFAR10;
-
     private static final Map<String, ModelDescription> BUILT_IN = Map.of(
             RESNET20_CIFAR10.name(), RESNET20_CIFAR10,
             RESNET56_CIFAR10.name(), RESNET56_CIFAR10,
@@ -91,13 +94,19 @@ public record ModelDescription(
      * The models imsrc carries in its jar: description, parameters and metrics are resources in
      * {@value #BUNDLED_FOLDER}NAME/, so they resolve on any machine without a download.
      */
-    public static final List<String> BUNDLED = List.of();
+    public static final List<String> BUNDLED = List.of("imsrc-resnet20-cifar10");
 
     static final String BUNDLED_FOLDER = "io/imsrc/common/embed/models/";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
+
+    /**
+     * The MODEL_NAME default: the ResNet-20 imsrc trained itself with {@code imsrc train} on
+     * CIFAR-10's training split and ships in its jar (README, "The default model").
+     */
+    public static final ModelDescription DEFAULT = builtIn("imsrc-resnet20-cifar10");
 
     public ModelDescription {
         Objects.requireNonNull(name, "name");
@@ -157,10 +166,24 @@ public record ModelDescription(
         }
         ModelDescription description = BUILT_IN.get(name);
         if (description == null) {
-            throw new IllegalArgumentException("unknown model '" + name + "': built in are "
-                    + String.join(", ", builtInNames()) + "; or give a model description file");
+            throw unknown(name, "");
         }
         return description;
+    }
+
+    /**
+     * The error for a MODEL_NAME that names nothing, listing the built-in names ({@code more}: what
+     * else the caller looked at). {@code resnet50}, a name of the original design, gets its reason.
+     */
+    static IllegalArgumentException unknown(String name, String more) {
+        if (name.equals("resnet50")) {
+            return new IllegalArgumentException("MODEL_NAME=resnet50 is not offered: DJL's model zoo has no ResNet-50 "
+                    + "feature extractor (its traced_resnet50 outputs the 1,000 ImageNet class scores, not the pooled "
+                    + "features); export one as the README's \"Your own model\" shows and set MODEL_NAME to its "
+                    + "description (.json), or use resnet18");
+        }
+        return new IllegalArgumentException("unknown model '" + name + "': built in are "
+                + String.join(", ", builtInNames()) + more + "; or give the path of a model description file (.json)");
     }
 
     /** Whether {@link #builtIn} knows {@code name}. */
@@ -241,7 +264,7 @@ public record ModelDescription(
     /** Whether {@code model} is a model of DJL's model zoo ({@code djl://...}, {@link ZooModels}). */
     @JsonIgnore
     public boolean isZoo() {
-        return ZooModels.isZoo(model);
+        return model.startsWith(ZooModels.SCHEME); // a constant: ZooModels (and DJL) stay unloaded
     }
 
     /** Whether {@code model} is an http(s) URL rather than a path. */

@@ -35,7 +35,9 @@ public final class ModelLocator {
         if (isBundled(location)) {
             return extract(location.substring(CLASSPATH.length()), cacheDir);
         }
-        if (ZooModels.isZoo(location)) {
+        if (location.startsWith(ZooModels.SCHEME)) {
+            // ZooModels needs DJL's repository classes, which a Flink client submitting the job
+            // may not have: it is touched only for a zoo model (SCHEME is a constant, inlined).
             return ZooModels.resolve(location, cacheDir);
         }
         Path file = Path.of(location);
@@ -54,7 +56,7 @@ public final class ModelLocator {
      * Copies a bundled model file out of the class path into {@code cacheDir}, once: a copy with the
      * same bytes is reused, anything else there is replaced (through a temporary file, so a crash
      * never leaves half a model). A file keeps its name, so its model id is the same as the
-     * resource's.
+     * resource's. Where {@code cacheDir} cannot be written, the copy goes to the temporary folder.
      */
     private static Path extract(String resource, Path cacheDir) throws IOException {
         byte[] bytes;
@@ -64,13 +66,28 @@ public final class ModelLocator {
             }
             bytes = in.readAllBytes();
         }
-        Path target = cacheDir.resolve(Path.of(resource).getFileName().toString());
+        try {
+            return extract(bytes, cacheDir.resolve(Path.of(resource).getFileName().toString()));
+        } catch (IOException e) {
+            // A task manager may not be able to write the DATA_DIR the job was configured with.
+            Path fallback = Path.of(System.getProperty("java.io.tmpdir"), "imsrc-models");
+            try {
+                return extract(bytes, fallback.resolve(Path.of(resource).getFileName().toString()));
+            } catch (IOException more) {
+                e.addSuppressed(more);
+                throw e;
+            }
+        }
+    }
+
+    private static Path extract(byte[] bytes, Path target) throws IOException {
         if (Files.isRegularFile(target) && Files.size(target) == bytes.length
                 && Arrays.equals(Files.readAllBytes(target), bytes)) {
             return target;
         }
-        Files.createDirectories(cacheDir);
-        Path temporary = Files.createTempFile(cacheDir, target.getFileName().toString(), ".tmp");
+        Path folder = target.getParent();
+        Files.createDirectories(folder);
+        Path temporary = Files.createTempFile(folder, target.getFileName().toString(), ".tmp");
         try {
             Files.write(temporary, bytes);
             Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -27,7 +27,7 @@ class ImsrcConfigTest {
         assertThat(c.database().name()).isEqualTo("imsrc");
         assertThat(c.database().user()).isEqualTo("postgres");
         assertThat(c.database().password()).isNull();
-        assertThat(c.model().name()).isEqualTo("resnet20-cifar10");
+        assertThat(c.model().name()).isEqualTo("imsrc-resnet20-cifar10");
         assertThat(c.model().path()).isNull();
         assertThat(c.model().device()).isEqualTo(Device.AUTO);
         assertThat(c.faiss().indexPath()).isEqualTo(Path.of("./data/faiss_index.bin"));

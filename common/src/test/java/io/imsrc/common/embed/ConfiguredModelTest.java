@@ -25,16 +25,61 @@ class ConfiguredModelTest {
     }
 
     @Test
+    void the_default_model_resolves_from_the_class_path_into_the_data_directory() throws Exception {
+        Path data = temp.resolve("data");
+        ConfiguredModel model = ConfiguredModel.resolve(config(Map.of("DATA_DIR", data.toString())));
+        assertThat(model.description()).isEqualTo(ModelDescription.DEFAULT);
+        assertThat(model.description().model()).startsWith("classpath:");
+        assertThat(model.modelId().value()).startsWith(ModelDescription.DEFAULT.name() + "-");
+        Path unpacked = data.resolve("models").resolve(ModelDescription.DEFAULT.name() + ".params").toAbsolutePath();
+        assertThat(unpacked).isRegularFile();
+        assertThat(ModelId.forFile(ModelDescription.DEFAULT.name(), unpacked)).isEqualTo(model.modelId());
+
+        // A damaged copy is replaced; a good one is kept as it is.
+        Files.write(unpacked, new byte[] {1, 2, 3});
+        assertThat(ConfiguredModel.resolve(config(Map.of("DATA_DIR", data.toString()))).modelId())
+                .isEqualTo(model.modelId());
+        assertThat(ModelId.forFile(ModelDescription.DEFAULT.name(), unpacked)).isEqualTo(model.modelId());
+    }
+
+    @Test
+    void an_unknown_name_lists_the_built_in_and_the_trained_models_and_resnet50_says_why_it_is_missing()
+            throws Exception {
+        Path trained = Files.createDirectories(temp.resolve("models/pets"));
+        Files.writeString(trained.resolve("pets.json"), "{}");
+        assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of("DATA_DIR", temp.toString(), "MODEL_NAME", "cats"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown model 'cats'")
+                .hasMessageContaining("imsrc-resnet20-cifar10, resnet18, resnet20-cifar10, resnet56-cifar10")
+                .hasMessageContaining("trained in " + temp.resolve("models").toAbsolutePath() + ": pets");
+        assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of("DATA_DIR", temp.toString(), "MODEL_NAME", "resnet50"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no ResNet-50 feature extractor")
+                .hasMessageContaining("Your own model");
+    }
+
+    @Test
+    void a_torchscript_model_path_with_the_trained_default_is_refused_with_what_to_set() {
+        assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of(
+                        "DATA_DIR", temp.toString(), "MODEL_PATH", "/models/resnet20-cifar10.pt"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("MODEL_PATH /models/resnet20-cifar10.pt looks like a TorchScript file")
+                .hasMessageContaining("set MODEL_NAME");
+    }
+
+    @Test
     void a_built_in_model_without_model_path_is_looked_for_in_the_data_directory() throws Exception {
         Path data = temp.resolve("data");
-        assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of("DATA_DIR", data.toString()))))
+        assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of("DATA_DIR", data.toString(),
+                        "MODEL_NAME", "resnet20-cifar10"))))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("no model file at " + data.resolve("models/resnet20-cifar10.pt").toAbsolutePath())
                 .hasMessageContaining("set MODEL_PATH");
 
         Files.createDirectories(data.resolve("models"));
         Files.write(data.resolve("models/resnet20-cifar10.pt"), new byte[] {1, 2, 3});
-        ConfiguredModel model = ConfiguredModel.resolve(config(Map.of("DATA_DIR", data.toString())));
+        ConfiguredModel model = ConfiguredModel.resolve(config(Map.of("DATA_DIR", data.toString(),
+                "MODEL_NAME", "resnet20-cifar10")));
         assertThat(model.description().model()).isEqualTo(data.resolve("models/resnet20-cifar10.pt").toAbsolutePath().toString());
         assertThat(model.modelId().value()).startsWith("resnet20-cifar10-");
     }
@@ -58,7 +103,7 @@ class ConfiguredModelTest {
     void a_missing_model_path_names_the_file_the_place_and_the_variable() {
         Path missing = temp.resolve("nowhere/model.pt");
         assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of(
-                        "DATA_DIR", temp.toString(), "MODEL_PATH", missing.toString()))))
+                        "DATA_DIR", temp.toString(), "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", missing.toString()))))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("no model file at " + missing)
                 .hasMessageContaining(temp.resolve("models/resnet20-cifar10.pt").toAbsolutePath().toString())
@@ -75,7 +120,8 @@ class ConfiguredModelTest {
         server.start();
         try {
             String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/models/resnet20-cifar10.pt";
-            assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of("DATA_DIR", temp.toString(), "MODEL_PATH", url))))
+            assertThatThrownBy(() -> ConfiguredModel.resolve(config(Map.of("DATA_DIR", temp.toString(),
+                            "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", url))))
                     .isInstanceOf(IOException.class)
                     .hasMessageContaining("cannot download the model " + url)
                     .hasMessageContaining("404")

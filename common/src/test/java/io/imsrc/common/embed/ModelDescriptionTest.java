@@ -15,10 +15,25 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelDescriptionTest {
 
     @Test
-    void the_built_in_default_describes_the_shared_resnet20() {
+    void the_default_is_the_trained_resnet20_imsrc_ships_on_its_class_path() {
+        ModelDescription shipped = ModelDescription.DEFAULT;
+        assertThat(shipped.name()).isEqualTo("imsrc-resnet20-cifar10");
+        assertThat(ModelDescription.builtIn("imsrc-resnet20-cifar10")).isEqualTo(shipped);
+        assertThat(shipped.isBundled()).isTrue();
+        assertThat(shipped.model()).isEqualTo(
+                "classpath:io/imsrc/common/embed/models/imsrc-resnet20-cifar10/imsrc-resnet20-cifar10.params");
+        assertThat(shipped.architecture()).isEqualTo(ModelArchitecture.cifarResnet(20, 16, 16f));
+        assertThat(shipped.inputWidth()).isEqualTo(32);
+        assertThat(shipped.normalization().isInsideModel()).isTrue();
+        assertThat(shipped.labels()).isEqualTo(ModelDescription.CIFAR10_LABELS);
+        assertThat(ModelDescription.class.getClassLoader().getResource(shipped.model().substring("classpath:".length())))
+                .isNotNull();
+    }
+
+    @Test
+    void the_built_in_torchscript_resnets_name_a_bare_file() {
         ModelDescription resnet20 = ModelDescription.builtIn("resnet20-cifar10");
 
-        assertThat(resnet20).isSameAs(ModelDescription.DEFAULT);
         assertThat(resnet20.model()).isEqualTo("resnet20-cifar10.pt");
         assertThat(resnet20.inputWidth()).isEqualTo(32);
         assertThat(resnet20.inputHeight()).isEqualTo(32);
