@@ -285,6 +285,25 @@ class ModelTrainingITCase {
         assertThat(perClass.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(result.metrics().trainImages());
     }
 
+    @Test
+    void the_cifar_binary_archive_and_a_tar_gz_of_images_train_as_ingest_reads_them() throws Exception {
+        List<CifarData.Sample> train = CifarData.sample("train", 12);
+        List<CifarData.Sample> test = CifarData.sample("test", 4);
+        Path archive = CifarData.writeBinaryArchive(temp.resolve("cifar-10-binary.tar.gz"), Map.of(
+                "data_batch_1.bin", CifarData.records(train), "test_batch.bin", CifarData.records(test)));
+        TrainOptions binary = small("binary", archive + "#train").toBuilder()
+                .holdoutSources(List.of(archive + "#test")).holdoutFraction(0).epochs(1).build();
+        ModelTraining.Result result = training(temp.resolve("models"), TrainingProgress.SILENT).train(binary, false, null);
+        assertThat(result.metrics().trainImages()).isEqualTo(120);
+        assertThat(result.metrics().heldOutImages()).isEqualTo(40);
+        assertThat(result.metrics().classes()).isEqualTo(ModelDescription.CIFAR10_LABELS);
+
+        Path tar = CifarData.writeTar(temp.resolve("images.tar.gz"), CifarData.asFiles(train), true);
+        TrainOptions images = small("images", tar + "#cifar-10-jpg/train").toBuilder().epochs(1).build();
+        result = training(temp.resolve("models"), TrainingProgress.SILENT).train(images, false, null);
+        assertThat(result.metrics().trainImages() + result.metrics().heldOutImages()).isEqualTo(120);
+    }
+
     /** Records notes; ignores the rest. */
     private static class Recording implements TrainingProgress {
         private final List<String> notes;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -29,6 +30,9 @@ public final class HeadlessChromium implements AutoCloseable {
     private HeadlessChromium(ChromeDriver driver, Duration timeout) {
         this.driver = driver;
         this.wait = new WebDriverWait(driver, timeout);
+        // The page replaces its result grid when a search answers: a condition that read the old
+        // grid meets a stale element, which means "not yet", not a failure (seen in CI once).
+        this.wait.ignoring(StaleElementReferenceException.class);
     }
 
     /** @param profileParent where the fresh profile folder goes (a test's temporary folder) */
