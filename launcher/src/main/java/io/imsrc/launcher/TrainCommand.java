@@ -9,7 +9,7 @@ import io.imsrc.common.embed.ModelArchitecture;
 import io.imsrc.train.ModelTraining;
 import io.imsrc.train.TrainOptions;
 import io.imsrc.train.TrainingMetrics;
-import io.imsrc.train.data.TrainingDataException;
+import io.imsrc.train.dataset.TrainingDataException;
 import io.imsrc.train.loop.EpochStats;
 import io.imsrc.train.loop.TrainingLoop;
 import io.imsrc.train.loop.TrainingProgress;

@@ -22,7 +22,7 @@ import io.imsrc.common.image.ImagePreprocessor;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.TestDatabase;
-import io.imsrc.train.data.TrainingDataException;
+import io.imsrc.train.dataset.TrainingDataException;
 import io.imsrc.train.loop.EpochStats;
 import io.imsrc.train.loop.TrainingLoop;
 import io.imsrc.train.loop.TrainingProgress;
@@ -311,13 +311,6 @@ class ModelTrainingITCase {
         Recording(List<String> notes) {
             this.notes = notes;
         }
-
-        @Override
-        public void batch(int epoch, int batch, int batches, double loss, double accuracy, double imagesPerSecond,
-                double secondsLeft) {}
-
-        @Override
-        public void epoch(EpochStats stats, int epochs) {}
 
         @Override
         public void note(String message) {

@@ -1,6 +1,9 @@
 package io.imsrc.train.loop;
 
-/** What a training run reports while it works; called from the training thread. */
+/**
+ * What a training run reports while it works; called from the training thread. Each method
+ * reports nothing unless overridden.
+ */
 public interface TrainingProgress {
 
     /**
@@ -14,25 +17,15 @@ public interface TrainingProgress {
      * @param imagesPerSecond training images per second since this process started training
      * @param secondsLeft the estimated time to the end of the last epoch
      */
-    void batch(int epoch, int batch, int batches, double loss, double accuracy, double imagesPerSecond,
-            double secondsLeft);
+    default void batch(int epoch, int batch, int batches, double loss, double accuracy, double imagesPerSecond,
+            double secondsLeft) {}
 
     /** After an epoch and its checkpoint. */
-    void epoch(EpochStats stats, int epochs);
+    default void epoch(EpochStats stats, int epochs) {}
 
     /** A line for the person watching (resumed from, checkpoint written on stop, ...). */
-    void note(String message);
+    default void note(String message) {}
 
     /** Reports nothing. */
-    TrainingProgress SILENT = new TrainingProgress() {
-        @Override
-        public void batch(int epoch, int batch, int batches, double loss, double accuracy, double imagesPerSecond,
-                double secondsLeft) {}
-
-        @Override
-        public void epoch(EpochStats stats, int epochs) {}
-
-        @Override
-        public void note(String message) {}
-    };
+    TrainingProgress SILENT = new TrainingProgress() {};
 }

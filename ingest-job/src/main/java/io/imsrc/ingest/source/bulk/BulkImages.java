@@ -2,6 +2,7 @@ package io.imsrc.ingest.source.bulk;
 
 import io.imsrc.ingest.record.RawImage;
 import java.io.IOException;
+import java.util.List;
 import java.util.function.Consumer;
 import org.apache.flink.connector.base.source.reader.RecordsWithSplitIds;
 import org.apache.flink.connector.base.source.reader.splitreader.SplitsAddition;
@@ -25,10 +26,17 @@ public final class BulkImages {
      */
     public static long forEach(ResolvedBulkSource source, Consumer<RawImage> consumer) throws IOException {
         BulkPlanner.Plan plan = BulkPlanner.plan(source);
+        readSplits(plan.splits(), source.maxImageBytes(), consumer);
+        return plan.imageCount();
+    }
+
+    /** Reads {@code splits} to their end, in order, as the job's source reader would. */
+    static void readSplits(List<BulkSplit> splits, long maxImageBytes, Consumer<RawImage> consumer)
+            throws IOException {
         int finished = 0;
-        try (BulkSplitReader reader = new BulkSplitReader(source.maxImageBytes())) {
-            reader.handleSplitsChanges(new SplitsAddition<>(plan.splits()));
-            while (finished < plan.splits().size()) {
+        try (BulkSplitReader reader = new BulkSplitReader(maxImageBytes)) {
+            reader.handleSplitsChanges(new SplitsAddition<>(splits));
+            while (finished < splits.size()) {
                 RecordsWithSplitIds<BulkSplitReader.PositionedImage> records = reader.fetch();
                 while (records.nextSplit() != null) {
                     BulkSplitReader.PositionedImage record;
@@ -42,8 +50,7 @@ public final class BulkImages {
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw new IOException("cannot read " + source.name() + ": " + e.getMessage(), e);
+            throw new IOException("cannot read the splits: " + e.getMessage(), e);
         }
-        return plan.imageCount();
     }
 }

@@ -46,20 +46,7 @@ class BulkPlannerTest {
     /** Reads splits to their end and returns the images, as a source reader would. */
     private static List<RawImage> readAll(List<BulkSplit> splits) throws IOException {
         List<RawImage> images = new ArrayList<>();
-        BulkSplitReader reader = new BulkSplitReader(MAX_BYTES);
-        reader.handleSplitsChanges(new SplitsAddition<>(splits));
-        int finished = 0;
-        while (finished < splits.size()) {
-            RecordsWithSplitIds<BulkSplitReader.PositionedImage> fetch = reader.fetch();
-            while (fetch.nextSplit() != null) {
-                BulkSplitReader.PositionedImage record;
-                while ((record = fetch.nextRecordFromSplit()) != null) {
-                    images.add(record.image());
-                }
-            }
-            finished += fetch.finishedSplits().size();
-        }
-        reader.close();
+        BulkImages.readSplits(splits, MAX_BYTES, images::add);
         return images;
     }
 
