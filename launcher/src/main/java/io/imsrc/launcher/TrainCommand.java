@@ -6,6 +6,7 @@ import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.EmbeddingException;
 import io.imsrc.common.embed.ModelArchitecture;
+import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.train.ModelTraining;
 import io.imsrc.train.TrainOptions;
 import io.imsrc.train.TrainingMetrics;
@@ -40,8 +41,8 @@ import picocli.CommandLine.Spec;
             "Progress shows every 10 seconds; a checkpoint is written after every epoch and on Ctrl-C, and "
                     + "`imsrc train --name NAME --resume` continues from it."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:trained, or stopped with a checkpoint", "1:training failed",
-            "2:bad settings or data: nothing was written"})
+        exitCodeList = {"0:trained (stopped by Ctrl-C or SIGTERM with its checkpoint written, the shell sees 130 "
+                + "or 143)", "1:training failed", "2:bad settings or data: nothing was written"})
 public final class TrainCommand implements Callable<Integer> {
 
     private static final long REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -202,7 +203,9 @@ public final class TrainCommand implements Callable<Integer> {
                     + "over %,d queries; trained %s at %.0f images/s%n", m.heldOutAccuracy(), m.precisionAt10(),
                     m.precisionAt10Prototypes(), m.heldOutImages(), ConsoleProgress.duration(m.trainingSeconds()),
                     m.imagesPerSecond());
-            out.println("  use it: MODEL_NAME=" + name + " bin/imsrc   (the vectors of a new model are computed anew: "
+            // A built-in name keeps naming the built-in model: this one is then named by its file.
+            String use = ModelDescription.isBuiltIn(name) ? result.description().toString() : name;
+            out.println("  use it: MODEL_NAME=" + use + " bin/imsrc   (the vectors of a new model are computed anew: "
                     + "ingest again)");
             return 0;
         } catch (TrainingDataException e) {

@@ -50,12 +50,16 @@ public record TrainOptions(
         long limit,
         int threads) {
 
+    /** DATA_DIR/models/djl holds the zoo's downloads, not a trained model. */
+    private static final String ZOO_CACHE = "djl";
+
     public TrainOptions {
         Objects.requireNonNull(name, "name");
         if (!name.matches("[A-Za-z0-9._-]+") || name.startsWith(".")) {
             throw new IllegalArgumentException(
                     "model name '" + name + "' may hold only letters, digits, '.', '_' and '-' (not first)");
         }
+        check(!name.equals(ZOO_CACHE), "'" + ZOO_CACHE + "' is the folder of DJL's model zoo downloads: give another name");
         Objects.requireNonNull(architecture, "architecture");
         check(margin >= 0 && margin < 1, "margin must be in [0, 1), got " + margin);
         check(epochs >= 1 && epochs <= 10_000, "epochs must be in [1, 10000], got " + epochs);

@@ -17,7 +17,8 @@ import java.util.Map;
  * @param classes the categories, in logit order
  * @param imagesPerClass training images per category
  * @param options every setting of the run
- * @param trainingSeconds training time over every process of the run (without evaluation)
+ * @param trainingSeconds training time over every process of the run, with the held-out check and
+ *     the checkpoint after each epoch (not reading the data or the final evaluation)
  * @param imagesPerSecond training throughput: images x epochs / training time
  * @param heldOutAccuracy the classifier's accuracy on the held-out images
  * @param precisionAt10 precision@10 of the held-out images against the training images, exact

@@ -56,9 +56,11 @@ public record ConfiguredModel(ModelDescription description, ModelId modelId, Pat
                         e);
             }
             String file = description.isDefinedInJava() ? "parameters file" : "TorchScript file";
-            String fileName = description.name() + (description.isDefinedInJava() ? ".params" : ".pt");
+            // Where the description looks for it; with MODEL_PATH set, where the built-in one would.
+            Path expected = config.model().path() == null ? Path.of(location).toAbsolutePath()
+                    : cacheDir.resolve(description.name() + (description.isDefinedInJava() ? ".params" : ".pt"));
             throw new IOException(what + ". Put the " + file + " of " + description.name() + " at "
-                    + cacheDir.resolve(fileName) + ", or set MODEL_PATH to its path or "
+                    + expected + ", or set MODEL_PATH to its path or "
                     + "http(s) URL (MODEL_NAME picks the model description; without MODEL_NAME imsrc uses the model it "
                     + "ships, " + ModelDescription.DEFAULT.name() + "; the README's \"Your own model\" says how to "
                     + "export or train one)", e);

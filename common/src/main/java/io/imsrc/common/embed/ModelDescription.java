@@ -221,7 +221,10 @@ public record ModelDescription(
         }
     }
 
-    /** Reads a description file; a relative {@code model} path is resolved against its folder. */
+    /**
+     * Reads a description file; a relative {@code model} path is resolved against its folder (a URL,
+     * zoo or class-path location is kept as it is).
+     */
     public static ModelDescription fromJson(Path file) throws IOException {
         ModelDescription description;
         try {
@@ -229,7 +232,7 @@ public record ModelDescription(
         } catch (JsonMappingException e) {
             throw new IOException("invalid model description " + file + ": " + e.getOriginalMessage(), e);
         }
-        if (description.isUrl()) {
+        if (description.isUrl() || description.isZoo() || description.isBundled()) {
             return description;
         }
         Path folder = file.toAbsolutePath().getParent();

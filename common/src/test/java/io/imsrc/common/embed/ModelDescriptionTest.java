@@ -46,6 +46,17 @@ class ModelDescriptionTest {
     }
 
     @Test
+    void a_description_file_keeps_a_zoo_or_class_path_model_as_it_is(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("r.json");
+        Files.writeString(file, "{\"name\": \"r\", \"model\": \"djl://ai.djl.pytorch/resnet18_embedding\", "
+                + "\"inputWidth\": 224, \"inputHeight\": 224}");
+        assertThat(ModelDescription.fromJson(file).model()).isEqualTo("djl://ai.djl.pytorch/resnet18_embedding");
+        Files.writeString(file, "{\"name\": \"r\", \"model\": \"classpath:a/b.params\", "
+                + "\"inputWidth\": 32, \"inputHeight\": 32}");
+        assertThat(ModelDescription.fromJson(file).model()).isEqualTo("classpath:a/b.params");
+    }
+
+    @Test
     void an_unknown_built_in_name_lists_the_known_ones() {
         assertThatThrownBy(() -> ModelDescription.builtIn("resnet1000"))
                 .isInstanceOf(IllegalArgumentException.class)

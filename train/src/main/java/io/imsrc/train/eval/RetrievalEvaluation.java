@@ -54,6 +54,7 @@ public final class RetrievalEvaluation {
             throw new IllegalArgumentException("an evaluation needs indexed images and queries");
         }
         int dimension = index[0].length;
+        int found = Math.min(k, index.length); // fewer results than k when the index is small
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             NDArray indexMatrix = manager.create(flatten(index), new Shape(index.length, dimension));
             float[] prototypes = prototypes(index, indexLabels, classes);
@@ -74,7 +75,7 @@ public final class RetrievalEvaluation {
                     float[][] part = Arrays.copyOfRange(queries, from, from + n);
                     NDArray q = chunk.create(flatten(part), new Shape(n, dimension));
                     NDArray similarities = q.matMul(indexMatrix.transpose());
-                    long[] global = similarities.topK(k, 1, true, true).get(1).toLongArray();
+                    long[] global = similarities.topK(found, 1, true, true).get(1).toLongArray();
                     float[] categoryScores = q.matMul(prototypeMatrix.transpose()).toFloatArray();
                     float[] penalty = new float[n * classes];
                     for (int i = 0; i < n; i++) {
@@ -89,12 +90,17 @@ public final class RetrievalEvaluation {
                     }
                     NDArray restricted = similarities.sub(
                             chunk.create(penalty, new Shape(n, classes)).matMul(members));
-                    long[] twoStage = restricted.topK(k, 1, true, true).get(1).toLongArray();
+                    NDList best = restricted.topK(found, 1, true, true);
+                    long[] twoStage = best.get(1).toLongArray();
+                    float[] twoStageScores = best.get(0).toFloatArray();
                     for (int i = 0; i < n; i++) {
                         int label = queryLabels[from + i];
-                        for (int r = 0; r < k; r++) {
-                            globalHits += indexLabels[(int) global[i * k + r]] == label ? 1 : 0;
-                            prototypeHits += indexLabels[(int) twoStage[i * k + r]] == label ? 1 : 0;
+                        for (int r = 0; r < found; r++) {
+                            globalHits += indexLabels[(int) global[i * found + r]] == label ? 1 : 0;
+                            // An image outside the chosen categories (its score pushed below -1) is
+                            // not a result: the server returns fewer than k then.
+                            boolean result = twoStageScores[i * found + r] >= -1.5f;
+                            prototypeHits += result && indexLabels[(int) twoStage[i * found + r]] == label ? 1 : 0;
                         }
                     }
                 }

@@ -11,6 +11,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -116,8 +117,11 @@ public final class Checkpoints {
     /** Writes {@code target} through a temporary file in the same folder, then moves it into place. */
     static void writeAtomically(Path target, Writer writer) throws IOException {
         Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(temporary))) {
+        try (FileOutputStream file = new FileOutputStream(temporary.toFile());
+                OutputStream out = new BufferedOutputStream(file)) {
             writer.write(out);
+            out.flush();
+            file.getFD().sync(); // on disk before the rename makes it the checkpoint, power loss included
         }
         try {
             Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

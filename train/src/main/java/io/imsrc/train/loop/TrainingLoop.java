@@ -93,6 +93,10 @@ public final class TrainingLoop {
      */
     public Result run(TrainOptions options, CheckpointState resumeFrom) throws IOException {
         Engine.getEngine(ENGINE).setRandomSeed((int) options.seed()); // loads PyTorch first
+        // Autograd records only inside the trainer's gradient collector; the optimiser then
+        // changes the parameters in place, which PyTorch allows only with recording off. DJL
+        // switches it off in the thread that started the engine only.
+        JniUtils.setGradMode(false);
         if (options.threads() > 0) {
             JniUtils.setNumThreads(options.threads());
         }

@@ -53,6 +53,18 @@ class RetrievalEvaluationTest {
         assertThat(result.precisionGlobal()).as("the data is neither trivial nor hopeless").isBetween(0.3, 0.99);
     }
 
+    @Test
+    void fewer_images_than_k_count_as_missing_results_and_do_not_fail() {
+        float[][] index = {{1, 0}, {0.9f, 0.436f}, {0, 1}, {-0.1f, 0.995f}, {-1, 0}, {-0.995f, -0.1f}};
+        int[] labels = {0, 0, 1, 1, 2, 2};
+        RetrievalEvaluation.Result result = RetrievalEvaluation.evaluate(index, labels,
+                new float[][] {{1, 0}}, new int[] {0}, 3, 10, 1);
+        // Six images in all, two of the query's category; in two stages only those two are results.
+        assertThat(result.precisionGlobal()).isCloseTo(0.2, within(1e-9));
+        assertThat(result.precisionPrototypes()).isCloseTo(0.2, within(1e-9));
+        assertThat(result.prototypeTop1()).isEqualTo(1.0);
+    }
+
     private static double precision(float[] query, int label, float[][] index, int[] labels,
             java.util.function.IntPredicate allowed) {
         int[] best = IntStream.range(0, index.length).filter(allowed).boxed()

@@ -75,9 +75,12 @@ public final class CosineEmbeddingNetwork extends AbstractBlock {
             ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray features = trunk.forward(parameterStore, inputs, training, params).singletonOrThrow();
         NDArray embedding = features.normalize(2, 1, NORM_EPSILON);
-        NDArray weights = parameterStore.getValue(classWeights, features.getDevice(), training)
+        NDArray directions = parameterStore.getValue(classWeights, features.getDevice(), training)
                 .normalize(2, 1, NORM_EPSILON);
-        NDArray logits = embedding.matMul(weights.transpose()).mul(scale);
+        // Made from the parameter, it would belong to the model's manager and outlive the call:
+        // it goes with the caller's arrays instead (after the backward pass, in training).
+        directions.attach(features.getManager());
+        NDArray logits = embedding.matMul(directions.transpose()).mul(scale);
         return new NDList(embedding, logits);
     }
 

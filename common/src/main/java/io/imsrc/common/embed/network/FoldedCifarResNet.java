@@ -8,6 +8,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
@@ -90,30 +91,39 @@ public final class FoldedCifarResNet extends AbstractBlock {
                         fold(main.get(3), main.get(4), ONE, ONE, manager), projection));
             }
         }
-        NDArray weights = network.classWeights().getArray();
-        NDArray directions = weights.normalize(2, 1, NORM_EPSILON).mul(network.scale()).transpose();
-        directions.attach(manager);
-        NDArray mean = manager.create(CifarResNet.MEAN, new Shape(1, 3, 1, 1)).toDevice(weights.getDevice(), false);
-        NDArray std = manager.create(CifarResNet.STD, new Shape(1, 3, 1, 1)).toDevice(weights.getDevice(), false);
+        NDArray directions;
+        try (NDManager scope = manager.newSubManager()) {
+            directions = copy(network.classWeights(), scope).normalize(2, 1, NORM_EPSILON).mul(network.scale())
+                    .transpose();
+            directions.attach(manager);
+        }
+        NDArray mean = manager.create(CifarResNet.MEAN, new Shape(1, 3, 1, 1)); // on the manager's device
+        NDArray std = manager.create(CifarResNet.STD, new Shape(1, 3, 1, 1));
         return new FoldedCifarResNet(mean, std, stem, units, directions);
     }
 
     private static Conv fold(Block convolution, Block norm, Shape stride, Shape padding, NDManager manager) {
-        NDArray w = cast(convolution, Conv2d.class).getDirectParameters().get("weight").getArray();
         BatchNorm bn = cast(norm, BatchNorm.class);
-        NDArray gamma = bn.getDirectParameters().get("gamma").getArray();
-        NDArray beta = bn.getDirectParameters().get("beta").getArray();
-        NDArray runningMean = bn.getDirectParameters().get("runningMean").getArray();
-        NDArray runningVar = bn.getDirectParameters().get("runningVar").getArray();
         try (NDManager scope = manager.newSubManager()) {
+            // Copies in the scope, so that every intermediate below belongs to it and goes with it.
+            NDArray w = copy(cast(convolution, Conv2d.class).getDirectParameters().get("weight"), scope);
+            NDArray gamma = copy(bn.getDirectParameters().get("gamma"), scope);
+            NDArray beta = copy(bn.getDirectParameters().get("beta"), scope);
+            NDArray runningMean = copy(bn.getDirectParameters().get("runningMean"), scope);
+            NDArray runningVar = copy(bn.getDirectParameters().get("runningVar"), scope);
             NDArray scale = gamma.div(runningVar.add(CifarResNet.BATCH_NORM_EPSILON).sqrt());
-            scale.attach(scope);
             NDArray weight = w.mul(scale.reshape(-1, 1, 1, 1));
             NDArray bias = beta.sub(runningMean.mul(scale));
             weight.attach(manager);
             bias.attach(manager);
             return new Conv(weight, bias, stride, padding);
         }
+    }
+
+    private static NDArray copy(Parameter parameter, NDManager scope) {
+        NDArray copy = parameter.getArray().duplicate();
+        copy.attach(scope);
+        return copy;
     }
 
     private static <T extends Block> T cast(Block block, Class<T> type) {
