@@ -14,6 +14,7 @@ import java.io.DataOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.SyncFailedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,7 +122,11 @@ public final class Checkpoints {
                 OutputStream out = new BufferedOutputStream(file)) {
             writer.write(out);
             out.flush();
-            file.getFD().sync(); // on disk before the rename makes it the checkpoint, power loss included
+            try {
+                file.getFD().sync(); // on disk before the rename makes it the checkpoint, power loss included
+            } catch (SyncFailedException e) {
+                // A file system without fsync (some temporary ones): the rename is still atomic.
+            }
         }
         try {
             Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
