@@ -2,6 +2,7 @@ package io.imsrc.launcher;
 
 import io.imsrc.common.embed.EmbedCommand;
 import java.io.PrintWriter;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,19 +16,38 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "imsrc", mixinStandardHelpOptions = true, version = "imsrc 0.1.0",
         description = {"Image similarity search on the JVM.",
-            "Without a subcommand it runs `start`: everything on one machine, ingesting CIFAR-10 on first start."},
+            "Without a subcommand it runs `start`: everything on one machine, ingesting CIFAR-10 on first start; "
+                    + "`imsrc --limit 1000` is `imsrc start --limit 1000`."},
         subcommands = {StartCommand.class, IngestCommand.class, ServeCommand.class, ReindexCommand.class,
             MigrateCommand.class, TrainCommand.class},
         footer = {"%nConfiguration comes from environment variables (and a .env file in the working directory): "
                 + "see the README's configuration reference. `imsrc <command> --help` explains each command."})
 public final class Imsrc implements Callable<Integer> {
 
+    private static final Set<String> OWN_OPTIONS = Set.of("-h", "--help", "-V", "--version");
+
     public static void main(String[] args) {
         // Entry point only: DJL must never download anything.
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine().execute(startByDefault(args)));
+    }
+
+    /**
+     * {@code imsrc --limit 1000} is {@code imsrc start --limit 1000}: arguments that begin with an
+     * option other than the command's own help and version go to {@code start}, the command that
+     * runs without a name. (picocli has no default subcommand; a bare {@code imsrc} reaches {@link
+     * #call}.)
+     */
+    static String[] startByDefault(String[] args) {
+        if (args.length == 0 || !args[0].startsWith("-") || OWN_OPTIONS.contains(args[0])) {
+            return args;
+        }
+        String[] withStart = new String[args.length + 1];
+        withStart[0] = "start";
+        System.arraycopy(args, 0, withStart, 1, args.length);
+        return withStart;
     }
 
     static CommandLine commandLine() {

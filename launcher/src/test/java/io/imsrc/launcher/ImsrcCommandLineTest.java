@@ -44,6 +44,19 @@ class ImsrcCommandLineTest {
     }
 
     @Test
+    void options_of_start_work_without_the_word_start() {
+        CommandLine.ParseResult limited = Imsrc.commandLine().parseArgs(Imsrc.startByDefault(new String[] {"--limit", "1000"}));
+        assertThat(limited.subcommand().commandSpec().name()).isEqualTo("start");
+        assertThat(limited.subcommand().matchedOptionValue("--limit", 0L)).isEqualTo(1000L);
+        assertThat(Imsrc.startByDefault(new String[] {"--help"})).containsExactly("--help");
+        assertThat(Imsrc.startByDefault(new String[] {"serve", "--port", "0"})).containsExactly("serve", "--port", "0");
+        assertThat(Imsrc.startByDefault(new String[0])).isEmpty();
+        Result wrong = run(Imsrc.startByDefault(new String[] {"--limt", "1000"}));
+        assertThat(wrong.exit()).isEqualTo(2);
+        assertThat(wrong.err()).contains("Unknown options: '--limt'", "Possible solutions: --limit", "Usage: imsrc start");
+    }
+
+    @Test
     void every_command_explains_itself() {
         for (String command : List.of("start", "ingest", "serve", "reindex", "migrate", "train", "embed")) {
             Result help = run(command, "--help");
