@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * <p>Ownership: whoever calls {@link #start} owns the server and must {@link #close} it; close stops
  * the postgres process and is idempotent. With a data directory given, the cluster's files stay
  * there across restarts (initdb runs only on an empty directory); without one, a temporary
- * directory is used and deleted on close.
+ * directory is used and deleted on close. The server does not outlive this JVM: a guard process
+ * stops it when the JVM dies without closing it (SIGKILL included), and a start finds and stops a
+ * server that an earlier, killed process left on its data directory ({@link PostmasterGuard}).
  *
  * <p>Thread-safety: the accessors are safe from any thread; {@link #close} must not race with
  * {@link #start}'s caller still using the connection details.
@@ -33,6 +35,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
     private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final Duration LEFTOVER_STOP_DEADLINE = Duration.ofSeconds(60);
 
     /** The user zonky's initdb creates; it has no password and trusts local connections. */
     public static final String SUPERUSER = "postgres";
@@ -77,12 +80,14 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     private final EmbeddedPostgres postgres;
     private final String database;
     private final Path temporaryDirectory;
+    private final Process guard;
     private boolean closed;
 
-    private EmbeddedPostgresServer(EmbeddedPostgres postgres, String database, Path temporaryDirectory) {
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres, String database, Path temporaryDirectory, Process guard) {
         this.postgres = postgres;
         this.database = database;
         this.temporaryDirectory = temporaryDirectory;
+        this.guard = guard;
     }
 
     /** Starts the server, creating the cluster and the database when they do not exist yet. */
@@ -95,6 +100,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 dataDirectory = temporary;
             } else {
                 Files.createDirectories(dataDirectory);
+                // A process killed with SIGKILL left its server running on this directory.
+                PostmasterGuard.stopLeftover(dataDirectory, LEFTOVER_STOP_DEADLINE);
             }
             EmbeddedPostgres postgres =
                     EmbeddedPostgres.builder()
@@ -106,7 +113,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                             .setRegisterShutdownHook(false)
                             .setServerConfig("max_connections", "200")
                             .start();
-            EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, options.database(), temporary);
+            EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, options.database(), temporary,
+                    PostmasterGuard.watch(dataDirectory).orElse(null));
             try {
                 server.createDatabaseIfMissing(options.database());
             } catch (RuntimeException e) {
@@ -205,6 +213,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (guard != null) {
+            guard.destroy(); // an orderly stop: the server is stopped here, not by the guard
+        }
         try {
             postgres.close();
         } catch (IOException e) {

@@ -45,8 +45,10 @@ final class EmbeddedServices implements AutoCloseable {
      * Starts what the configuration leaves to imsrc and migrates the schema.
      *
      * @param needKafka whether the caller reads or writes uploads
+     * @throws ServiceStartException when a service cannot be started or reached; its message is
+     *     the console's one line, the cause is logged
      */
-    static EmbeddedServices start(ImsrcConfig config, boolean needKafka) throws SQLException {
+    static EmbeddedServices start(ImsrcConfig config, boolean needKafka) throws ServiceStartException {
         EmbeddedPostgresServer postgres = null;
         EmbeddedKafkaBroker kafka = null;
         try {
@@ -54,8 +56,14 @@ final class EmbeddedServices implements AutoCloseable {
             var db = config.database();
             if (db.embedded()) {
                 Path dir = config.dataDir().resolve("postgres").toAbsolutePath();
-                postgres = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults()
-                        .withDataDirectory(dir).withDatabase(db.name()));
+                try {
+                    postgres = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults()
+                            .withDataDirectory(dir).withDatabase(db.name()));
+                } catch (RuntimeException e) {
+                    throw failed("cannot start the embedded PostgreSQL in " + dir, e,
+                            "the log above has PostgreSQL's own words; a server of another user or version may hold "
+                                    + "the directory. Set DB_HOST to use another PostgreSQL, or DATA_DIR for other data");
+                }
                 database = new DatabaseOptions(postgres.jdbcUrl(), postgres.user(), null);
             } else {
                 database = new DatabaseOptions(db.jdbcUrl(), db.user(), db.password());
@@ -63,21 +71,32 @@ final class EmbeddedServices implements AutoCloseable {
             try (Connection c = DriverManager.getConnection(database.jdbcUrl(), database.user(),
                     database.password() == null ? "" : database.password())) {
                 SchemaMigrations.migrate(c);
+            } catch (SQLException | RuntimeException e) {
+                throw failed("cannot reach or migrate PostgreSQL at " + database.jdbcUrl(), e,
+                        db.embedded() ? "see the log above" : "check DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASSWORD, "
+                                + "and that the server runs");
             }
             String kafkaServers = null;
             if (needKafka) {
                 if (config.kafka().embedded()) {
                     long maxRecord = UploadRecordCodec.maxRecordBytes(config.search().maxUploadSize());
-                    kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults()
-                            .withDataDirectory(config.dataDir().resolve("kafka").toAbsolutePath())
-                            .withMaxMessageBytes((int) Math.max(maxRecord, EmbeddedKafkaBroker.Options.defaults().maxMessageBytes())));
+                    Path dir = config.dataDir().resolve("kafka").toAbsolutePath();
+                    try {
+                        kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults()
+                                .withDataDirectory(dir)
+                                .withMaxMessageBytes((int) Math.max(maxRecord, EmbeddedKafkaBroker.Options.defaults().maxMessageBytes())));
+                    } catch (RuntimeException e) {
+                        throw failed("cannot start the embedded Kafka broker in " + dir, e,
+                                "the log above has the broker's own words; set KAFKA_BOOTSTRAP_SERVERS to use another "
+                                        + "Kafka");
+                    }
                     kafkaServers = kafka.bootstrapServers();
                 } else {
                     kafkaServers = config.kafka().bootstrapServers();
                 }
             }
             return new EmbeddedServices(postgres, kafka, database, kafkaServers);
-        } catch (SQLException | RuntimeException e) {
+        } catch (ServiceStartException | RuntimeException e) {
             for (AutoCloseable started : new AutoCloseable[] {kafka, postgres}) {
                 if (started != null) {
                     RuntimeException more = Closeables.close(started, null);
@@ -88,6 +107,12 @@ final class EmbeddedServices implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private static ServiceStartException failed(String what, Throwable cause, String todo) {
+        // One line on the console; the trace only where it was asked for (-Dimsrc.log.level=debug).
+        LOG.debug("{}", what, cause);
+        return new ServiceStartException(what + ": " + IngestRun.rootMessage(cause) + " (" + todo + ")", cause);
     }
 
     DatabaseOptions database() {

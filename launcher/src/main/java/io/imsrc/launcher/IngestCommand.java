@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
                     + "runs until Ctrl-C, which stops it with a savepoint. On a cluster the job keeps running: this "
                     + "command follows the bulk sources until they are stored and then returns."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:the ingest ended (or was stopped)", "1:the job failed", "2:bad arguments or settings, "
+        exitCodeList = {"0:the ingest ended (or was stopped)", "1:the job failed, or PostgreSQL or Kafka cannot be "
+                + "started or reached", "2:bad arguments or settings, "
                 + "or an input that cannot be had"})
 public final class IngestCommand implements Callable<Integer> {
 

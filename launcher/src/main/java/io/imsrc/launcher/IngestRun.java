@@ -117,7 +117,13 @@ final class IngestRun {
             System.err.println(name + ": " + e.getMessage());
             return 2;
         }
-        EmbeddedServices started = EmbeddedServices.start(config, plan.uploads() || plan.serve());
+        EmbeddedServices started;
+        try {
+            started = EmbeddedServices.start(config, plan.uploads() || plan.serve());
+        } catch (ServiceStartException e) {
+            System.err.println(name + ": " + e.getMessage());
+            return 1;
+        }
         services = started;
         Thread hook = new Thread(this::stop, name + "-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

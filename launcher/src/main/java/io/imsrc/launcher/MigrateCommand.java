@@ -42,6 +42,9 @@ public final class MigrateCommand implements Callable<Integer> {
             out.println("imsrc migrate: the schema of " + services.database().jdbcUrl() + " is at version "
                     + SchemaMigrations.latestVersion());
             return 0;
+        } catch (ServiceStartException e) {
+            System.err.println("imsrc migrate: " + e.getMessage());
+            return 1;
         } catch (Exception e) {
             System.err.println("imsrc migrate: " + IngestRun.rootMessage(e));
             return 1;

@@ -73,6 +73,9 @@ public final class ReindexCommand implements Callable<Integer> {
                     + "in %.1f s%n", status.indexType(), status.vectors(), status.categories(), status.modelId(),
                     config.faiss().indexPath().toAbsolutePath(), (System.nanoTime() - start) / 1e9);
             return 0;
+        } catch (ServiceStartException e) {
+            System.err.println("imsrc reindex: " + e.getMessage());
+            return 1;
         } catch (Exception e) {
             System.err.println("imsrc reindex: " + IngestRun.rootMessage(e));
             return 1;

@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
             "PostgreSQL and Kafka are embedded (data in DATA_DIR) unless DB_HOST and KAFKA_BOOTSTRAP_SERVERS name "
                     + "others. It searches what PostgreSQL holds and publishes uploads for the ingest job."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped", "1:the server failed", "2:bad arguments or settings"})
+        exitCodeList = {"0:stopped", "1:the server failed, or PostgreSQL or Kafka cannot be started or reached",
+            "2:bad arguments or settings"})
 public final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
@@ -63,7 +64,13 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("imsrc serve: " + e.getMessage());
             return 2;
         }
-        EmbeddedServices services = EmbeddedServices.start(config, !noUploads);
+        EmbeddedServices services;
+        try {
+            services = EmbeddedServices.start(config, !noUploads);
+        } catch (ServiceStartException e) {
+            System.err.println("imsrc serve: " + e.getMessage());
+            return 1;
+        }
         this.services = services;
         Thread hook = new Thread(this::stop, "imsrc-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

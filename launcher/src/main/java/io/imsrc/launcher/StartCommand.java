@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
                     + "a source is stored, later starts do not read it again. Uploads are ingested as they come.",
             "Ctrl-C stops everything cleanly (the local job with a savepoint); nothing is lost."},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:stopped", "1:the job failed", "2:bad arguments or settings, or an input that cannot be had"})
+        exitCodeList = {"0:stopped", "1:the job failed, or PostgreSQL or Kafka cannot be started or reached",
+            "2:bad arguments or settings, or an input that cannot be had"})
 public final class StartCommand implements Callable<Integer> {
 
     @Option(names = "--source", paramLabel = "LOCATION[#ROOT]",

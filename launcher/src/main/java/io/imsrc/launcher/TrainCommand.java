@@ -211,6 +211,9 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (TrainingDataException e) {
             System.err.println("imsrc train: " + e.getMessage());
             return 2;
+        } catch (ServiceStartException e) {
+            System.err.println("imsrc train: " + e.getMessage());
+            return 1;
         } catch (Exception e) {
             System.err.println("imsrc train: " + IngestRun.rootMessage(e));
             return 1;

@@ -9,6 +9,8 @@ import io.imsrc.embedded.SharedPostgres;
 import io.imsrc.ingest.testing.CifarData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -81,5 +83,29 @@ class MaintenanceCommandsITCase {
             rs.next();
             return rs.getLong(1);
         }
+    }
+
+    @Test
+    void a_database_that_cannot_be_reached_is_one_clear_line() throws Exception {
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort(); // nothing listens there once it is closed
+        }
+        Map<String, String> env = Map.of("DATA_DIR", temp.resolve("data").toString(), "DB_HOST", "127.0.0.1",
+                "DB_PORT", Integer.toString(closed), "DB_NAME", "nowhere");
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Ran migrate;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            migrate = run(MigrateCommand::new, env);
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertThat(migrate.exit()).isEqualTo(1);
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertThat(message.lines()).hasSize(1);
+        assertThat(message).startsWith("imsrc migrate: cannot reach or migrate PostgreSQL at jdbc:postgresql://127.0.0.1:"
+                + closed + "/nowhere").contains("check DB_HOST, DB_PORT");
     }
 }
