@@ -4,15 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The few calls of Flink's REST API (the dashboard's) the launcher makes: which jobs run, a job's
- * vertices, its latest completed checkpoint. The same for the local Flink and a cluster.
+ * vertices, its latest completed checkpoint, the sums of its operators' metrics. The same for the local Flink and a cluster.
  */
 final class FlinkRest {
 
@@ -44,6 +51,35 @@ final class FlinkRest {
             throw new IOException("Flink at " + baseUrl + " answered " + response.statusCode() + " to GET " + path);
         }
         return JSON.readTree(response.body());
+    }
+
+    /**
+     * Sums operator metrics over every subtask of every vertex of a job: for each name, the metrics
+     * whose id ends in {@code .name} (Flink prefixes an operator's metrics with its name, spaces
+     * and colons replaced). A metric no vertex has yet (its task not running) counts 0.
+     */
+    Map<String, Long> operatorMetricSums(String jobId, Set<String> names) throws IOException {
+        Map<String, Long> sums = new HashMap<>();
+        names.forEach(n -> sums.put(n, 0L));
+        for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+            String metrics = "/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
+            List<String> ids = new ArrayList<>();
+            for (JsonNode metric : get(metrics)) {
+                String id = metric.path("id").asText();
+                if (names.contains(id.substring(id.lastIndexOf('.') + 1))) {
+                    ids.add(id);
+                }
+            }
+            if (ids.isEmpty()) {
+                continue;
+            }
+            String query = URLEncoder.encode(String.join(",", ids), StandardCharsets.UTF_8);
+            for (JsonNode metric : get(metrics + "?agg=sum&get=" + query)) {
+                String id = metric.path("id").asText();
+                sums.merge(id.substring(id.lastIndexOf('.') + 1), Math.round(metric.path("sum").asDouble()), Long::sum);
+            }
+        }
+        return sums;
     }
 
     /** The id of a job called {@code name} that is not over yet (running, created, restarting...). */

@@ -1,26 +1,38 @@
 package io.imsrc.launcher;
 
 import io.imsrc.ingest.DatabaseOptions;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Prints how an ingest advances: images stored of the total planned, the rate over the last
- * interval and the time left. Counts the model's vectors in PostgreSQL, the job's real output,
- * rather than anything the job merely read. Owns a daemon thread; {@link #close} stops it.
+ * Prints how an ingest advances: images of the bulk sources ingested of the total planned, the
+ * rate over the last interval and the time left; then, once the sources are recorded as read to
+ * the end, one line at 100% and afterwards only what uploads add.
+ *
+ * <p>"Ingested" counts an image once the job has dealt with it for good: its vector stored in
+ * PostgreSQL by this run (the model's vectors are counted, the job's real output), or found stored
+ * before, or rejected as a dead letter (the job's admission counts these two, read through Flink's
+ * REST API). A start after a crash reads its source again and finds most of it stored: those count
+ * too, so the line reaches the total rather than stopping at what this run added. Owns a daemon
+ * thread; {@link #close} stops it.
  */
 final class IngestProgress implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestProgress.class);
+    /** The admission's counters (ImageAdmissionOperator) of images it did not pass on to be stored. */
+    private static final Set<String> HANDLED_WITHOUT_STORING = Set.of("duplicates", "deadLetters");
 
     private final DatabaseOptions database;
     private final String modelId;
@@ -33,7 +45,12 @@ final class IngestProgress implements AutoCloseable {
     private long start;
     private boolean baselineTaken;
     private long planned;
+    private FlinkRest flink;
+    private String jobId;
+    private BooleanSupplier sourcesRecorded = () -> false;
+    private boolean sourcesDone;
     private long lastCount;
+    private long lastIngested;
     private long lastTime;
 
     IngestProgress(DatabaseOptions database, String modelId, PrintStream out) {
@@ -43,9 +60,21 @@ final class IngestProgress implements AutoCloseable {
     }
 
     /**
+     * Counts the images the job found stored before or rejected, from its metrics.
+     *
+     * @param recorded whether the bulk sources are recorded as read to the end: the line then ends
+     */
+    IngestProgress follow(FlinkRest rest, String job, BooleanSupplier recorded) {
+        this.flink = rest;
+        this.jobId = job;
+        this.sourcesRecorded = recorded;
+        return this;
+    }
+
+    /**
      * Starts reporting every {@code intervalSeconds}.
      *
-     * @param planned images the bounded sources will add
+     * @param planned images the bounded sources will read
      */
     IngestProgress start(long planned, long intervalSeconds) throws SQLException {
         this.planned = planned;
@@ -68,6 +97,12 @@ final class IngestProgress implements AutoCloseable {
         return this;
     }
 
+    /** The model's vectors stored when {@link #baseline} was taken. */
+    long storedBefore() {
+        return start;
+    }
+
+    /** Vectors this run added. */
     long stored() throws SQLException {
         return count() - start;
     }
@@ -75,25 +110,44 @@ final class IngestProgress implements AutoCloseable {
     private void report() {
         try {
             long now = System.nanoTime();
+            double seconds = (now - lastTime) / 1e9;
             long count = count();
-            double rate = (count - lastCount) / ((now - lastTime) / 1e9);
-            long done = count - start;
-            boolean changed = count != lastCount;
+            long added = count - start;
+            long previous = lastCount;
             lastCount = count;
             lastTime = now;
-            if (!changed && (planned == 0 || done >= planned)) {
-                return; // idle, waiting for uploads: nothing new to say
-            }
-            if (planned > 0 && done < planned) {
-                long left = planned - done;
-                String eta = rate > 0 ? formatSeconds(left / rate) : "?";
-                out.printf(Locale.ROOT, "ingested %,d of %,d images (%.0f%%), %,.0f images/s, %s left%n",
-                        done, planned, 100.0 * done / planned, rate, eta);
-            } else {
-                out.printf(Locale.ROOT, "%,d images stored (%,d new in this run), %,.0f images/s%n", count, done, rate);
+            if (planned > 0 && !sourcesDone) {
+                if (sourcesRecorded.getAsBoolean()) {
+                    sourcesDone = true;
+                    out.printf(Locale.ROOT, "ingested %,d of %,d images (100%%), %,d of them new in this run%n",
+                            planned, planned, added);
+                    return;
+                }
+                long ingested = Math.max(lastIngested, Math.min(planned, added + handledWithoutStoring()));
+                double rate = (ingested - lastIngested) / seconds;
+                lastIngested = ingested;
+                long left = planned - ingested;
+                String eta = left == 0 ? "storing the last" : rate > 0 ? formatSeconds(left / rate) + " left" : "? left";
+                out.printf(Locale.ROOT, "ingested %,d of %,d images (%.0f%%), %,.0f images/s, %s%n",
+                        ingested, planned, 100.0 * ingested / planned, rate, eta);
+            } else if (count != previous) { // idle, waiting for uploads: nothing new to say otherwise
+                out.printf(Locale.ROOT, "%,d images stored (%,d new in this run), %,.0f images/s%n", count, added,
+                        (count - previous) / seconds);
             }
         } catch (SQLException | RuntimeException e) {
             LOG.warn("Cannot read the progress from PostgreSQL: {}", e.toString());
+        }
+    }
+    /** Images the job found stored before or rejected; 0 while its metrics cannot be read. */
+    private long handledWithoutStoring() {
+        if (flink == null) {
+            return 0;
+        }
+        try {
+            return flink.operatorMetricSums(jobId, HANDLED_WITHOUT_STORING).values().stream().mapToLong(Long::longValue).sum();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("Cannot read the job's admission counts: {}", e.toString());
+            return 0;
         }
     }
 

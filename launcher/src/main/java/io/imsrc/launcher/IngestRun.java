@@ -5,7 +5,10 @@ import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
+import io.imsrc.ingest.source.bulk.BulkPlanner;
+import io.imsrc.ingest.source.bulk.BulkSourceResolver;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
+import io.imsrc.ingest.source.bulk.ResolvedBulkSource;
 import io.imsrc.query.QueryServer;
 import io.imsrc.query.QueryServerOptions;
 import java.io.IOException;
@@ -14,7 +17,9 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -161,15 +166,6 @@ final class IngestRun {
             out.println(name + ": nothing to ingest");
             return 0;
         }
-        IngestJobOptions.Builder builder;
-        try {
-            builder = IngestJob.options(config, started.database(), plan.uploads() ? started.kafkaBootstrapServers() : null,
-                    sources);
-        } catch (IOException | IllegalArgumentException e) {
-            System.err.println(name + ": " + e.getMessage());
-            return 2;
-        }
-
         FlinkRest rest;
         JobClient job = null;
         String jobId;
@@ -179,52 +175,42 @@ final class IngestRun {
         if (cluster) {
             rest = new FlinkRest(config.flink().restUrl());
             dashboardUrl = rest.baseUrl();
-            IngestJobOptions options = builder.build();
             Optional<String> active;
+            String jobName;
             try {
-                active = rest.activeJob(options.jobName());
-            } catch (IOException e) {
+                jobName = IngestJob.options(config, started.database(),
+                        plan.uploads() ? started.kafkaBootstrapServers() : null, sources).build().jobName();
+                active = rest.activeJob(jobName);
+            } catch (IOException | IllegalArgumentException e) {
                 System.err.println(name + ": " + e.getMessage() + " (FLINK_REST_URL)");
                 return 2;
             }
-            progress = new IngestProgress(started.database(), options.embedding().modelId(), out).baseline();
+            progress = new IngestProgress(started.database(), model.modelId().value(), out).baseline();
             if (active.isPresent()) {
                 jobId = active.get();
-                out.println(name + ": the job '" + options.jobName() + "' already runs on " + dashboardUrl
+                out.println(name + ": the job '" + jobName + "' already runs on " + dashboardUrl
                         + " (" + jobId + "); following it instead of submitting another");
             } else {
-                StreamExecutionEnvironment env;
-                try {
-                    env = remoteEnvironment(config.flink().restUrl(), JobJar.locate(config));
-                    IngestJob.configure(env, options);
-                    summary = IngestTopology.attach(env, options);
-                } catch (IOException | IllegalArgumentException e) {
-                    System.err.println(name + ": " + e.getMessage());
+                Built built = buildOrSkipUnreadable(config, plan, name, started, model, sources, cluster);
+                if (built == null) {
                     return 2;
                 }
-                job = env.executeAsync(options.jobName());
+                sources = built.sources();
+                summary = built.summary();
+                job = built.env().executeAsync(built.options().jobName());
                 jobId = job.getJobID().toString();
             }
         } else {
-            IngestJobOptions options = builder
-                    .parallelism(config.flink().localParallelism(Runtime.getRuntime().availableProcessors()))
-                    .checkpointDirectory(config.dataDir().resolve("checkpoints").toAbsolutePath().toUri().toString())
-                    .build();
-            int port = plan.dashboardPort() != null ? plan.dashboardPort() : config.flink().webPort();
-            LocalFlink.Environment flink;
-            try {
-                flink = LocalFlink.start(port, options.parallelism());
-                IngestJob.configure(flink.env(), options);
-                summary = IngestTopology.attach(flink.env(), options);
-            } catch (IOException | IllegalArgumentException e) {
-                // A source that cannot be had: the message names it and what to do instead.
-                System.err.println(name + ": " + e.getMessage());
+            Built built = buildOrSkipUnreadable(config, plan, name, started, model, sources, cluster);
+            if (built == null) {
                 return 2;
             }
-            progress = new IngestProgress(started.database(), options.embedding().modelId(), out).baseline();
-            job = flink.env().executeAsync(options.jobName());
+            sources = built.sources();
+            summary = built.summary();
+            progress = new IngestProgress(started.database(), model.modelId().value(), out).baseline();
+            job = built.env().executeAsync(built.options().jobName());
             jobId = job.getJobID().toString();
-            dashboardUrl = flink.dashboardUrl();
+            dashboardUrl = built.dashboardUrl();
             rest = new FlinkRest(dashboardUrl);
         }
 
@@ -260,8 +246,8 @@ final class IngestRun {
             out.println(summary.unbounded() ? "  runs until stopped (Ctrl-C)"
                     : "  ends when " + String.format(Locale.ROOT, "%,d", planned) + " images are read");
         }
-        try (IngestProgress reporting = progress.start(planned, 5);
-                SourceCompletion completion = new SourceCompletion(rest, jobId, bulk, ledger, out, name).start()) {
+        try (SourceCompletion completion = new SourceCompletion(rest, jobId, bulk, ledger, out, name).start();
+                IngestProgress reporting = progress.follow(rest, jobId, completion::recorded).start(planned, 5)) {
             if (cluster) {
                 return followClusterJob(name, plan, job, completion, reporting);
             }
@@ -318,6 +304,90 @@ final class IngestRun {
         out.printf(Locale.ROOT, "%s: %,d new images stored%s%n", name, progress.stored(),
                 stopping ? "" : "; the job keeps running on the cluster for uploads");
         return 0;
+    }
+
+    /**
+     * The job, built and attached to its environment but not yet running.
+     *
+     * @param sources the bulk sources it reads (those that could be read)
+     * @param dashboardUrl the local Flink's dashboard, {@code null} on a cluster
+     */
+    private record Built(List<BulkSourceSpec> sources, IngestJobOptions options, StreamExecutionEnvironment env,
+            IngestTopology.Summary summary, String dashboardUrl) {}
+
+    /**
+     * Builds the job over {@code sources}. For {@code start}, a source that cannot be read (offline,
+     * a wrong path) does not keep the system down: it is reported and left out, and the job runs
+     * for uploads over what is stored, unless nothing is stored and nothing else can be read.
+     *
+     * @return the job, or {@code null} after printing why it cannot run (exit code 2)
+     */
+    private Built buildOrSkipUnreadable(ImsrcConfig config, Plan plan, String name, EmbeddedServices started,
+            ConfiguredModel model, List<BulkSourceSpec> sources, boolean cluster) throws Exception {
+        try {
+            return build(config, plan, started, sources, cluster);
+        } catch (IOException | IllegalArgumentException e) {
+            if (!plan.serve() || !plan.uploads()) {
+                System.err.println(name + ": " + e.getMessage());
+                return null;
+            }
+            Map<BulkSourceSpec, String> unreadable = unreadable(config, sources);
+            long stored = new IngestProgress(started.database(), model.modelId().value(), out).baseline().storedBefore();
+            List<BulkSourceSpec> readable = sources.stream().filter(spec -> !unreadable.containsKey(spec)).toList();
+            boolean nothingToServe = stored == 0 && readable.stream().allMatch(BulkSourceSpec::watch);
+            if (unreadable.isEmpty() || nothingToServe) {
+                System.err.println(name + ": " + e.getMessage());
+                return null;
+            }
+            unreadable.forEach((spec, why) -> System.err.println(name + ": WARNING: cannot read the source " + spec
+                    + ": " + why));
+            System.err.printf(Locale.ROOT, "%s: WARNING: starting without %s: searches answer from the %,d images "
+                    + "stored, uploads are ingested; once the source can be read, start again (or give --source)%n",
+                    name, unreadable.size() == 1 ? "it" : "them", stored);
+            try {
+                return build(config, plan, started, readable, cluster);
+            } catch (IOException | IllegalArgumentException again) {
+                System.err.println(name + ": " + again.getMessage());
+                return null;
+            }
+        }
+    }
+
+    private Built build(ImsrcConfig config, Plan plan, EmbeddedServices started, List<BulkSourceSpec> sources,
+            boolean cluster) throws IOException {
+        IngestJobOptions.Builder builder = IngestJob.options(config, started.database(),
+                plan.uploads() ? started.kafkaBootstrapServers() : null, sources);
+        if (cluster) {
+            IngestJobOptions options = builder.build();
+            StreamExecutionEnvironment env = remoteEnvironment(config.flink().restUrl(), JobJar.locate(config));
+            IngestJob.configure(env, options);
+            return new Built(sources, options, env, IngestTopology.attach(env, options), null);
+        }
+        IngestJobOptions options = builder
+                .parallelism(config.flink().localParallelism(Runtime.getRuntime().availableProcessors()))
+                .checkpointDirectory(config.dataDir().resolve("checkpoints").toAbsolutePath().toUri().toString())
+                .build();
+        int port = plan.dashboardPort() != null ? plan.dashboardPort() : config.flink().webPort();
+        LocalFlink.Environment flink = LocalFlink.start(port, options.parallelism());
+        IngestJob.configure(flink.env(), options);
+        return new Built(sources, options, flink.env(), IngestTopology.attach(flink.env(), options), flink.dashboardUrl());
+    }
+
+    /** The sources of {@code sources} that cannot be resolved and planned, with the reason. */
+    private static Map<BulkSourceSpec, String> unreadable(ImsrcConfig config, List<BulkSourceSpec> sources) {
+        Map<BulkSourceSpec, String> unreadable = new LinkedHashMap<>();
+        for (BulkSourceSpec spec : sources) {
+            try {
+                ResolvedBulkSource resolved = BulkSourceResolver.resolve(spec,
+                        config.dataDir().resolve("cache").toAbsolutePath(), config.search().maxUploadSize());
+                if (!resolved.watch()) {
+                    BulkPlanner.plan(resolved);
+                }
+            } catch (IOException | RuntimeException e) {
+                unreadable.put(spec, e.getMessage() == null ? e.toString() : e.getMessage());
+            }
+        }
+        return unreadable;
     }
 
     private void printAddresses(ImsrcConfig config, String name, String jobId, String dashboardUrl, QueryServer server,

@@ -149,7 +149,7 @@ public record QueryServerOptions(
         private long maxUploadSize = 10_485_760L;
         private long maxImagePixels = io.imsrc.common.image.ImageDecodeOptions.DEFAULT_MAX_PIXELS;
         private int maxFilesPerUpload = DEFAULT_MAX_FILES_PER_UPLOAD;
-        private String host = "0.0.0.0";
+        private String host = "127.0.0.1";
         private int port = 8000;
         private String apiToken;
         private boolean searchRequiresToken;

@@ -201,7 +201,7 @@ public record ImsrcConfig(
             embedThreads = s.integer("QUERY_EMBED_THREADS", 1, 1, 64);
         }
         var api = new ApiConfig(
-                s.string("API_HOST", "0.0.0.0"),
+                s.string("API_HOST", "127.0.0.1"),
                 s.integer("API_PORT", 8000, 0, 65535),
                 token,
                 searchRequiresToken,

@@ -35,7 +35,7 @@ class ImsrcConfigTest {
         assertThat(c.search().useProtoFiltering()).isTrue();
         assertThat(c.search().maxUploadSize()).isEqualTo(10_485_760L);
         assertThat(c.search().defaultLimit()).isEqualTo(10);
-        assertThat(c.api().host()).isEqualTo("0.0.0.0");
+        assertThat(c.api().host()).isEqualTo("127.0.0.1");
         assertThat(c.api().port()).isEqualTo(8000);
         assertThat(c.api().token()).isNull();
         assertThat(c.api().searchRequiresToken()).isFalse();
