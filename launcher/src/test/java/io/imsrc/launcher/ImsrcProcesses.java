@@ -46,9 +46,14 @@ final class ImsrcProcesses implements AutoCloseable {
     }
 
     /** One run of {@code imsrc} and what it printed. */
-    record Run(Process process, Path stdout) {
+    record Run(Process process, Path stdout, Path stderr) {
         String console() throws IOException {
             return Files.readString(stdout, StandardCharsets.UTF_8);
+        }
+
+        /** Standard error: the log, and the warnings and errors meant for the user. */
+        String errors() throws IOException {
+            return Files.readString(stderr, StandardCharsets.UTF_8);
         }
     }
 
@@ -74,7 +79,7 @@ final class ImsrcProcesses implements AutoCloseable {
         builder.environment().remove("IMSRC_REBUILD");
         Process process = builder.start();
         started.add(process);
-        return new Run(process, stdout);
+        return new Run(process, stdout, logs.resolve(name + ".err"));
     }
 
     /** bin/imsrc with the launcher's build (its classes and runtime class path) in TEMP/clone/imsrc. */

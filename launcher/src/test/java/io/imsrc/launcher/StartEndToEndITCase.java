@@ -10,12 +10,16 @@ import static io.imsrc.launcher.ImsrcProcesses.stop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.ApiClient.Part;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -29,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The README's first command for real: {@code bin/imsrc} with no subcommand, in a process of its
@@ -38,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * PostgreSQL and Kafka, the job in a local Flink with its dashboard, the query server), the subset
  * is ingested and searchable, Flink's REST API shows the job running with its metrics; SIGTERM (as
  * Ctrl-C) stops it all and frees every port and process; a second start finds the data, does not
- * read the subset again and counts nothing twice.
+ * read the subset again and counts nothing twice; a third start whose source cannot be read says so
+ * and serves what is stored.
  */
 class StartEndToEndITCase {
 
@@ -132,6 +138,40 @@ class StartEndToEndITCase {
         stop(second);
         assertThat(second.console()).contains("stopped, 0 new images stored");
         assertEverythingGone(data, apiPort, dashboardPort, secondPostgres, secondKafka);
+
+        // Third start, offline with a source that cannot be read: it says so, and serves what is stored.
+        env.put("CIFAR10_SOURCE", temp.resolve("nowhere.tar.gz") + "#train");
+        ImsrcProcesses.Run third = imsrc.start(env, "third");
+        awaitRunning(third, api, START_DEADLINE);
+        assertThat(third.errors()).contains("WARNING: cannot read the source " + temp.resolve("nowhere.tar.gz"))
+                .contains("starting without it: searches answer from the " + IMAGES + " images stored");
+        Waiting.until(() -> api.get("/health/ready").status() == 200, "the index to be loaded", START_DEADLINE);
+        assertThat(api.postMultipart("/search?limit=3", List.of(Part.file("file", "ship.jpg", query))).status())
+                .isEqualTo(200);
+        assertThat(api.get("/status").json().at("/counts/images").asLong()).isEqualTo(IMAGES);
+        int thirdPostgres = port(JDBC_URL, third.console(), 2);
+        int thirdKafka = port(KAFKA, third.console(), 1);
+        stop(third);
+        assertEverythingGone(data, apiPort, dashboardPort, thirdPostgres, thirdKafka);
+    }
+
+    @Test
+    void a_first_start_without_a_readable_source_stops_with_what_to_do() throws Exception {
+        Map<String, String> env = Map.of("DATA_DIR", temp.resolve("data").toString(),
+                "CIFAR10_SOURCE", temp.resolve("nowhere.tar.gz") + "#train", "API_PORT", "0", "FLINK_WEB_PORT", "0");
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            exit = new CommandLine(new StartCommand(Settings.of(env), new PrintStream(new ByteArrayOutputStream())))
+                    .execute();
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("imsrc start: " + temp.resolve("nowhere.tar.gz"))
+                .contains("no such folder or archive").doesNotContain("WARNING");
     }
 
     /** The one job is RUNNING in Flink's REST API and reports its metrics; returns its id. */
