@@ -23,6 +23,11 @@ public enum Rejection {
     TOO_LARGE,
     /** A Kafka record that is not an upload record of a version this build reads. */
     MALFORMED_RECORD,
+    /**
+     * An upload record that decodes but cannot be stored as it is: its key is not its image id, its
+     * received-at time is out of range, or a text holds a NUL character.
+     */
+    INVALID_RECORD,
     /** An upload record whose image id is not the id of its bytes. */
     ID_MISMATCH,
     /** The image id is already stored for other bytes (a SHA-256 prefix collision, or tampering). */
