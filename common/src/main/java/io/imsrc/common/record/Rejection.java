@@ -37,7 +37,17 @@ public enum Rejection {
     /** The image has no label and the model has no classifier to predict one. */
     NO_CATEGORY,
     /** The file could not be read (it vanished, or permissions). */
-    UNREADABLE;
+    UNREADABLE,
+    /**
+     * An upload the query server recorded but whose publication to Kafka never completed (it
+     * stopped between the two): given up after UPLOAD_PUBLISH_DEADLINE_MS.
+     */
+    NOT_PUBLISHED,
+    /**
+     * An upload Kafka took that the ingest job had not stored after UPLOAD_INGEST_DEADLINE_MS (the
+     * job was down, or the record left the topic first).
+     */
+    NOT_INGESTED;
 
     /** The rejection for an image the decoder refused. */
     public static Rejection of(InvalidImageException.Reason reason) {
