@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  *       record claims.
  * </ul>
  *
- * The category is checked at admission, like every source's (INVALID_CATEGORY), and the bytes are
+ * <p>The category is checked at admission, like every source's (INVALID_CATEGORY), and the bytes are
  * decoded there.
  *
  * <p>The hash computed here is the one the job stores; the id the query server computed is only
