@@ -19,6 +19,7 @@ import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.store.Catalog;
 import io.imsrc.query.store.Database;
 import io.imsrc.query.store.VectorStore;
+import io.imsrc.query.upload.QueuedUploadSweeper;
 import io.imsrc.query.upload.UploadPublisher;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * uploads published to Kafka for the ingest job.
  *
  * <p>{@link #start} migrates the schema, loads the model, starts the index manager (which loads the
- * saved index or builds one in the background) and then the HTTP server, so /health answers at
+ * saved index or builds one in the background), the sweep that gives up on uploads left queued
+ * ({@link QueuedUploadSweeper}) and then the HTTP server, so /health answers at
  * once and searches answer 503 {@code index_not_ready} until the index is live. {@link #close}
  * stops everything it started, in reverse order.
  */
@@ -106,6 +108,8 @@ public final class QueryServer implements AutoCloseable {
                 : own(new UploadPublisher(options.kafkaBootstrapServers(), options.uploadsTopic(),
                         options.maxUploadSize(), Duration.ofSeconds(Math.min(30, options.requestTimeout().toSeconds()))));
         Catalog catalog = new Catalog(database.pool(), modelId);
+        // Every replica sweeps; the sweep's one statement cannot mark an upload twice.
+        own(new QueuedUploadSweeper(database.pool(), options.uploadDeadlines()).start());
 
         spoolDir = Files.createTempDirectory("imsrc-requests");
         ImageDecodeOptions decodeOptions = new ImageDecodeOptions(options.maxImagePixels());

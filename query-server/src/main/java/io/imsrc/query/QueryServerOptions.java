@@ -4,6 +4,7 @@ import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.query.upload.QueuedUploadSweeper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -38,6 +39,8 @@ import java.util.Objects;
  *     turns request coalescing off
  * @param requestTimeout how long a request waits for the model or Kafka before it is answered 503
  * @param flinkDashboardUrl the Flink dashboard the web page links to; {@code null} for none
+ * @param uploadDeadlines UPLOAD_PUBLISH_DEADLINE_MS and UPLOAD_INGEST_DEADLINE_MS: when a queued
+ *     upload is given up
  */
 public record QueryServerOptions(
         String jdbcUrl,
@@ -62,7 +65,8 @@ public record QueryServerOptions(
         int embedThreads,
         int queryBatchSize,
         Duration requestTimeout,
-        String flinkDashboardUrl) {
+        String flinkDashboardUrl,
+        QueuedUploadSweeper.Deadlines uploadDeadlines) {
 
     public static final int DEFAULT_MAX_FILES_PER_UPLOAD = 100;
 
@@ -77,6 +81,7 @@ public record QueryServerOptions(
         Objects.requireNonNull(refreshInterval, "refreshInterval");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(uploadDeadlines, "uploadDeadlines");
         check(defaultLimit >= 1 && defaultLimit <= 50, "defaultLimit must be 1-50, got " + defaultLimit);
         check(maxUploadSize >= 1, "maxUploadSize must be positive, got " + maxUploadSize);
         check(maxImagePixels >= 1, "maxImagePixels must be positive, got " + maxImagePixels);
@@ -129,7 +134,9 @@ public record QueryServerOptions(
                 .apiToken(config.api().token())
                 .searchRequiresToken(config.api().searchRequiresToken())
                 .embedThreads(config.api().embedThreads())
-                .queryBatchSize(config.api().queryBatchSize());
+                .queryBatchSize(config.api().queryBatchSize())
+                .uploadDeadlines(new QueuedUploadSweeper.Deadlines(Duration.ofMillis(config.uploads().publishDeadlineMs()),
+                        Duration.ofMillis(config.uploads().ingestDeadlineMs())));
     }
 
     /** A builder with the GUIDE's defaults. */
@@ -157,6 +164,7 @@ public record QueryServerOptions(
         private int queryBatchSize = 8;
         private Duration requestTimeout = Duration.ofSeconds(30);
         private String flinkDashboardUrl;
+        private QueuedUploadSweeper.Deadlines uploadDeadlines = QueuedUploadSweeper.Deadlines.defaults();
 
         private Builder() {}
 
@@ -267,11 +275,16 @@ public record QueryServerOptions(
             return this;
         }
 
+        public Builder uploadDeadlines(QueuedUploadSweeper.Deadlines value) {
+            this.uploadDeadlines = value;
+            return this;
+        }
+
         public QueryServerOptions build() {
             return new QueryServerOptions(jdbcUrl, dbUser, dbPassword, kafkaBootstrapServers, uploadsTopic, model,
                     device, indexType, indexPath, refreshInterval, defaultLimit, usePrototypes, maxUploadSize,
                     maxImagePixels, maxFilesPerUpload, host, port, apiToken, searchRequiresToken, embedThreads,
-                    queryBatchSize, requestTimeout, flinkDashboardUrl);
+                    queryBatchSize, requestTimeout, flinkDashboardUrl, uploadDeadlines);
         }
     }
 

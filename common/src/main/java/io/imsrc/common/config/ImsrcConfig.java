@@ -30,7 +30,8 @@ public record ImsrcConfig(
         IndexRefreshConfig indexRefresh,
         Path dataDir,
         String cifar10Source,
-        FlinkConfig flink) {
+        FlinkConfig flink,
+        UploadsConfig uploads) {
 
     /**
      * The official CIFAR-10 binary archive (about 160 MB). CIFAR10_SOURCE defaults to its training
@@ -55,6 +56,7 @@ public record ImsrcConfig(
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(cifar10Source, "cifar10Source");
         Objects.requireNonNull(flink, "flink");
+        Objects.requireNonNull(uploads, "uploads");
     }
 
     /**
@@ -153,6 +155,21 @@ public record ImsrcConfig(
         }
     }
 
+    /**
+     * When the query server gives up on an upload it recorded as queued (it marks it rejected; the
+     * job's write still makes it indexed should the upload reach it later).
+     *
+     * @param publishDeadlineMs UPLOAD_PUBLISH_DEADLINE_MS: a queued upload Kafka never acknowledged
+     *     (the server stopped between recording and publishing it) is NOT_PUBLISHED after this long
+     * @param ingestDeadlineMs UPLOAD_INGEST_DEADLINE_MS: a published upload the job has not stored
+     *     is NOT_INGESTED after this long; the default is Kafka's default retention of 7 days
+     */
+    public record UploadsConfig(long publishDeadlineMs, long ingestDeadlineMs) {
+
+        public static final long DEFAULT_PUBLISH_DEADLINE_MS = 5 * 60_000L;
+        public static final long DEFAULT_INGEST_DEADLINE_MS = 7 * 86_400_000L;
+    }
+
     /** The configuration of this process: its environment over the working directory's .env file. */
     public static ImsrcConfig fromEnvironment() {
         return from(Settings.fromEnvironment());
@@ -241,8 +258,15 @@ public record ImsrcConfig(
         var flink = new FlinkConfig(restUrl, parallelism, checkpointInterval, s.integer("FLINK_WEB_PORT", 8081, 0, 65535),
                 jobJar == null ? null : path(s, "FLINK_JOB_JAR", jobJar));
 
+        // A publication waits at most 30 s for Kafka: a minute's deadline never fails one under way.
+        var uploads = new UploadsConfig(
+                s.longValue("UPLOAD_PUBLISH_DEADLINE_MS", UploadsConfig.DEFAULT_PUBLISH_DEADLINE_MS, 60_000, 86_400_000L),
+                s.longValue("UPLOAD_INGEST_DEADLINE_MS", UploadsConfig.DEFAULT_INGEST_DEADLINE_MS, 60_000,
+                        365 * 86_400_000L));
+
         s.throwIfInvalid();
-        return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink);
+        return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink,
+                uploads);
     }
 
     private static String identifier(Settings s, String name, String defaultValue) {

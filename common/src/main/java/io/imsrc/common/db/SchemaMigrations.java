@@ -74,7 +74,8 @@ public final class SchemaMigrations {
     public static final List<Migration> ALL = List.of(
             new Migration(1, "initial schema", "V1__initial_schema.sql"),
             new Migration(2, "notify vector changes", "V2__notify_vector_changes.sql"),
-            new Migration(3, "ingested sources", "V3__ingested_sources.sql"));
+            new Migration(3, "ingested sources", "V3__ingested_sources.sql"),
+            new Migration(4, "upload publication", "V4__upload_publication.sql"));
 
     private SchemaMigrations() {}
 

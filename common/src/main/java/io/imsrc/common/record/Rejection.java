@@ -23,6 +23,11 @@ public enum Rejection {
     TOO_LARGE,
     /** A Kafka record that is not an upload record of a version this build reads. */
     MALFORMED_RECORD,
+    /**
+     * An upload record that decodes but cannot be stored as it is: its key is not its image id, its
+     * received-at time is out of range, or a text holds a NUL character.
+     */
+    INVALID_RECORD,
     /** An upload record whose image id is not the id of its bytes. */
     ID_MISMATCH,
     /** The image id is already stored for other bytes (a SHA-256 prefix collision, or tampering). */
@@ -32,7 +37,17 @@ public enum Rejection {
     /** The image has no label and the model has no classifier to predict one. */
     NO_CATEGORY,
     /** The file could not be read (it vanished, or permissions). */
-    UNREADABLE;
+    UNREADABLE,
+    /**
+     * An upload the query server recorded but whose publication to Kafka never completed (it
+     * stopped between the two): given up after UPLOAD_PUBLISH_DEADLINE_MS.
+     */
+    NOT_PUBLISHED,
+    /**
+     * An upload Kafka took that the ingest job had not stored after UPLOAD_INGEST_DEADLINE_MS (the
+     * job was down, or the record left the topic first).
+     */
+    NOT_INGESTED;
 
     /** The rejection for an image the decoder refused. */
     public static Rejection of(InvalidImageException.Reason reason) {

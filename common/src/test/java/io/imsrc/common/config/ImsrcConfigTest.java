@@ -53,6 +53,8 @@ class ImsrcConfigTest {
         assertThat(c.flink().localParallelism(8)).as("auto: a subtask per core").isEqualTo(8);
         assertThat(c.flink().checkpointIntervalMs()).isEqualTo(10_000);
         assertThat(c.flink().webPort()).isEqualTo(8081);
+        assertThat(c.uploads().publishDeadlineMs()).isEqualTo(300_000);
+        assertThat(c.uploads().ingestDeadlineMs()).isEqualTo(604_800_000L);
     }
 
     @Test
@@ -70,7 +72,9 @@ class ImsrcConfigTest {
                 Map.entry("FLINK_REST_URL", "http://jobmanager:8081"),
                 Map.entry("CHECKPOINT_INTERVAL_MS", "0"),
                 Map.entry("FLINK_WEB_PORT", "0"),
-                Map.entry("FLINK_PARALLELISM", "3"))));
+                Map.entry("FLINK_PARALLELISM", "3"),
+                Map.entry("UPLOAD_PUBLISH_DEADLINE_MS", "60000"),
+                Map.entry("UPLOAD_INGEST_DEADLINE_MS", "86400000"))));
 
         assertThat(c.database().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/imsrc");
         assertThat(c.database().toString()).doesNotContain("s3cret");
@@ -84,6 +88,8 @@ class ImsrcConfigTest {
         assertThat(c.flink().checkpointIntervalMs()).isZero();
         assertThat(c.flink().webPort()).isZero();
         assertThat(c.flink().localParallelism(8)).isEqualTo(3);
+        assertThat(c.uploads().publishDeadlineMs()).isEqualTo(60_000);
+        assertThat(c.uploads().ingestDeadlineMs()).isEqualTo(86_400_000);
         assertThat(ImsrcConfig.from(Settings.of(Map.of("FLINK_PARALLELISM", "AUTO"))).flink().parallelism())
                 .isEqualTo(ImsrcConfig.FlinkConfig.AUTO_PARALLELISM);
     }
@@ -118,6 +124,8 @@ class ImsrcConfigTest {
             "SEARCH_REQUIRES_TOKEN|true|false unless API_TOKEN is set",
             "QUERY_EMBED_THREADS|none|an integer from 1 to 64",
             "QUERY_BATCH_SIZE|0|an integer from 1 to 64",
+            "UPLOAD_PUBLISH_DEADLINE_MS|1000|an integer from 60000 to 86400000",
+            "UPLOAD_INGEST_DEADLINE_MS|forever|an integer from 60000",
     })
     void a_bad_value_is_refused_naming_the_variable_and_what_it_accepts(String name, String value, String accepts) {
         assertThatThrownBy(() -> ImsrcConfig.from(Settings.of(Map.of(name, value))))

@@ -2,6 +2,7 @@ package io.imsrc.ingest.sink;
 
 import io.imsrc.ingest.record.DeadLetter;
 import io.imsrc.ingest.record.ImageMeta;
+import io.imsrc.ingest.record.StorableValues;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
@@ -11,6 +12,10 @@ import org.apache.flink.connector.jdbc.JdbcStatementBuilder;
  * Records a refused image in dead_letters and, for an upload, marks its row in uploads rejected
  * with the reason, in one statement. Idempotent: dead_letters is unique per source, record key and
  * reason, and an upload already indexed stays indexed.
+ *
+ * <p>A dead letter is often made of the very values that were refused, so every text is made
+ * storable and cut to length, and the time is clamped ({@link StorableValues}): the dead letter of a
+ * bad record must never fail in its turn.
  */
 public final class DeadLetterStatement implements JdbcStatementBuilder<DeadLetter> {
 
@@ -33,18 +38,19 @@ public final class DeadLetterStatement implements JdbcStatementBuilder<DeadLette
     public void accept(PreparedStatement statement, DeadLetter letter) throws SQLException {
         ImageMeta meta = letter.meta();
         String source = meta.source().dbName();
+        String originalName = StorableValues.text(meta.originalName(), StorableValues.MAX_TEXT_CHARS);
         int p = 1;
         statement.setString(p++, source);
         setId(statement, p++, meta);
-        statement.setString(p++, meta.originalName());
+        statement.setString(p++, originalName);
         statement.setString(p++, letter.reason().name());
-        statement.setString(p++, letter.detail());
-        statement.setString(p++, meta.recordKey());
+        statement.setString(p++, StorableValues.text(letter.detail(), StorableValues.MAX_TEXT_CHARS));
+        statement.setString(p++, StorableValues.text(meta.recordKey(), StorableValues.MAX_TEXT_CHARS));
         setId(statement, p++, meta);
         statement.setString(p++, letter.reason().name());
-        statement.setString(p++, meta.originalName());
-        statement.setString(p++, meta.contentType());
-        statement.setLong(p++, meta.receivedAtMillis());
+        statement.setString(p++, originalName);
+        statement.setString(p++, StorableValues.text(meta.contentType(), StorableValues.MAX_TEXT_CHARS));
+        statement.setLong(p++, StorableValues.clampMillis(meta.receivedAtMillis()));
         statement.setString(p++, source);
         setId(statement, p, meta);
     }

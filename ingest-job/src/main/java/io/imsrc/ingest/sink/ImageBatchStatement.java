@@ -2,6 +2,7 @@ package io.imsrc.ingest.sink;
 
 import io.imsrc.ingest.record.EmbeddedBatch;
 import io.imsrc.ingest.record.EmbeddedImage;
+import io.imsrc.ingest.record.StorableValues;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
@@ -32,6 +33,10 @@ import org.postgresql.PGConnection;
  * new category at the same moment. The sink's retry then finds it.
  *
  * <p>Rows are inserted in id order, so parallel writers lock in the same order and cannot deadlock.
+ *
+ * <p>Names, content types, record keys and times go through {@link StorableValues}: the upload
+ * source refuses records that would need it, but a name read from a zip archive may hold a NUL
+ * character too, and one such value would fail the whole batch on every replay.
  */
 public final class ImageBatchStatement implements JdbcStatementBuilder<EmbeddedBatch> {
 
@@ -151,10 +156,10 @@ public final class ImageBatchStatement implements JdbcStatementBuilder<EmbeddedB
             widths[i] = image.stored().width();
             heights[i] = image.stored().height();
             sources[i] = image.meta().source().dbName();
-            names[i] = image.meta().originalName();
-            contentTypes[i] = image.meta().contentType();
-            receivedAt[i] = image.meta().receivedAtMillis();
-            recordKeys[i] = image.meta().recordKey();
+            names[i] = StorableValues.text(image.meta().originalName());
+            contentTypes[i] = StorableValues.text(image.meta().contentType());
+            receivedAt[i] = StorableValues.clampMillis(image.meta().receivedAtMillis());
+            recordKeys[i] = StorableValues.text(image.meta().recordKey());
             System.arraycopy(image.vector(), 0, embeddings, i * dimension, dimension);
         }
         // PGConnection's createArrayOf takes primitive arrays, which it sends without boxing.

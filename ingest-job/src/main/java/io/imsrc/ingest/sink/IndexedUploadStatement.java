@@ -1,13 +1,15 @@
 package io.imsrc.ingest.sink;
 
 import io.imsrc.ingest.record.ImageMeta;
+import io.imsrc.ingest.record.StorableValues;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import org.apache.flink.connector.jdbc.JdbcStatementBuilder;
 
 /**
  * Marks an upload indexed whose image was already stored (the same bytes uploaded again, or
- * ingested from a folder before): the upload is searchable, nothing else is written.
+ * ingested from a folder before): the upload is searchable, nothing else is written. Texts and the
+ * time go through {@link StorableValues}, as in every sink.
  */
 public final class IndexedUploadStatement implements JdbcStatementBuilder<ImageMeta> {
 
@@ -22,8 +24,8 @@ public final class IndexedUploadStatement implements JdbcStatementBuilder<ImageM
     @Override
     public void accept(PreparedStatement statement, ImageMeta upload) throws SQLException {
         statement.setLong(1, upload.imageId());
-        statement.setString(2, upload.originalName());
-        statement.setString(3, upload.contentType());
-        statement.setLong(4, upload.receivedAtMillis());
+        statement.setString(2, StorableValues.text(upload.originalName()));
+        statement.setString(3, StorableValues.text(upload.contentType()));
+        statement.setLong(4, StorableValues.clampMillis(upload.receivedAtMillis()));
     }
 }

@@ -10,6 +10,7 @@ import io.imsrc.ingest.record.EmbeddedBatch;
 import io.imsrc.ingest.record.EmbeddedImage;
 import io.imsrc.ingest.record.ImageMeta;
 import io.imsrc.ingest.record.PrototypeRow;
+import io.imsrc.ingest.record.StorableValues;
 import io.imsrc.ingest.record.StoredImage;
 import io.imsrc.ingest.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
@@ -129,6 +130,42 @@ class SinkStatementsITCase {
         assertThat(uploads).extracting(r -> r.get("image_id"), r -> r.get("state"), r -> r.get("reason"))
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(77L, "rejected", "NOT_AN_IMAGE"),
                         org.assertj.core.groups.Tuple.tuple(78L, "indexed", null));
+    }
+
+    @Test
+    void a_dead_letter_made_of_unstorable_values_is_stored_with_them_made_storable() throws Exception {
+        // What a hostile upload record carries: NUL characters, an absurd time, an endless detail.
+        ImageMeta hostile = new ImageMeta(79, null, SourceKind.UPLOAD, "79\0", "a\0b.png", "image/\0png", Long.MAX_VALUE);
+        String detail = "x".repeat(10_000);
+
+        write(DeadLetterStatement.SQL, new DeadLetterStatement(), new DeadLetter(hostile, Rejection.INVALID_RECORD, detail));
+
+        Map<String, Object> letter = db.rows("SELECT original_name, detail, record_key FROM dead_letters").get(0);
+        assertThat(letter.get("original_name")).isEqualTo("a\uFFFDb.png");
+        assertThat(letter.get("record_key")).isEqualTo("79\uFFFD");
+        assertThat((String) letter.get("detail")).hasSize(StorableValues.MAX_TEXT_CHARS).endsWith("...");
+        Map<String, Object> upload = db.rows("SELECT state, reason, content_type, "
+                + "extract(epoch FROM received_at) * 1000 AS received_ms FROM uploads WHERE image_id = 79").get(0);
+        assertThat(upload.get("state")).isEqualTo("rejected");
+        assertThat(upload.get("reason")).isEqualTo("INVALID_RECORD");
+        assertThat(upload.get("content_type")).isEqualTo("image/\uFFFDpng");
+        assertThat(((Number) upload.get("received_ms")).longValue()).isEqualTo(StorableValues.LATEST_MILLIS);
+    }
+
+    @Test
+    void a_batch_stores_a_name_with_a_nul_character_with_the_character_replaced() throws Exception {
+        // A zip archive may name an entry with a NUL character; one such name must not fail the batch.
+        EmbeddedImage plain = image("plain", SourceKind.FOLDER, "zebra", null);
+        EmbeddedImage odd = image("odd", SourceKind.FOLDER, "zebra", null);
+        ImageMeta m = odd.meta();
+        EmbeddedImage nul = new EmbeddedImage(new ImageMeta(m.imageId(), m.sha256(), m.source(), "dir#o\0dd.jpg",
+                "o\0dd.jpg", null, m.receivedAtMillis()), odd.stored(), odd.category(), false, null, odd.vector());
+
+        write(ImageBatchStatement.SQL, new ImageBatchStatement(MODEL), new EmbeddedBatch(List.of(plain, nul)));
+
+        assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(2);
+        assertThat(db.rows("SELECT original_name FROM images WHERE image_id = ?", m.imageId()))
+                .containsExactly(Map.of("original_name", "o\uFFFDdd.jpg"));
     }
 
     @Test

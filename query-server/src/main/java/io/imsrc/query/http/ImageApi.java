@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * images are recorded as queued in PostgreSQL, then published to Kafka for the ingest job, which
  * embeds and stores them and marks them indexed or rejected. When Kafka does not take them, the
  * queued rows are removed again and the request answers 503: nothing is half done. Bytes already
- * stored are not published again.
+ * stored are not published again. The rows of the uploads Kafka took are marked published; one a
+ * stopped server left queued and unpublished is given up later by the {@link
+ * io.imsrc.query.upload.QueuedUploadSweeper}.
  */
 public final class ImageApi {
 
@@ -136,6 +138,7 @@ public final class ImageApi {
             catalog.recordQueued(record);
         }
         List<Exception> failures = publisher.publishAll(records);
+        markPublished(records, failures);
         Exception failure = failures.stream().filter(f -> f != null).findFirst().orElse(null);
         if (failure == null) {
             return;
@@ -154,6 +157,28 @@ public final class ImageApi {
         throw ApiException.unavailable("kafka_unavailable", "Kafka cannot take the upload now ("
                 + failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage())
                 + "); nothing was queued, try again");
+    }
+
+    /**
+     * Notes the uploads Kafka took. Should PostgreSQL refuse now, the job stores them all the same;
+     * only one that waits longer than UPLOAD_PUBLISH_DEADLINE_MS for the job shows rejected
+     * (NOT_PUBLISHED) until the job's write makes it indexed.
+     */
+    private void markPublished(List<UploadRecord> records, List<Exception> failures) {
+        List<UploadRecord> published = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            if (failures.get(i) == null) {
+                published.add(records.get(i));
+            }
+        }
+        if (published.isEmpty()) {
+            return;
+        }
+        try {
+            catalog.markPublished(published);
+        } catch (SQLException e) {
+            LOG.warn("Kafka took {} uploads but PostgreSQL did not record it: {}", published.size(), e.toString());
+        }
     }
 
     private static String category(Context ctx) {

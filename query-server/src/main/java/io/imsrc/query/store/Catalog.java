@@ -118,22 +118,40 @@ public final class Catalog {
     }
 
     /**
-     * Records an upload as queued before it is published (GUIDE): a status query right after the
-     * answer finds it. An upload of bytes already indexed stays indexed; a rejected one is queued
-     * again, for the job to decide anew.
+     * Records an upload as queued before it is published: a status query right after the answer
+     * finds it. An upload of bytes already indexed stays indexed; a rejected one is queued again,
+     * for the job to decide anew, and is not published until {@link #markPublished} says so.
      */
     public void recordQueued(UploadRecord upload) throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
                 INSERT INTO uploads (image_id, state, original_name, content_type, received_at)
                 VALUES (?, 'queued', ?, ?, ?)
                 ON CONFLICT (image_id) DO UPDATE SET state = 'queued', reason = NULL, original_name = EXCLUDED.original_name,
-                    content_type = EXCLUDED.content_type, received_at = EXCLUDED.received_at, updated_at = now()
+                    content_type = EXCLUDED.content_type, received_at = EXCLUDED.received_at, updated_at = now(),
+                    published_at = NULL
                 WHERE uploads.state <> 'indexed'""")) {
             s.setLong(1, upload.imageId());
             s.setString(2, upload.originalName());
             s.setString(3, upload.contentType());
             s.setTimestamp(4, Timestamp.from(upload.receivedAt()));
             s.executeUpdate();
+        }
+    }
+
+    /**
+     * Notes that Kafka has acknowledged these uploads, so that the sweep leaves them to the ingest job
+     * ({@link io.imsrc.query.upload.QueuedUploadSweeper}). Rows the job has decided already are
+     * left as they are.
+     */
+    public void markPublished(List<UploadRecord> uploads) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(
+                "UPDATE uploads SET published_at = now() WHERE image_id = ? AND received_at = ? AND state = 'queued'")) {
+            for (UploadRecord upload : uploads) {
+                s.setLong(1, upload.imageId());
+                s.setTimestamp(2, Timestamp.from(upload.receivedAt()));
+                s.addBatch();
+            }
+            s.executeBatch();
         }
     }
 
