@@ -28,6 +28,11 @@ import javax.sql.DataSource;
  */
 public final class Database implements AutoCloseable {
 
+    /** The pool's connections as pg_stat_activity shows them. */
+    public static final String POOL_APPLICATION_NAME = "imsrc-query";
+    /** The LISTEN connections as pg_stat_activity shows them. */
+    public static final String LISTEN_APPLICATION_NAME = "imsrc-query-listen";
+
     private final String jdbcUrl;
     private final Properties dedicated;
     private final HikariDataSource pool;
@@ -46,6 +51,7 @@ public final class Database implements AutoCloseable {
         Objects.requireNonNull(user, "user");
         Objects.requireNonNull(timeouts, "timeouts");
         this.dedicated = driverProperties(timeouts);
+        dedicated.setProperty("ApplicationName", LISTEN_APPLICATION_NAME);
         dedicated.setProperty("user", user);
         dedicated.setProperty("password", password == null ? "" : password);
 
@@ -56,6 +62,7 @@ public final class Database implements AutoCloseable {
             config.setPassword(password);
         }
         Properties pooled = driverProperties(timeouts);
+        pooled.setProperty("ApplicationName", POOL_APPLICATION_NAME);
         if (!timeouts.statement().isZero()) {
             // Set at login (the startup packet), so it costs no round trip.
             pooled.setProperty("options", "-c statement_timeout=" + timeouts.statement().toMillis());
