@@ -122,7 +122,7 @@ public final class IndexManager implements AutoCloseable {
     private final ExecutorService rebuilder = Executors.newSingleThreadExecutor(daemon("index-rebuild"));
     private final SupervisedLoop refresher;
     private final WorkerHealth listenerHealth;
-    // Owned by the refresh thread, as are the fields up to lastSaveMillis; close() takes over the connection.
+    // The refresh thread's own; close() closes the connection once that thread has stopped.
     private Connection listener;
     private long listenRetryAtMillis;
     private long listenerCheckedAtMillis;
