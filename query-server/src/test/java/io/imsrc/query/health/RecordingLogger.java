@@ -11,7 +11,7 @@ import org.slf4j.helpers.MessageFormatter;
  * A logger that keeps what it is given, so a test can count what a worker logs at which level. A
  * hand-written stand-in for the logging back end, which has no API to read its output back.
  */
-final class RecordingLogger extends LegacyAbstractLogger {
+class RecordingLogger extends LegacyAbstractLogger {
 
     record Entry(Level level, String message, Throwable thrown) {}
 

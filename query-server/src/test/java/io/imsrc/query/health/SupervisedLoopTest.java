@@ -54,6 +54,39 @@ class SupervisedLoopTest {
     }
 
     @Test
+    void a_thread_killed_by_a_throwable_its_own_handling_cannot_catch_is_replaced() throws Exception {
+        // The failure's own report fails (as an OutOfMemoryError while logging would), once.
+        RecordingLogger failingOnce = new RecordingLogger() {
+            private boolean failed;
+
+            @Override
+            protected synchronized void handleNormalizedLoggingCall(org.slf4j.event.Level level, org.slf4j.Marker marker,
+                    String pattern, Object[] arguments, Throwable throwable) {
+                if (!failed) {
+                    failed = true;
+                    throw new OutOfMemoryError("while logging");
+                }
+                super.handleNormalizedLoggingCall(level, marker, pattern, arguments, throwable);
+            }
+        };
+        AtomicInteger turns = new AtomicInteger();
+        Thread[] first = new Thread[1];
+        try (SupervisedLoop loop = new SupervisedLoop("dying-loop", new WorkerHealth("dying", null, failingOnce), () -> {
+            if (turns.incrementAndGet() == 1) {
+                first[0] = Thread.currentThread();
+                throw new IllegalStateException("the first turn fails");
+            }
+            Thread.sleep(10);
+        }).start()) {
+            await(() -> turns.get() >= 3, "turns on a replacement thread");
+            first[0].join(DEADLINE.toMillis());
+            assertThat(first[0].isAlive()).isFalse();
+            assertThat(Thread.getAllStackTraces().keySet()).anyMatch(t -> t.getName().equals("dying-loop") && t.isAlive());
+            await(() -> loop.problem().isEmpty(), "the loop to be healthy again");
+        }
+    }
+
+    @Test
     void close_stops_a_loop_blocked_in_its_turn() throws Exception {
         SupervisedLoop loop = new SupervisedLoop("blocked-loop", new WorkerHealth("blocked", null, log),
                 () -> Thread.sleep(Long.MAX_VALUE)).start();
