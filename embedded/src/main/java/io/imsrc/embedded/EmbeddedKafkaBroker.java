@@ -45,9 +45,13 @@ import org.slf4j.LoggerFactory;
  * consumer group rebalance does not wait, and topics are not created by a client's first use: they
  * are made with {@link #createTopic}, with the size limit set.
  *
+ * <p>{@link #stop} and {@link #restart} take the broker away and bring it back on the same ports and
+ * log directory, as an administrator restarting Kafka does, for the tests of what imsrc does while
+ * Kafka is gone.
+ *
  * <p>Ownership: whoever calls {@link #start} owns the broker and must {@link #close} it; close is
  * idempotent, shuts the server down, waits for it, and deletes a temporary log directory. The
- * accessors are safe from any thread.
+ * accessors are safe from any thread; stop, restart and close are serialized.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
 
@@ -95,13 +99,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    private final KafkaRaftServer server;
+    // A KafkaConfig is made anew for each start: a running server changes its own.
+    private final Properties properties;
     private final int port;
     private final int maxMessageBytes;
     private final Path temporaryDirectory;
-    private boolean closed;
+    private KafkaRaftServer server; // guarded by this; null while stopped
+    private boolean closed; // guarded by this
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, int port, int maxMessageBytes, Path temporaryDirectory) {
+    private EmbeddedKafkaBroker(Properties properties, KafkaRaftServer server, int port, int maxMessageBytes,
+            Path temporaryDirectory) {
+        this.properties = properties;
         this.server = server;
         this.port = port;
         this.maxMessageBytes = maxMessageBytes;
@@ -122,12 +130,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
             int port = options.port() == 0 ? freePort() : options.port();
             int controllerPort = freePort();
-            KafkaConfig config = KafkaConfig.fromProps(properties(logDir, port, controllerPort, options.maxMessageBytes()),
-                    false);
+            Properties properties = properties(logDir, port, controllerPort, options.maxMessageBytes());
             format(logDir);
-            server = new KafkaRaftServer(config, Time.SYSTEM);
+            server = new KafkaRaftServer(KafkaConfig.fromProps(properties, false), Time.SYSTEM);
             server.startup();
-            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, port, options.maxMessageBytes(), temporary);
+            EmbeddedKafkaBroker broker =
+                    new EmbeddedKafkaBroker(properties, server, port, options.maxMessageBytes(), temporary);
             broker.awaitReady();
             LOG.info("Embedded Kafka broker on 127.0.0.1:{} (data in {})", port, logDir);
             return broker;
@@ -249,6 +257,47 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return maxMessageBytes;
     }
 
+    /**
+     * Shuts the broker down cleanly and waits for it, keeping its log directory, even a temporary
+     * one, and its ports for {@link #restart}. Idempotent.
+     */
+    public synchronized void stop() {
+        if (closed) {
+            throw new IllegalStateException("the embedded Kafka broker is closed");
+        }
+        if (server == null) {
+            return;
+        }
+        KafkaRaftServer stopping = server;
+        server = null;
+        stopping.shutdown();
+        stopping.awaitShutdown();
+        LOG.info("Embedded Kafka broker on 127.0.0.1:{} stopped", port);
+    }
+
+    /**
+     * Starts the broker again on the same ports and log directory (so with the same cluster,
+     * topics and records), stopping it first when it runs; returns once it answers clients.
+     */
+    public synchronized void restart() {
+        stop();
+        KafkaRaftServer started = new KafkaRaftServer(KafkaConfig.fromProps(properties, false), Time.SYSTEM);
+        try {
+            started.startup();
+        } catch (RuntimeException e) {
+            cleanUpFailedStart(started, null, e);
+            throw e;
+        }
+        server = started; // close() shuts it down should it not answer in time
+        awaitReady();
+        LOG.info("Embedded Kafka broker on 127.0.0.1:{} started again", port);
+    }
+
+    /** Whether the broker runs: started and not {@link #stop stopped} or closed. */
+    public synchronized boolean running() {
+        return server != null;
+    }
+
     /** Shuts the broker down and waits for it. Idempotent; a temporary log directory is deleted. */
     @Override
     public synchronized void close() {
@@ -257,8 +306,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         closed = true;
         try {
-            server.shutdown();
-            server.awaitShutdown();
+            if (server != null) {
+                server.shutdown();
+                server.awaitShutdown();
+                server = null;
+            }
         } finally {
             if (temporaryDirectory != null) {
                 EmbeddedPostgresServer.deleteRecursively(temporaryDirectory);

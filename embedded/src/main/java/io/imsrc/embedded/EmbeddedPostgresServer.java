@@ -28,8 +28,13 @@ import org.slf4j.LoggerFactory;
  * stops it when the JVM dies without closing it (SIGKILL included), and a start finds and stops a
  * server that an earlier, killed process left on its data directory ({@link PostmasterGuard}).
  *
- * <p>Thread-safety: the accessors are safe from any thread; {@link #close} must not race with
- * {@link #start}'s caller still using the connection details.
+ * <p>{@link #stop} and {@link #restart} take the server away and bring it back on the same port
+ * and data directory, as an administrator restarting PostgreSQL does, for the tests of what imsrc
+ * does while its database is gone. The connection details stay valid across them.
+ *
+ * <p>Thread-safety: the accessors are safe from any thread; {@link #stop}, {@link #restart} and
+ * {@link #close} are serialized, and must not race with {@link #start}'s caller still using the
+ * connection details.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
 
@@ -77,17 +82,25 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
-    private final EmbeddedPostgres postgres;
     private final String database;
+    private final Path dataDirectory;
     private final Path temporaryDirectory;
-    private final Process guard;
-    private boolean closed;
+    private final int port;
+    // The latest process; its data sources only hold the address, so they outlive a restart.
+    private volatile EmbeddedPostgres postgres;
+    private Process guard; // guarded by this; null when none could be started
+    private boolean running; // guarded by this
+    private boolean closed; // guarded by this
 
-    private EmbeddedPostgresServer(EmbeddedPostgres postgres, String database, Path temporaryDirectory, Process guard) {
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres, String database, Path dataDirectory,
+            Path temporaryDirectory) {
         this.postgres = postgres;
         this.database = database;
+        this.dataDirectory = dataDirectory;
         this.temporaryDirectory = temporaryDirectory;
-        this.guard = guard;
+        this.port = postgres.getPort();
+        this.running = true;
+        this.guard = PostmasterGuard.watch(dataDirectory).orElse(null);
     }
 
     /** Starts the server, creating the cluster and the database when they do not exist yet. */
@@ -103,18 +116,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 // A process killed with SIGKILL left its server running on this directory.
                 PostmasterGuard.stopLeftover(dataDirectory, LEFTOVER_STOP_DEADLINE);
             }
-            EmbeddedPostgres postgres =
-                    EmbeddedPostgres.builder()
-                            .setDataDirectory(dataDirectory)
-                            .setCleanDataDirectory(false)
-                            .setPort(options.port())
-                            .setPGStartupWait(Duration.ofSeconds(60))
-                            // The owner closes the server; a JVM hook would race with it.
-                            .setRegisterShutdownHook(false)
-                            .setServerConfig("max_connections", "200")
-                            .start();
-            EmbeddedPostgresServer server = new EmbeddedPostgresServer(postgres, options.database(), temporary,
-                    PostmasterGuard.watch(dataDirectory).orElse(null));
+            EmbeddedPostgres postgres = launch(dataDirectory, options.port());
+            EmbeddedPostgresServer server =
+                    new EmbeddedPostgresServer(postgres, options.database(), dataDirectory, temporary);
             try {
                 server.createDatabaseIfMissing(options.database());
             } catch (RuntimeException e) {
@@ -129,6 +133,69 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             }
             throw new UncheckedIOException("Could not start the embedded PostgreSQL in " + dataDirectory, e);
         }
+    }
+
+    private static EmbeddedPostgres launch(Path dataDirectory, int port) throws IOException {
+        return EmbeddedPostgres.builder()
+                .setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false)
+                .setPort(port)
+                .setPGStartupWait(Duration.ofSeconds(60))
+                // The owner closes the server; a JVM hook would race with it.
+                .setRegisterShutdownHook(false)
+                .setServerConfig("max_connections", "200")
+                .start();
+    }
+
+    /**
+     * Stops the postgres process ({@code pg_ctl stop -m fast}: open connections are cut, committed
+     * data is kept), keeping the data directory, even a temporary one, and the port for {@link
+     * #restart}. Idempotent.
+     */
+    public synchronized void stop() {
+        if (closed) {
+            throw new IllegalStateException("the embedded PostgreSQL is closed");
+        }
+        if (!running) {
+            return;
+        }
+        running = false;
+        stopGuard();
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not stop the embedded PostgreSQL", e);
+        }
+        LOG.info("Embedded PostgreSQL on port {} stopped", port);
+    }
+
+    /**
+     * Starts the server again on the same port and data directory, stopping it first when it runs;
+     * returns once it accepts connections.
+     */
+    public synchronized void restart() {
+        stop();
+        try {
+            postgres = launch(dataDirectory, port);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not start the embedded PostgreSQL again in " + dataDirectory, e);
+        }
+        running = true;
+        guard = PostmasterGuard.watch(dataDirectory).orElse(null);
+        LOG.info("Embedded PostgreSQL on port {} started again", port);
+    }
+
+    /** An orderly stop: the server is stopped here, not by the guard. */
+    private synchronized void stopGuard() {
+        if (guard != null) {
+            guard.destroy();
+            guard = null;
+        }
+    }
+
+    /** Whether the postgres process runs: started and not {@link #stop stopped} or closed. */
+    public synchronized boolean running() {
+        return running;
     }
 
     /**
@@ -181,7 +248,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
 
     public int port() {
-        return postgres.getPort();
+        return port;
     }
 
     public String host() {
@@ -213,11 +280,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             return;
         }
         closed = true;
-        if (guard != null) {
-            guard.destroy(); // an orderly stop: the server is stopped here, not by the guard
-        }
+        stopGuard();
         try {
-            postgres.close();
+            if (running) {
+                running = false;
+                postgres.close();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("Could not stop the embedded PostgreSQL", e);
         } finally {

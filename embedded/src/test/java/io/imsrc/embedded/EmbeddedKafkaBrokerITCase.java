@@ -103,6 +103,34 @@ class EmbeddedKafkaBrokerITCase {
     }
 
     @Test
+    void a_stopped_broker_comes_back_on_its_port_with_its_records() throws Exception {
+        // A temporary log directory: stop must keep even that one's records.
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
+                var producer = producer(broker, 1 << 20)) {
+            int port = broker.port();
+            broker.createTopic("survives", 1);
+            producer.send(new ProducerRecord<>("survives", "before the stop".getBytes())).get();
+
+            broker.stop();
+            broker.stop(); // idempotent
+
+            assertThat(broker.running()).isFalse();
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            }
+
+            broker.restart();
+
+            assertThat(broker.running()).isTrue();
+            assertThat(broker.port()).isEqualTo(port);
+            // The producer made before the stop reconnects to the same address by itself.
+            producer.send(new ProducerRecord<>("survives", "after the restart".getBytes())).get();
+            assertThat(consume(broker, "survives", 2)).extracting(r -> new String(r.value()))
+                    .containsExactly("before the stop", "after the restart");
+        }
+    }
+
+    @Test
     void close_is_idempotent_and_frees_the_port_and_threads() throws Exception {
         Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());

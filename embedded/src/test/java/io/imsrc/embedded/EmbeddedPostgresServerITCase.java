@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +34,36 @@ class EmbeddedPostgresServerITCase {
                 ResultSet rs = s.executeQuery("SELECT v FROM t")) {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getInt(1)).isEqualTo(42);
+        }
+    }
+
+    @Test
+    void a_stopped_server_refuses_connections_and_comes_back_on_its_port_with_its_data() throws Exception {
+        // A temporary cluster: stop must keep even that one's files.
+        try (var server = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults())) {
+            int port = server.port();
+            DataSource before = server.dataSource();
+            try (Connection c = before.getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE t (v int)");
+                s.execute("INSERT INTO t VALUES (7)");
+            }
+
+            server.stop();
+            server.stop(); // idempotent
+
+            assertThat(server.running()).isFalse();
+            assertThatThrownBy(() -> before.getConnection().close()).isInstanceOf(SQLException.class);
+
+            server.restart();
+
+            assertThat(server.running()).isTrue();
+            assertThat(server.port()).isEqualTo(port);
+            try (Connection c = before.getConnection();
+                    Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT v FROM t")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(7);
+            }
         }
     }
 

@@ -436,14 +436,18 @@ final class IngestRun {
      */
     void stop() {
         stopOwned();
-        if (!entered) {
-            return;
+        if (entered) {
+            try {
+                // Ctrl-C: the JVM halts once this hook returns, so let the run say how it ended
+                // first; it still counts its images in PostgreSQL, and then closes the services.
+                finished.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        try {
-            // Ctrl-C: the JVM halts once this hook returns, so let the run say how it ended first.
-            finished.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        EmbeddedServices s = services;
+        if (s != null) {
+            s.close(); // idempotent: for a run that did not end in time
         }
     }
 
@@ -463,7 +467,6 @@ final class IngestRun {
         }
         closeServer(r);
         if (r.cluster() || r.job() == null) {
-            r.services().close();
             return;
         }
         try {
@@ -489,7 +492,6 @@ final class IngestRun {
             } catch (Exception e) {
                 LOG.warn("The job did not end within a minute: {}", e.toString());
             }
-            r.services().close();
         }
     }
 

@@ -55,7 +55,7 @@ public final class ReindexCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (EmbeddedServices services = EmbeddedServices.start(config, false);
                 Database database = new Database(services.database().jdbcUrl(), services.database().user(),
-                        services.database().password(), 2)) {
+                        services.database().password(), 2, config.database().timeouts())) {
             int dimension;
             try (Embedder embedder = Embedder.load(model.description(), EmbedderOptions.builder()
                     .device(config.model().device()).modelCacheDir(model.cacheDir()).build())) {

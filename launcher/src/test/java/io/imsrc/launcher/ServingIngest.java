@@ -51,11 +51,16 @@ final class ServingIngest implements AutoCloseable {
 
     /** Starts it and waits until the job runs and the server answers. */
     static ServingIngest start(Map<String, String> environment) throws Exception {
+        return start(environment, "--no-bulk", "--serve");
+    }
+
+    /** Starts {@code imsrc ingest} with these arguments (which must include --serve) and waits as above. */
+    static ServingIngest start(Map<String, String> environment, String... arguments) throws Exception {
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         IngestCommand command = new IngestCommand(Settings.of(environment),
                 new PrintStream(console, true, StandardCharsets.UTF_8));
         CompletableFuture<Integer> exit =
-                CompletableFuture.supplyAsync(() -> new CommandLine(command).execute("--no-bulk", "--serve"));
+                CompletableFuture.supplyAsync(() -> new CommandLine(command).execute(arguments));
         ServingIngest ingest = new ServingIngest(command, console, exit);
         try {
             Waiting.until(() -> command.running() != null || exit.isDone(), "the ingest job and the server to start");
@@ -69,6 +74,15 @@ final class ServingIngest implements AutoCloseable {
 
     QueryServer server() {
         return command.running().server();
+    }
+
+    /** The local Flink's REST address (its dashboard). */
+    String dashboardUrl() {
+        return command.running().dashboardUrl();
+    }
+
+    String jobId() {
+        return command.running().jobId();
     }
 
     String console() {

@@ -83,7 +83,8 @@ public final class QueryServer implements AutoCloseable {
     }
 
     private void startAll() throws Exception {
-        database = own(new Database(options.jdbcUrl(), options.dbUser(), options.dbPassword(), 16));
+        database = own(new Database(options.jdbcUrl(), options.dbUser(), options.dbPassword(), 16,
+                options.dbTimeouts()));
         SchemaMigrations.migrate(database.pool());
 
         int cores = Runtime.getRuntime().availableProcessors();

@@ -1,6 +1,7 @@
 package io.imsrc.query;
 
 import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.config.ImsrcConfig.DatabaseTimeouts;
 import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.faiss.IndexType;
@@ -17,6 +18,7 @@ import java.util.Objects;
  * @param jdbcUrl PostgreSQL
  * @param dbUser the database user
  * @param dbPassword {@code null} for none
+ * @param dbTimeouts DB_CONNECT_TIMEOUT_MS, DB_SOCKET_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS
  * @param kafkaBootstrapServers the Kafka cluster uploads are published to; {@code null} for a
  *     server without uploads (POST /upload answers 503)
  * @param uploadsTopic KAFKA_UPLOADS_TOPIC
@@ -46,6 +48,7 @@ public record QueryServerOptions(
         String jdbcUrl,
         String dbUser,
         String dbPassword,
+        DatabaseTimeouts dbTimeouts,
         String kafkaBootstrapServers,
         String uploadsTopic,
         ConfiguredModel model,
@@ -73,6 +76,7 @@ public record QueryServerOptions(
     public QueryServerOptions {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         Objects.requireNonNull(dbUser, "dbUser");
+        Objects.requireNonNull(dbTimeouts, "dbTimeouts");
         Objects.requireNonNull(uploadsTopic, "uploadsTopic");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(device, "device");
@@ -119,6 +123,7 @@ public record QueryServerOptions(
      */
     public static Builder from(ImsrcConfig config, ConfiguredModel model) {
         return builder()
+                .dbTimeouts(config.database().timeouts())
                 .uploadsTopic(config.kafka().uploadsTopic())
                 .model(model)
                 .device(config.model().device())
@@ -144,6 +149,7 @@ public record QueryServerOptions(
         private String jdbcUrl;
         private String dbUser = "postgres";
         private String dbPassword;
+        private DatabaseTimeouts dbTimeouts = DatabaseTimeouts.DEFAULTS;
         private String kafkaBootstrapServers;
         private String uploadsTopic = "imsrc.uploads";
         private ConfiguredModel model;
@@ -172,6 +178,11 @@ public record QueryServerOptions(
             this.jdbcUrl = jdbcUrl;
             this.dbUser = user;
             this.dbPassword = password;
+            return this;
+        }
+
+        public Builder dbTimeouts(DatabaseTimeouts value) {
+            this.dbTimeouts = value;
             return this;
         }
 
@@ -281,8 +292,8 @@ public record QueryServerOptions(
         }
 
         public QueryServerOptions build() {
-            return new QueryServerOptions(jdbcUrl, dbUser, dbPassword, kafkaBootstrapServers, uploadsTopic, model,
-                    device, indexType, indexPath, refreshInterval, defaultLimit, usePrototypes, maxUploadSize,
+            return new QueryServerOptions(jdbcUrl, dbUser, dbPassword, dbTimeouts, kafkaBootstrapServers, uploadsTopic,
+                    model, device, indexType, indexPath, refreshInterval, defaultLimit, usePrototypes, maxUploadSize,
                     maxImagePixels, maxFilesPerUpload, host, port, apiToken, searchRequiresToken, embedThreads,
                     queryBatchSize, requestTimeout, flinkDashboardUrl, uploadDeadlines);
         }

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -64,8 +65,14 @@ public record ImsrcConfig(
      *
      * @param host null for the embedded server the launcher starts
      * @param password null for none
+     * @param timeouts how long the query server waits for it
      */
-    public record DatabaseConfig(String host, int port, String name, String user, String password) {
+    public record DatabaseConfig(String host, int port, String name, String user, String password,
+            DatabaseTimeouts timeouts) {
+        public DatabaseConfig {
+            Objects.requireNonNull(timeouts, "timeouts");
+        }
+
         public boolean embedded() {
             return host == null;
         }
@@ -81,7 +88,48 @@ public record ImsrcConfig(
         @Override
         public String toString() {
             return "DatabaseConfig[host=" + (host == null ? EMBEDDED : host) + ", port=" + port + ", name=" + name
-                    + ", user=" + user + ", password=" + (password == null ? "(none)" : "(set)") + "]";
+                    + ", user=" + user + ", password=" + (password == null ? "(none)" : "(set)") + ", " + timeouts + "]";
+        }
+    }
+
+    /**
+     * How long the query server waits for PostgreSQL, so that a server that stops answering, or a
+     * connection whose other end is gone without a word (half-open), cannot hold request threads:
+     * such a request answers 503 instead.
+     *
+     * @param connect DB_CONNECT_TIMEOUT_MS: opening a connection, TCP connect and login
+     * @param socket DB_SOCKET_TIMEOUT_MS: the longest wait for the server's next bytes, the backstop
+     *     for a server that hangs; {@link Duration#ZERO} for none. Keep it above {@code statement}, so
+     *     that a slow statement is cancelled by PostgreSQL (the connection stays usable) before the
+     *     connection is given up
+     * @param statement DB_STATEMENT_TIMEOUT_MS: PostgreSQL's statement_timeout for the server's
+     *     statements; {@link Duration#ZERO} for none
+     */
+    public record DatabaseTimeouts(Duration connect, Duration socket, Duration statement) {
+
+        /** 5 s to connect, 30 s for the next bytes, 20 s per statement. */
+        public static final DatabaseTimeouts DEFAULTS =
+                new DatabaseTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(20));
+
+        public DatabaseTimeouts {
+            Objects.requireNonNull(connect, "connect");
+            Objects.requireNonNull(socket, "socket");
+            Objects.requireNonNull(statement, "statement");
+            if (connect.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("connect must be at least 1 s, got " + connect);
+            }
+            if (!socket.isZero() && socket.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("socket must be 0 (none) or at least 1 s, got " + socket);
+            }
+            if (statement.isNegative()) {
+                throw new IllegalArgumentException("statement must be 0 (none) or positive, got " + statement);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "DatabaseTimeouts[connect=" + connect.toMillis() + " ms, socket=" + socket.toMillis()
+                    + " ms, statement=" + statement.toMillis() + " ms]";
         }
     }
 
@@ -190,7 +238,8 @@ public record ImsrcConfig(
                 s.integer("DB_PORT", 5432, 1, 65535),
                 identifier(s, "DB_NAME", "imsrc"),
                 s.string("DB_USER", "postgres"),
-                s.optionalString("DB_PASSWORD"));
+                s.optionalString("DB_PASSWORD"),
+                databaseTimeouts(s));
 
         var model = new ModelConfig(
                 modelName(s),
@@ -267,6 +316,18 @@ public record ImsrcConfig(
         s.throwIfInvalid();
         return new ImsrcConfig(database, model, faiss, search, api, kafka, batch, refresh, dataDir, cifar, flink,
                 uploads);
+    }
+
+    private static DatabaseTimeouts databaseTimeouts(Settings s) {
+        DatabaseTimeouts defaults = DatabaseTimeouts.DEFAULTS;
+        long connect = s.longValue("DB_CONNECT_TIMEOUT_MS", defaults.connect().toMillis(), 1_000, 600_000);
+        long socket = s.longValue("DB_SOCKET_TIMEOUT_MS", defaults.socket().toMillis(), 0, 3_600_000);
+        if (socket > 0 && socket < 1_000) {
+            s.problem("DB_SOCKET_TIMEOUT_MS", "0 (none) or from 1000 to 3600000", Long.toString(socket));
+            socket = defaults.socket().toMillis();
+        }
+        long statement = s.longValue("DB_STATEMENT_TIMEOUT_MS", defaults.statement().toMillis(), 0, 3_600_000);
+        return new DatabaseTimeouts(Duration.ofMillis(connect), Duration.ofMillis(socket), Duration.ofMillis(statement));
     }
 
     private static String identifier(Settings s, String name, String defaultValue) {

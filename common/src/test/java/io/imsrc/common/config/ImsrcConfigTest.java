@@ -8,6 +8,7 @@ import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.faiss.IndexType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,10 @@ class ImsrcConfigTest {
         assertThat(c.database().name()).isEqualTo("imsrc");
         assertThat(c.database().user()).isEqualTo("postgres");
         assertThat(c.database().password()).isNull();
+        assertThat(c.database().timeouts()).isEqualTo(ImsrcConfig.DatabaseTimeouts.DEFAULTS);
+        assertThat(c.database().timeouts().connect()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.database().timeouts().socket()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.database().timeouts().statement()).isEqualTo(Duration.ofSeconds(20));
         assertThat(c.model().name()).isEqualTo("imsrc-resnet20-cifar10");
         assertThat(c.model().path()).isNull();
         assertThat(c.model().device()).isEqualTo(Device.AUTO);
@@ -63,6 +68,9 @@ class ImsrcConfigTest {
                 Map.entry("DB_HOST", "db.internal"),
                 Map.entry("DB_PORT", "6543"),
                 Map.entry("DB_PASSWORD", "s3cret"),
+                Map.entry("DB_CONNECT_TIMEOUT_MS", "2500"),
+                Map.entry("DB_SOCKET_TIMEOUT_MS", "0"),
+                Map.entry("DB_STATEMENT_TIMEOUT_MS", "750"),
                 Map.entry("DEVICE", "CPU"),
                 Map.entry("FAISS_INDEX_TYPE", "hnsw"),
                 Map.entry("USE_PROTOTYPE_FILTERING", "no"),
@@ -78,6 +86,8 @@ class ImsrcConfigTest {
 
         assertThat(c.database().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:6543/imsrc");
         assertThat(c.database().toString()).doesNotContain("s3cret");
+        assertThat(c.database().timeouts()).isEqualTo(new ImsrcConfig.DatabaseTimeouts(
+                Duration.ofMillis(2500), Duration.ZERO, Duration.ofMillis(750)));
         assertThat(c.model().device()).isEqualTo(Device.CPU);
         assertThat(c.faiss().indexType()).isEqualTo(IndexType.HNSW);
         assertThat(c.faiss().indexPath()).as("follows DATA_DIR").isEqualTo(Path.of("/var/lib/imsrc/faiss_index.bin"));
@@ -121,6 +131,10 @@ class ImsrcConfigTest {
             "CIFAR10_SOURCE|http://|an http(s) URL",
             "KAFKA_UPLOADS_TOPIC|bad topic|a name of letters",
             "DB_NAME|imsrc;drop|a database name",
+            "DB_CONNECT_TIMEOUT_MS|0|an integer from 1000 to 600000",
+            "DB_SOCKET_TIMEOUT_MS|500|0 (none) or from 1000 to 3600000",
+            "DB_SOCKET_TIMEOUT_MS|forever|an integer from 0 to 3600000",
+            "DB_STATEMENT_TIMEOUT_MS|-1|an integer from 0 to 3600000",
             "SEARCH_REQUIRES_TOKEN|true|false unless API_TOKEN is set",
             "QUERY_EMBED_THREADS|none|an integer from 1 to 64",
             "QUERY_BATCH_SIZE|0|an integer from 1 to 64",

@@ -34,6 +34,12 @@ public final class TestDatabase {
         return new TestDatabase(database);
     }
 
+    /** The database {@code database}, migrated: for a test that runs a PostgreSQL of its own. */
+    public static TestDatabase on(EmbeddedPostgresServer.Database database) throws SQLException {
+        SchemaMigrations.migrate(database.dataSource());
+        return new TestDatabase(database);
+    }
+
     public DatabaseOptions options() {
         return new DatabaseOptions(database.jdbcUrl(), database.user(), null);
     }

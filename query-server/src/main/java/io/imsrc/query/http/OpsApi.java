@@ -1,5 +1,6 @@
 package io.imsrc.query.http;
 
+import io.imsrc.query.health.HealthCheck;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.store.Catalog;
@@ -13,6 +14,10 @@ import io.javalin.openapi.OpenApiParam;
 import io.javalin.openapi.OpenApiResponse;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -36,12 +41,15 @@ public final class OpsApi {
     private final Model model;
     private final HttpMetrics metrics;
     private final long startedAtNanos = System.nanoTime();
-
+    private final List<HealthCheck> healthChecks;
     private final String flinkDashboardUrl;
 
     public OpsApi(IndexManager index, VectorStore store, Catalog catalog, UploadPublisher publisher,
             QueryEmbedder embedder, Model model, HttpMetrics metrics, String flinkDashboardUrl) {
         this.flinkDashboardUrl = flinkDashboardUrl;
+        List<HealthCheck> checks = new ArrayList<>(index.healthChecks());
+        checks.add(embedder.healthCheck());
+        this.healthChecks = List.copyOf(checks);
         this.index = index;
         this.store = store;
         this.catalog = catalog;
@@ -124,7 +132,7 @@ public final class OpsApi {
             path = "/health",
             operationId = "health",
             tags = "operations",
-            summary = "Liveness and readiness: 200 once an index is loaded and searches are answered, 503 before",
+            summary = "Readiness, as /health/ready",
             responses = {
                 @OpenApiResponse(status = "200", content = @OpenApiContent(from = HealthResponse.class)),
                 @OpenApiResponse(status = "503", content = @OpenApiContent(from = HealthResponse.class))
@@ -137,18 +145,29 @@ public final class OpsApi {
             path = "/health/ready",
             operationId = "ready",
             tags = "operations",
-            summary = "Readiness: 200 once an index is loaded, 503 before",
+            summary = "Readiness: 200 while an index is loaded and every background worker runs, 503 with the reason "
+                    + "otherwise",
+            description = "503 before the index is loaded, and while a background worker fails or has stopped: the "
+                    + "index refresh (PostgreSQL away or failing), the LISTEN connection that hears of new vectors, a "
+                    + "model thread. Searches are still answered from memory meanwhile where they can be. The body's "
+                    + "checks say, per part, ok or why not. Never waits for PostgreSQL or Kafka.",
             responses = {
                 @OpenApiResponse(status = "200", content = @OpenApiContent(from = HealthResponse.class)),
                 @OpenApiResponse(status = "503", content = @OpenApiContent(from = HealthResponse.class))
             })
     public void ready(Context ctx) {
-        IndexManager.Status s = index.status();
-        if (s.ready()) {
-            ctx.json(new HealthResponse("ok", true, true, null));
+        Map<String, String> checks = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+        for (HealthCheck check : healthChecks) {
+            Optional<String> problem = check.problem();
+            checks.put(check.name(), problem.orElse("ok"));
+            problem.ifPresent(p -> problems.add(check.name() + ": " + p));
+        }
+        if (problems.isEmpty()) {
+            ctx.json(new HealthResponse("ok", true, true, null, checks));
         } else {
-            ctx.status(503).json(new HealthResponse("starting", true, false, s.lastError() == null
-                    ? "the index is being loaded or built" : "the index is not ready: " + s.lastError()));
+            ctx.status(503).json(new HealthResponse(index.isReady() ? "failing" : "starting", true, false,
+                    String.join("; ", problems), checks));
         }
     }
 
@@ -160,7 +179,7 @@ public final class OpsApi {
             responses = @OpenApiResponse(status = "200", content = @OpenApiContent(from = HealthResponse.class)))
     public void live(Context ctx) {
         boolean ready = index.isReady();
-        ctx.json(new HealthResponse(ready ? "ok" : "starting", true, ready, null));
+        ctx.json(new HealthResponse(ready ? "ok" : "starting", true, ready, null, null));
     }
 
     @OpenApi(

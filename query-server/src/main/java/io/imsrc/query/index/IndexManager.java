@@ -15,6 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import io.imsrc.query.health.HealthCheck;
+import io.imsrc.query.health.SupervisedLoop;
+import io.imsrc.query.health.WorkerHealth;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -22,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +42,10 @@ import org.slf4j.LoggerFactory;
  *       and otherwise polls every INDEX_REFRESH_MS; each refresh reads the vectors above the
  *       watermark and the {@link HoleTracker holes} below it and adds the ones not held, and
  *       re-reads the prototypes. A vector is searchable within moments of its commit.
+ *   <li><b>Failures</b>: the refresh thread is a {@link SupervisedLoop}: no failure stops it (an
+ *       Error neither), it backs off and tries again, and while PostgreSQL is away searches go on
+ *       from the index as it is. A failed LISTEN is retried with its own backoff while the thread
+ *       polls. {@link #healthChecks} say which of these fails, and since when, for /health/ready.
  *   <li><b>Rebuild</b>: on demand ({@link #rebuild}), a new generation is built on another thread
  *       from all vectors, caught up, and swapped in atomically; searches keep using the old one
  *       until they finish, so none sees a half-built index and none waits.
@@ -51,6 +60,8 @@ public final class IndexManager implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IndexManager.class);
     private static final String[] CHANNELS = {"imsrc_vectors", "imsrc_prototypes"};
+    /** How long a quiet LISTEN connection goes unchecked: a half-open one would stay quiet for ever. */
+    private static final long LISTENER_CHECK_MILLIS = 30_000;
 
     /**
      * How the manager runs.
@@ -109,13 +120,17 @@ public final class IndexManager implements AutoCloseable {
     private final Settings settings;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final ExecutorService rebuilder = Executors.newSingleThreadExecutor(daemon("index-rebuild"));
-    private final Thread refresher;
+    private final SupervisedLoop refresher;
+    private final WorkerHealth listenerHealth;
+    // The refresh thread's own; close() closes the connection once that thread has stopped.
+    private Connection listener;
+    private long listenRetryAtMillis;
+    private long listenerCheckedAtMillis;
     private HoleTracker holes;
     private volatile IndexSnapshot live;
     private volatile boolean closed;
     private volatile long lastRefreshMillis;
     private volatile long lastSaveMillis;
-    private volatile String lastError;
     private volatile int pendingHoles;
     private boolean changedSinceSave;
     private CompletableFuture<Status> rebuilding; // guarded by this
@@ -126,7 +141,10 @@ public final class IndexManager implements AutoCloseable {
         this.store = Objects.requireNonNull(store, "store");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.holes = newHoleTracker();
-        this.refresher = daemon("index-refresh").newThread(this::run);
+        this.refresher = new SupervisedLoop("index-refresh",
+                new WorkerHealth("index refresh", "searches are answered from the index as it is", LOG), this::turn);
+        this.listenerHealth = new WorkerHealth("index listener",
+                "the index polls PostgreSQL every " + settings.pollInterval().toMillis() + " ms meanwhile", LOG);
     }
 
     /** Starts loading (or building) and refreshing in the background. */
@@ -157,8 +175,9 @@ public final class IndexManager implements AutoCloseable {
         while (true) {
             IndexSnapshot snapshot = live;
             if (snapshot == null) {
-                throw new IndexNotReadyException(lastError == null
-                        ? "the index is still being loaded or built" : "the index is not ready: " + lastError);
+                throw new IndexNotReadyException(lastError()
+                        .map(e -> "the index is not ready: " + e)
+                        .orElse("the index is still being loaded or built"));
             }
             if (snapshot.tryAcquire()) {
                 return new Lease(snapshot);
@@ -177,6 +196,8 @@ public final class IndexManager implements AutoCloseable {
         }
         CompletableFuture<Status> done = new CompletableFuture<>();
         rebuilding = done;
+        // Any Throwable ends the rebuild, so the future completes and the next rebuild can start; the
+        // live generation stays.
         rebuilder.execute(() -> {
             try {
                 Built next = buildFromStore();
@@ -184,19 +205,19 @@ public final class IndexManager implements AutoCloseable {
                     try {
                         swapIn(next);
                         finishRebuild(done, null);
-                    } catch (Exception e) {
+                    } catch (Throwable e) {
                         next.snapshot().release();
                         finishRebuild(done, e);
                     }
                 });
-            } catch (Exception e) {
+            } catch (Throwable e) {
                 finishRebuild(done, e);
             }
         });
         return done;
     }
 
-    private synchronized void finishRebuild(CompletableFuture<Status> done, Exception failure) {
+    private synchronized void finishRebuild(CompletableFuture<Status> done, Throwable failure) {
         rebuilding = null;
         if (failure == null) {
             done.complete(status());
@@ -212,6 +233,7 @@ public final class IndexManager implements AutoCloseable {
         synchronized (this) {
             rebuildRunning = rebuilding != null;
         }
+        String lastError = lastError().orElse(null);
         if (snapshot == null) {
             return new Status(false, store.modelId(), settings.type().configValue(), 0, 0, 0, 0, lastRefreshMillis, 0,
                     lastSaveMillis, rebuildRunning, pendingHoles, lastError);
@@ -221,72 +243,101 @@ public final class IndexManager implements AutoCloseable {
                 lastRefreshMillis, snapshot.builtAtMillis(), lastSaveMillis, rebuildRunning, pendingHoles, lastError);
     }
 
-    // ---- the refresh thread ----
-
-    private void run() {
-        Connection listener = null;
-        long backoffMillis = 500;
-        while (!closed) {
-            try {
-                if (live == null) {
-                    initialize();
-                    ready.complete(null);
-                }
-                if (listener == null) {
-                    listener = listen();
-                }
-                waitForChange(listener);
-                if (closed) {
-                    break;
-                }
-                for (Runnable task; (task = tasks.poll()) != null; ) {
-                    task.run();
-                }
-                refresh();
-                saveIfDue();
-                lastError = null;
-                backoffMillis = 500;
-            } catch (InterruptedException e) {
-                break;
-            } catch (Exception e) {
-                lastError = e.getMessage() == null ? e.toString() : e.getMessage();
-                LOG.warn("Index refresh failed, retrying in {} ms: {}", backoffMillis, e.toString());
-                listener = closeQuietly(listener);
-                try {
-                    Thread.sleep(backoffMillis);
-                } catch (InterruptedException interrupted) {
-                    break;
-                }
-                backoffMillis = Math.min(backoffMillis * 2, 30_000);
-            }
-        }
-        closeQuietly(listener);
+    /** Why the last load, build or refresh failed, while the refresh thread has not succeeded since. */
+    private Optional<String> lastError() {
+        return refresher.health().failure();
     }
 
-    private Connection listen() {
+    /**
+     * What /health/ready asks of the index: whether a generation is loaded ({@code index}), whether
+     * the refresh thread keeps it in step ({@code index_refresh}), and whether it hears of changes at
+     * once ({@code index_listener}).
+     */
+    public List<HealthCheck> healthChecks() {
+        HealthCheck loaded = new HealthCheck() {
+            @Override
+            public String name() {
+                return "index";
+            }
+
+            @Override
+            public Optional<String> problem() {
+                return live != null || closed ? Optional.empty()
+                        : Optional.of("the index is still being loaded or built; searches answer 503 until it is");
+            }
+        };
+        return List.of(loaded, refresher, listenerHealth);
+    }
+
+    // ---- the refresh thread ----
+
+    /** One turn of the refresh thread; the {@link SupervisedLoop} reports its failures and backs off. */
+    private void turn() throws Exception {
+        if (live == null) {
+            initialize();
+            ready.complete(null);
+        }
+        listen();
+        waitForChange();
+        if (closed) {
+            return;
+        }
+        for (Runnable task; (task = tasks.poll()) != null; ) {
+            task.run();
+        }
+        refresh();
+        saveIfDue();
+    }
+
+    /** Opens the LISTEN connection when there is none and its backoff has passed. */
+    private void listen() {
+        long now = System.currentTimeMillis();
+        if (listener != null || now < listenRetryAtMillis) {
+            return;
+        }
+        Connection c = null;
         try {
-            Connection c = database.dedicatedConnection();
+            c = database.dedicatedConnection();
             try (Statement s = c.createStatement()) {
                 for (String channel : CHANNELS) {
                     s.execute("LISTEN " + channel);
                 }
             }
-            return c;
-        } catch (SQLException e) {
-            LOG.warn("Cannot LISTEN for vector changes ({}); polling every {} ms", e.toString(),
-                    settings.pollInterval().toMillis());
-            return null;
+            listener = c;
+            listenerCheckedAtMillis = now;
+            listenerHealth.succeeded();
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            listenRetryAtMillis = now + listenerHealth.failed(e);
         }
     }
 
-    /** Returns on a notification, or after the poll interval. */
-    private void waitForChange(Connection listener) throws SQLException, InterruptedException {
+    /**
+     * Returns on a notification, or after the poll interval. A LISTEN connection that fails, or
+     * that has been quiet for a while and no longer answers, is closed, and the wait polls.
+     */
+    private void waitForChange() throws InterruptedException {
         int timeout = (int) Math.max(1, settings.pollInterval().toMillis());
-        if (listener == null) {
-            Thread.sleep(timeout);
-            return;
+        if (listener != null) {
+            try {
+                long now = System.currentTimeMillis();
+                if (now - listenerCheckedAtMillis >= LISTENER_CHECK_MILLIS) {
+                    listenerCheckedAtMillis = now;
+                    if (!listener.isValid(5)) {
+                        throw new SQLException("the LISTEN connection does not answer");
+                    }
+                }
+                PGNotification[] heard = listener.unwrap(PGConnection.class).getNotifications(timeout);
+                if (heard != null && heard.length > 0) {
+                    listenerCheckedAtMillis = System.currentTimeMillis();
+                }
+                return;
+            } catch (SQLException | RuntimeException e) {
+                listener = closeQuietly(listener);
+                listenRetryAtMillis = System.currentTimeMillis() + listenerHealth.failed(e);
+            }
         }
-        listener.unwrap(PGConnection.class).getNotifications(timeout);
+        Thread.sleep(timeout);
     }
 
     private static Connection closeQuietly(Connection c) {
@@ -430,12 +481,8 @@ public final class IndexManager implements AutoCloseable {
             return;
         }
         closed = true;
-        refresher.interrupt();
-        try {
-            refresher.join(30_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        refresher.close();
+        listener = closeQuietly(listener);
         rebuilder.shutdownNow();
         IndexSnapshot snapshot = live;
         if (snapshot != null) {

@@ -3,9 +3,13 @@ package io.imsrc.query.search;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.Embedding;
 import io.imsrc.common.embed.EmbeddingException;
+import io.imsrc.query.health.HealthCheck;
+import io.imsrc.query.health.SupervisedLoop;
+import io.imsrc.query.health.WorkerHealth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -23,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * the oldest waiting query and, when coalescing, every other one waiting, up to {@code maxBatch}.
  * It never waits for more to arrive, so a lone query is embedded at once.
  *
+ * <p>Each model thread is a {@link SupervisedLoop}: a forward pass that fails, with an Error too,
+ * fails only the queries of its batch, and a thread that dies anyway is replaced; {@link
+ * #healthCheck} tells /health/ready when a model thread is not running.
+ *
  * <p>Thread-safe: any thread may call {@link #embed}. Owns its threads, not the embedder; {@link
  * #close} stops the threads and fails what still waits.
  */
@@ -35,7 +43,7 @@ public final class QueryEmbedder implements AutoCloseable {
     private final Embedder embedder;
     private final int maxBatch;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-    private final List<Thread> workers = new ArrayList<>();
+    private final List<SupervisedLoop> workers = new ArrayList<>();
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong embedded = new AtomicLong();
     private volatile boolean closed;
@@ -53,11 +61,25 @@ public final class QueryEmbedder implements AutoCloseable {
         }
         this.maxBatch = maxBatch;
         for (int i = 0; i < threads; i++) {
-            Thread worker = new Thread(this::work, "query-embedder-" + i);
-            worker.setDaemon(true);
-            worker.start();
-            workers.add(worker);
+            WorkerHealth health = new WorkerHealth("query embedder",
+                    "queries wait for the other model threads, or answer 503 after the request timeout", LOG);
+            workers.add(new SupervisedLoop("query-embedder-" + i, health, this::embedNextBatch).start());
         }
+    }
+
+    /** For /health/ready: whether every model thread runs. */
+    public HealthCheck healthCheck() {
+        return new HealthCheck() {
+            @Override
+            public String name() {
+                return "query_embedder";
+            }
+
+            @Override
+            public Optional<String> problem() {
+                return workers.stream().map(SupervisedLoop::problem).flatMap(Optional::stream).findFirst();
+            }
+        };
     }
 
     /**
@@ -91,20 +113,20 @@ public final class QueryEmbedder implements AutoCloseable {
         }
     }
 
-    private void work() {
+    /** One turn of a model thread: waits for a query, takes what else waits, and embeds them. */
+    private void embedNextBatch() throws InterruptedException {
         List<Pending> batch = new ArrayList<>(maxBatch);
-        while (!closed) {
-            try {
-                batch.add(queue.take());
-            } catch (InterruptedException e) {
-                break;
-            }
+        batch.add(queue.take());
+        try {
             queue.drainTo(batch, maxBatch - 1);
             batch.removeIf(p -> p.result().isCancelled());
             if (!batch.isEmpty()) {
                 run(batch);
             }
-            batch.clear();
+        } catch (Throwable t) {
+            // Taken from the queue, so nobody else answers them.
+            batch.forEach(p -> p.result().completeExceptionally(t));
+            throw t;
         }
     }
 
@@ -121,6 +143,10 @@ public final class QueryEmbedder implements AutoCloseable {
         } catch (EmbeddingException | RuntimeException e) {
             LOG.warn("A query batch of {} failed: {}", batch.size(), e.toString());
             batch.forEach(p -> p.result().completeExceptionally(e));
+        } catch (Error e) {
+            // Out of memory in the model, or a native library's error: the queries fail, the thread goes on.
+            LOG.error("A query batch of {} failed", batch.size(), e);
+            batch.forEach(p -> p.result().completeExceptionally(e));
         }
     }
 
@@ -133,14 +159,7 @@ public final class QueryEmbedder implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        workers.forEach(Thread::interrupt);
-        for (Thread worker : workers) {
-            try {
-                worker.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        workers.forEach(SupervisedLoop::close);
         for (Pending p; (p = queue.poll()) != null; ) {
             p.result().completeExceptionally(new IllegalStateException("the query embedder is closed"));
         }

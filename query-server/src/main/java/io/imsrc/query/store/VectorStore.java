@@ -187,10 +187,19 @@ public final class VectorStore {
                                 rs.getTimestamp(5).getTime()));
                     }
                 }
-            } finally {
-                c.rollback();
-                c.setAutoCommit(autoCommit);
+            } catch (Exception | Error e) {
+                // A connection lost mid-read fails the rollback too ("Connection is closed"): keep the
+                // failure that says what happened.
+                try {
+                    c.rollback();
+                    c.setAutoCommit(autoCommit);
+                } catch (SQLException more) {
+                    e.addSuppressed(more);
+                }
+                throw e;
             }
+            c.rollback();
+            c.setAutoCommit(autoCommit);
         }
     }
 

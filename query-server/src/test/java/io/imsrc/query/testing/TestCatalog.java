@@ -33,6 +33,12 @@ public final class TestCatalog {
         return new TestCatalog(database);
     }
 
+    /** The database {@code database}, migrated: for a test that runs a PostgreSQL of its own. */
+    public static TestCatalog on(EmbeddedPostgresServer.Database database) throws SQLException {
+        SchemaMigrations.migrate(database.dataSource());
+        return new TestCatalog(database);
+    }
+
     public String jdbcUrl() {
         return database.jdbcUrl();
     }
