@@ -334,10 +334,13 @@ final class DeclaredSizes {
     /** @param what "image", or the part of the file with the size, such as "gif logical screen" */
     private static void checkPixels(String what, long width, long height, long maxPixels)
             throws InvalidImageException {
-        long pixels = width * height;
+        // PNG's sizes are unsigned 32-bit: their product can pass Long.MAX_VALUE.
+        boolean overflows = Math.multiplyHigh(width, height) != 0 || width * height < 0;
+        long pixels = overflows ? Long.MAX_VALUE : width * height;
         if (pixels > maxPixels) {
             throw new InvalidImageException(Reason.TOO_MANY_PIXELS, String.format(Locale.ROOT,
-                    "the %s is %dx%d = %d pixels, more than the limit of %d", what, width, height, pixels, maxPixels));
+                    "the %s is %dx%d = %s pixels, more than the limit of %d", what, width, height,
+                    overflows ? "over 9.2e18" : Long.toString(pixels), maxPixels));
         }
     }
 

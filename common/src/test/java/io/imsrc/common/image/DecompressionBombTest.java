@@ -43,6 +43,13 @@ class DecompressionBombTest {
     }
 
     @Test
+    void a_png_whose_sizes_multiply_past_the_range_of_a_long_is_refused_as_too_many_pixels() {
+        byte[] png = ImageBombs.png("IHDR", ImageBombs.ihdr(-1, -1, 2)); // 4294967295 x 4294967295
+
+        assertRefusedCheaply(png, Reason.TOO_MANY_PIXELS, "4294967295x4294967295");
+    }
+
+    @Test
     void a_gif_frame_with_two_bytes_of_data_for_36_megapixels_is_refused_as_truncated() {
         byte[] gif = ImageBombs.gifBomb(6000, 6000);
         assertThat(gif.length).isLessThan(64);
