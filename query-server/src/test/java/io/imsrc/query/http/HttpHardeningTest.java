@@ -104,6 +104,10 @@ class HttpHardeningTest {
                 + "Content-Length: 5\r\n\r\n0\r\n\r\n", 400},
             {"no Host", "GET /ok HTTP/1.1\r\n\r\n", 400},
             {"no URI", "garbage\r\n\r\n", 400},
+            {"an HTTP version that does not exist", "GET /ok HTTP/9.9\r\nHost: x\r\n\r\n", 505},
+            {"TRACE", "TRACE /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405},
+            {"OPTIONS on a write", "OPTIONS /upload HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n"
+                + "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n", 405},
         };
         for (Object[] c : cases) {
             assertJsonError((String) c[0], http.send((String) c[1]), (int) c[2]);
