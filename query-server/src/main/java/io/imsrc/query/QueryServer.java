@@ -3,14 +3,18 @@ package io.imsrc.query;
 import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.io.Closeables;
 import io.imsrc.query.http.Access;
 import io.imsrc.query.http.ApiJson;
+import io.imsrc.query.http.BodyDeadline;
+import io.imsrc.query.http.BrowserOrigins;
 import io.imsrc.query.http.ErrorHandlers;
 import io.imsrc.query.http.HttpMetrics;
 import io.imsrc.query.http.ImageApi;
 import io.imsrc.query.http.OpsApi;
+import io.imsrc.query.http.RequestGuards;
 import io.imsrc.query.http.RequestImages;
 import io.imsrc.query.http.SearchApi;
 import io.imsrc.query.http.SearchParameters;
@@ -27,6 +31,8 @@ import io.javalin.json.JavalinJackson;
 import io.javalin.openapi.plugin.OpenApiPlugin;
 import io.javalin.openapi.plugin.swagger.SwaggerPlugin;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -113,7 +119,10 @@ public final class QueryServer implements AutoCloseable {
         own(new QueuedUploadSweeper(database.pool(), options.uploadDeadlines()).start());
 
         spoolDir = Files.createTempDirectory("imsrc-requests");
-        ImageDecodeOptions decodeOptions = new ImageDecodeOptions(options.maxImagePixels());
+        // One budget for the whole process: in `start` the ingest job decodes in this JVM too.
+        DecodeBudget.shared().setCapacity(options.decodeBudgetPixels());
+        ImageDecodeOptions decodeOptions = new ImageDecodeOptions(options.maxImagePixels(), DecodeBudget.shared(),
+                options.decodeWait());
         RequestImages uploads = new RequestImages(spoolDir, options.maxUploadSize(), options.maxFilesPerUpload(),
                 decodeOptions);
         RequestImages queries = new RequestImages(spoolDir, options.maxUploadSize(), 1, decodeOptions);
@@ -126,10 +135,14 @@ public final class QueryServer implements AutoCloseable {
         SearchApi search = new SearchApi(index, queryEmbedder, embedder.description(), catalog, queries,
                 new SearchParameters(options.defaultLimit(), options.usePrototypes()), metrics,
                 options.requestTimeout());
-        ImageApi images = new ImageApi(catalog, index, publisher, uploads, metrics);
+        ImageApi images = new ImageApi(catalog, index, publisher, uploads, metrics, options.searchRequiresToken());
+        BodyDeadline bodyDeadline = new BodyDeadline(options.requestBodyTimeout());
+        BrowserOrigins origins = new BrowserOrigins(options.allowedOrigins());
 
         app = Javalin.create(config -> {
             config.showJavalinBanner = false;
+            ErrorHandlers.configure(config);
+            RequestGuards.configure(config);
             config.jsonMapper(new JavalinJackson(ApiJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.registerPlugin(new OpenApiPlugin(openApi -> openApi
@@ -166,7 +179,14 @@ public final class QueryServer implements AutoCloseable {
         });
         ErrorHandlers.install(app);
         app.before(metrics::started);
-        app.beforeMatched(ctx -> Access.check(ctx, options.apiToken(), options.searchRequiresToken()));
+        app.before(bodyDeadline::start);
+        app.beforeMatched(ctx -> {
+            if (ctx.routeRoles().contains(Access.WRITE)) {
+                origins.check(ctx);
+            }
+            Access.check(ctx, options.apiToken(), options.searchRequiresToken());
+        });
+        app.after(bodyDeadline::end);
         app.after(metrics::finished);
 
         app.get("/", ctx -> ctx.redirect("/app/"), Access.OPEN);
@@ -185,8 +205,30 @@ public final class QueryServer implements AutoCloseable {
         app.post("/admin/reindex", ops[0]::reindex, Access.WRITE);
 
         app.start(options.host(), options.port());
+        warnIfWritesAreOpen();
         LOG.info("Query server listening on http://{}:{} (model {}, index {}; API docs at /docs)", options.host(),
                 port(), modelId, options.indexType().configValue());
+    }
+
+    /**
+     * Uploads and /admin are open without API_TOKEN: fine on the loopback address, where only this
+     * machine reaches them, not on an address others can reach.
+     */
+    private void warnIfWritesAreOpen() {
+        if (options.apiToken() != null || isLoopback(options.host())) {
+            return;
+        }
+        LOG.warn("The API listens on {} without API_TOKEN: anyone who can reach this address can upload images and "
+                + "rebuild the index (POST /upload, /admin/*). Set API_TOKEN, or API_HOST=127.0.0.1 to serve this "
+                + "machine only.", options.host());
+    }
+
+    static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     private <T extends AutoCloseable> T own(T resource) {

@@ -5,9 +5,12 @@ import io.imsrc.common.config.ImsrcConfig.DatabaseTimeouts;
 import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.image.DecodeBudget;
+import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.query.upload.QueuedUploadSweeper;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -30,7 +33,11 @@ import java.util.Objects;
  * @param defaultLimit DEFAULT_SEARCH_LIMIT
  * @param usePrototypes USE_PROTOTYPE_FILTERING: the default of use_prototypes
  * @param maxUploadSize MAX_UPLOAD_SIZE: the most bytes one image may have, in an upload or a query
- * @param maxImagePixels MAX_IMAGE_PIXELS: the most pixels an image's header may announce
+ * @param maxImagePixels MAX_IMAGE_PIXELS: the most pixels any size an image declares may have
+ * @param decodeBudgetPixels DECODE_BUDGET_PIXELS: the pixels this process decodes at once (the
+ *     process's shared {@link io.imsrc.common.image.DecodeBudget} takes this capacity)
+ * @param decodeWait how long a request waits for room in the decode budget before it is answered
+ *     503
  * @param maxFilesPerUpload the most images one POST /upload may carry
  * @param host API_HOST
  * @param port API_PORT; 0 for any free port
@@ -40,6 +47,9 @@ import java.util.Objects;
  * @param queryBatchSize QUERY_BATCH_SIZE: the most queries one forward pass embeds together; 1
  *     turns request coalescing off
  * @param requestTimeout how long a request waits for the model or Kafka before it is answered 503
+ * @param requestBodyTimeout REQUEST_BODY_TIMEOUT_MS: how long a request body may take to arrive
+ *     before it is answered 408
+ * @param allowedOrigins API_ALLOWED_ORIGINS: browser origins whose pages may send writes
  * @param flinkDashboardUrl the Flink dashboard the web page links to; {@code null} for none
  * @param uploadDeadlines UPLOAD_PUBLISH_DEADLINE_MS and UPLOAD_INGEST_DEADLINE_MS: when a queued
  *     upload is given up
@@ -60,6 +70,8 @@ public record QueryServerOptions(
         boolean usePrototypes,
         long maxUploadSize,
         long maxImagePixels,
+        long decodeBudgetPixels,
+        Duration decodeWait,
         int maxFilesPerUpload,
         String host,
         int port,
@@ -68,6 +80,8 @@ public record QueryServerOptions(
         int embedThreads,
         int queryBatchSize,
         Duration requestTimeout,
+        Duration requestBodyTimeout,
+        List<String> allowedOrigins,
         String flinkDashboardUrl,
         QueuedUploadSweeper.Deadlines uploadDeadlines) {
 
@@ -86,9 +100,15 @@ public record QueryServerOptions(
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(uploadDeadlines, "uploadDeadlines");
+        Objects.requireNonNull(decodeWait, "decodeWait");
+        Objects.requireNonNull(requestBodyTimeout, "requestBodyTimeout");
+        allowedOrigins = List.copyOf(allowedOrigins);
         check(defaultLimit >= 1 && defaultLimit <= 50, "defaultLimit must be 1-50, got " + defaultLimit);
         check(maxUploadSize >= 1, "maxUploadSize must be positive, got " + maxUploadSize);
         check(maxImagePixels >= 1, "maxImagePixels must be positive, got " + maxImagePixels);
+        check(decodeBudgetPixels >= 1, "decodeBudgetPixels must be positive, got " + decodeBudgetPixels);
+        check(!decodeWait.isNegative(), "decodeWait must not be negative");
+        check(!requestBodyTimeout.isNegative() && !requestBodyTimeout.isZero(), "requestBodyTimeout must be positive");
         check(maxFilesPerUpload >= 1, "maxFilesPerUpload must be positive, got " + maxFilesPerUpload);
         check(port >= 0 && port <= 65535, "port must be 0-65535, got " + port);
         check(embedThreads >= 0, "embedThreads must be 0 (auto) or positive, got " + embedThreads);
@@ -134,6 +154,7 @@ public record QueryServerOptions(
                 .usePrototypes(config.search().useProtoFiltering())
                 .maxUploadSize(config.search().maxUploadSize())
                 .maxImagePixels(config.model().maxImagePixels())
+                .decodeBudgetPixels(config.model().decodeBudgetPixels())
                 .host(config.api().host())
                 .port(config.api().port())
                 .apiToken(config.api().token())
@@ -141,7 +162,9 @@ public record QueryServerOptions(
                 .embedThreads(config.api().embedThreads())
                 .queryBatchSize(config.api().queryBatchSize())
                 .uploadDeadlines(new QueuedUploadSweeper.Deadlines(Duration.ofMillis(config.uploads().publishDeadlineMs()),
-                        Duration.ofMillis(config.uploads().ingestDeadlineMs())));
+                        Duration.ofMillis(config.uploads().ingestDeadlineMs())))
+                .allowedOrigins(config.api().allowedOrigins())
+                .requestBodyTimeout(Duration.ofMillis(config.api().requestBodyTimeoutMs()));
     }
 
     /** A builder with the GUIDE's defaults. */
@@ -160,7 +183,9 @@ public record QueryServerOptions(
         private int defaultLimit = 10;
         private boolean usePrototypes = true;
         private long maxUploadSize = 10_485_760L;
-        private long maxImagePixels = io.imsrc.common.image.ImageDecodeOptions.DEFAULT_MAX_PIXELS;
+        private long maxImagePixels = ImageDecodeOptions.DEFAULT_MAX_PIXELS;
+        private long decodeBudgetPixels = DecodeBudget.DEFAULT_PIXELS;
+        private Duration decodeWait = Duration.ofSeconds(5);
         private int maxFilesPerUpload = DEFAULT_MAX_FILES_PER_UPLOAD;
         private String host = "127.0.0.1";
         private int port = 8000;
@@ -169,6 +194,8 @@ public record QueryServerOptions(
         private int embedThreads;
         private int queryBatchSize = 8;
         private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration requestBodyTimeout = Duration.ofSeconds(60);
+        private List<String> allowedOrigins = List.of();
         private String flinkDashboardUrl;
         private QueuedUploadSweeper.Deadlines uploadDeadlines = QueuedUploadSweeper.Deadlines.defaults();
 
@@ -241,6 +268,26 @@ public record QueryServerOptions(
             return this;
         }
 
+        public Builder decodeBudgetPixels(long value) {
+            this.decodeBudgetPixels = value;
+            return this;
+        }
+
+        public Builder decodeWait(Duration value) {
+            this.decodeWait = value;
+            return this;
+        }
+
+        public Builder requestBodyTimeout(Duration value) {
+            this.requestBodyTimeout = value;
+            return this;
+        }
+
+        public Builder allowedOrigins(List<String> value) {
+            this.allowedOrigins = value;
+            return this;
+        }
+
         public Builder maxFilesPerUpload(int value) {
             this.maxFilesPerUpload = value;
             return this;
@@ -294,8 +341,9 @@ public record QueryServerOptions(
         public QueryServerOptions build() {
             return new QueryServerOptions(jdbcUrl, dbUser, dbPassword, dbTimeouts, kafkaBootstrapServers, uploadsTopic,
                     model, device, indexType, indexPath, refreshInterval, defaultLimit, usePrototypes, maxUploadSize,
-                    maxImagePixels, maxFilesPerUpload, host, port, apiToken, searchRequiresToken, embedThreads,
-                    queryBatchSize, requestTimeout, flinkDashboardUrl, uploadDeadlines);
+                    maxImagePixels, decodeBudgetPixels, decodeWait, maxFilesPerUpload, host, port, apiToken,
+                    searchRequiresToken, embedThreads, queryBatchSize, requestTimeout, requestBodyTimeout, allowedOrigins,
+                    flinkDashboardUrl, uploadDeadlines);
         }
     }
 

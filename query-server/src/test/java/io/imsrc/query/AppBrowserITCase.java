@@ -10,18 +10,23 @@ import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelId;
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.record.ImageId;
+import io.imsrc.common.testing.LocalHttpServer;
 import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.HeadlessChromium;
 import io.imsrc.query.testing.TestCatalog;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -327,6 +332,34 @@ class AppBrowserITCase {
                     "const e = document.getElementById(arguments[0]); return e.labels.length ? e.labels[0].textContent : '';", id);
             assertThat(labelled).as(id + " has a label").isNotBlank();
         }
+    }
+
+    @Test
+    void the_page_adds_an_image_to_the_library_and_another_sites_page_cannot() throws Exception {
+        // The page's own upload is same-origin for the browser: accepted and queued.
+        byte[] own = TestImages.encode(TestImages.noise(24, 24, 77), "png");
+        drop(own, "own.png", "image/png");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("add"))).click();
+        wait.until(d -> d.findElement(By.id("upload-state")).getText().contains("Image " + ImageId.of(own)));
+        assertThat(api.get("/images/" + ImageId.of(own)).json().get("state").asText()).isEqualTo("queued");
+
+        // A page of another site posting the same form with the visitor's browser: sent, but refused.
+        byte[] forged = TestImages.encode(TestImages.noise(24, 24, 78), "png");
+        try (LocalHttpServer site = LocalHttpServer.serving("/page.html",
+                "<!doctype html><title>elsewhere</title>".getBytes(StandardCharsets.UTF_8))) {
+            browser.get(site.url().replace("127.0.0.1", "localhost"));
+            Object outcome = ((JavascriptExecutor) browser).executeAsyncScript("""
+                    const done = arguments[arguments.length - 1];
+                    const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+                    const form = new FormData();
+                    form.append("file", new Blob([bytes], {type: "image/png"}), "forged.png");
+                    fetch(arguments[1] + "/upload", {method: "POST", body: form, mode: "no-cors"})
+                        .then(() => done("sent"), e => done("not sent: " + e));
+                    """, Base64.getEncoder().encodeToString(forged), base);
+            assertThat(outcome).isEqualTo("sent");
+        }
+        assertThat(api.get("/images/" + ImageId.of(forged)).status()).isEqualTo(404);
+        assertThat(api.get("/metrics").text()).contains("route=\"/upload\",status=\"403\"");
     }
 
     @Test

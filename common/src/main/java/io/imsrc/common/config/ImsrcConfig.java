@@ -3,6 +3,7 @@ package io.imsrc.common.config;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.faiss.IndexType;
 import java.net.URI;
@@ -10,6 +11,8 @@ import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -44,6 +47,7 @@ public record ImsrcConfig(
     public static final String EMBEDDED = "embedded";
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    private static final Pattern ORIGIN = Pattern.compile("https?://[A-Za-z0-9.\\[\\]:-]+/?");
 
     public ImsrcConfig {
         Objects.requireNonNull(database, "database");
@@ -134,12 +138,14 @@ public record ImsrcConfig(
     }
 
     /**
-     * The embedding model.
+     * The embedding model and the images it is given.
      *
      * @param name the model description to use
      * @param path a TorchScript file or URL overriding the description's; null for the description's
+     * @param maxImagePixels MAX_IMAGE_PIXELS: the most pixels any size an image declares may have
+     * @param decodeBudgetPixels DECODE_BUDGET_PIXELS: the pixels one process decodes at once
      */
-    public record ModelConfig(String name, String path, Device device, long maxImagePixels) {}
+    public record ModelConfig(String name, String path, Device device, long maxImagePixels, long decodeBudgetPixels) {}
 
     public record FaissConfig(Path indexPath, IndexType indexType) {}
 
@@ -155,9 +161,17 @@ public record ImsrcConfig(
      *     #AUTO} for the server's choice
      * @param queryBatchSize QUERY_BATCH_SIZE: the most queries one forward pass may embed together
      *     (request coalescing); 1 turns coalescing off
+     * @param allowedOrigins API_ALLOWED_ORIGINS: browser origins (or {@code *}) whose pages may send
+     *     writes (uploads, /admin) besides the server's own /app page; empty for none
+     * @param requestBodyTimeoutMs REQUEST_BODY_TIMEOUT_MS: how long a request's body may take to
+     *     arrive before it is answered 408
      */
     public record ApiConfig(String host, int port, String token, boolean searchRequiresToken, int embedThreads,
-            int queryBatchSize) {
+            int queryBatchSize, List<String> allowedOrigins, long requestBodyTimeoutMs) {
+
+        public ApiConfig {
+            allowedOrigins = List.copyOf(allowedOrigins);
+        }
 
         /** QUERY_EMBED_THREADS=auto. */
         public static final int AUTO = 0;
@@ -166,7 +180,8 @@ public record ImsrcConfig(
         public String toString() {
             return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)")
                     + ", searchRequiresToken=" + searchRequiresToken + ", embedThreads="
-                    + (embedThreads == AUTO ? "auto" : embedThreads) + ", queryBatchSize=" + queryBatchSize + "]";
+                    + (embedThreads == AUTO ? "auto" : embedThreads) + ", queryBatchSize=" + queryBatchSize
+                    + ", allowedOrigins=" + allowedOrigins + ", requestBodyTimeoutMs=" + requestBodyTimeoutMs + "]";
         }
     }
 
@@ -245,7 +260,8 @@ public record ImsrcConfig(
                 modelName(s),
                 s.optionalString("MODEL_PATH"),
                 s.parsed("DEVICE", Device.AUTO, Device::parse),
-                s.longValue("MAX_IMAGE_PIXELS", ImageDecodeOptions.DEFAULT_MAX_PIXELS, 1, 1_000_000_000L));
+                s.longValue("MAX_IMAGE_PIXELS", ImageDecodeOptions.DEFAULT_MAX_PIXELS, 1, 1_000_000_000L),
+                s.longValue("DECODE_BUDGET_PIXELS", DecodeBudget.DEFAULT_PIXELS, 1, 10_000_000_000L));
 
         Path dataDir = path(s, "DATA_DIR", "./data");
         var faiss = new FaissConfig(
@@ -272,7 +288,9 @@ public record ImsrcConfig(
                 token,
                 searchRequiresToken,
                 embedThreads,
-                s.integer("QUERY_BATCH_SIZE", 8, 1, 64));
+                s.integer("QUERY_BATCH_SIZE", 8, 1, 64),
+                origins(s, "API_ALLOWED_ORIGINS"),
+                s.longValue("REQUEST_BODY_TIMEOUT_MS", 60_000, 1_000, 3_600_000));
 
         String kafkaServers = s.optionalString("KAFKA_BOOTSTRAP_SERVERS");
         if (EMBEDDED.equalsIgnoreCase(kafkaServers)) {
@@ -357,6 +375,27 @@ public record ImsrcConfig(
             s.problem(name, "a name of letters, digits, '.', '_' and '-'", v);
         }
         return v;
+    }
+
+    /** Comma-separated origins, each {@code http(s)://host[:port]} as browsers send them, or {@code *}. */
+    private static List<String> origins(Settings s, String name) {
+        String v = s.optionalString(name);
+        if (v == null) {
+            return List.of();
+        }
+        List<String> origins = new ArrayList<>();
+        for (String part : v.split(",")) {
+            String origin = part.strip();
+            if (origin.isEmpty()) {
+                continue;
+            }
+            if (!origin.equals("*") && !ORIGIN.matcher(origin).matches()) {
+                s.problem(name, "comma-separated origins such as https://example.org or http://localhost:3000 "
+                        + "(scheme, host and port only), or *", origin);
+            }
+            origins.add(origin);
+        }
+        return origins;
     }
 
     private static Path path(Settings s, String name, String defaultValue) {

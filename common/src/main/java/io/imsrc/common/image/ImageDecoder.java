@@ -27,16 +27,24 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *   <li>empty input ({@link Reason#EMPTY});
  *   <li>the format from the magic bytes, never from a name ({@link Reason#NOT_AN_IMAGE},
  *       {@link Reason#UNSUPPORTED_FORMAT});
+ *   <li>every size the file's structure declares, read without decoding: each against the pixel
+ *       limit ({@link Reason#TOO_MANY_PIXELS}), and whether the data could fill it at all ({@link
+ *       Reason#TRUNCATED}); see {@link DeclaredSizes}. A BMP that wraps a JPEG or PNG is decoded as
+ *       the JPEG or PNG it wraps, with the same checks, never through the BMP reader (which sizes a
+ *       buffer from the header before it reads);
  *   <li>the size from the header through {@link ImageReader#getWidth(int)}, which reads no pixel
  *       data ({@link Reason#TOO_MANY_PIXELS}, or {@link Reason#TRUNCATED} / {@link
  *       Reason#CORRUPT} for a broken header);
+ *   <li>room in the {@link DecodeBudget} for the image's pixels, waited for as the options say
+ *       ({@link DecodeBusyException} when there is none in time);
  *   <li>the full decode, during which a premature end of data is an error ({@link
  *       Reason#TRUNCATED}) even where javax.imageio itself would only warn and pad the rest of a
  *       JPEG with grey.
  * </ol>
  *
- * <p>All methods are pure functions of their arguments and thread-safe: each call uses its own
- * {@link ImageReader} on an in-memory stream, and nothing touches ImageIO's global disk cache.
+ * <p>All methods are pure functions of their arguments (apart from the budget they wait on) and
+ * thread-safe: each call uses its own {@link ImageReader} on an in-memory stream, and nothing
+ * touches ImageIO's global disk cache.
  */
 public final class ImageDecoder {
 
@@ -53,6 +61,16 @@ public final class ImageDecoder {
      */
     public static ImageInfo probe(byte[] bytes, ImageDecodeOptions options) throws InvalidImageException {
         ImageFormat format = sniffFormat(bytes);
+        DeclaredSizes.Embedded embedded = DeclaredSizes.check(format, bytes, options.maxPixels());
+        if (embedded != null) {
+            ImageInfo inner;
+            try {
+                inner = probe(embedded.bytes(), options);
+            } catch (InvalidImageException e) {
+                throw inside(embedded, e);
+            }
+            return wrapping(embedded, inner);
+        }
         ImageReader reader = readerFor(format);
         try (ImageInputStream input = open(bytes)) {
             reader.setInput(input, true, true);
@@ -69,24 +87,55 @@ public final class ImageDecoder {
         return decode(bytes, ImageDecodeOptions.defaults());
     }
 
-    /** Validates and decodes {@code bytes} to sRGB, compositing any transparency onto white. */
+    /**
+     * Validates and decodes {@code bytes} to sRGB, compositing any transparency onto white.
+     *
+     * @throws DecodeBusyException when the options' budget had no room for the image in their wait
+     */
     public static DecodedImage decode(byte[] bytes, ImageDecodeOptions options) throws InvalidImageException {
         Objects.requireNonNull(options, "options");
         ImageFormat format = sniffFormat(bytes);
+        DeclaredSizes.Embedded embedded = DeclaredSizes.check(format, bytes, options.maxPixels());
+        if (embedded != null) {
+            DecodedImage inner;
+            try {
+                inner = decode(embedded.bytes(), options);
+            } catch (InvalidImageException e) {
+                throw inside(embedded, e);
+            }
+            return new DecodedImage(wrapping(embedded, inner.info()), inner.rgb());
+        }
         ImageReader reader = readerFor(format);
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         try (ImageInputStream input = open(bytes)) {
             reader.setInput(input, true, true);
             ImageInfo info = readInfo(reader, bytes, format, options);
-            byte[] rgb = readPixels(reader, bytes, info);
-            rejectDataWarnings(info, warnings);
-            return new DecodedImage(info, rgb);
+            try (DecodeBudget.Permit permit = options.budget().acquire(info.pixels(), options.budgetWait())) {
+                byte[] rgb = readPixels(reader, bytes, info);
+                rejectDataWarnings(info, warnings);
+                return new DecodedImage(info, rgb);
+            }
         } catch (IOException e) {
             throw new InvalidImageException(Reason.CORRUPT, "cannot read the " + format.id() + " stream", e);
         } finally {
             reader.dispose();
         }
+    }
+
+    /** A BMP's info for the image it wraps, which must have the size the BMP's header says. */
+    private static ImageInfo wrapping(DeclaredSizes.Embedded embedded, ImageInfo inner) throws InvalidImageException {
+        if (inner.width() != embedded.width() || inner.height() != embedded.height()) {
+            throw new InvalidImageException(Reason.CORRUPT, "the bmp header says " + embedded.width() + "x"
+                    + embedded.height() + " but the " + inner.format().id() + " it wraps is " + inner.width() + "x"
+                    + inner.height());
+        }
+        return new ImageInfo(ImageFormat.BMP, inner.width(), inner.height());
+    }
+
+    private static InvalidImageException inside(DeclaredSizes.Embedded embedded, InvalidImageException e) {
+        return new InvalidImageException(e.reason(), "the " + embedded.format().id() + " inside the bmp: "
+                + e.getMessage(), e);
     }
 
     private static ImageFormat sniffFormat(byte[] bytes) throws InvalidImageException {

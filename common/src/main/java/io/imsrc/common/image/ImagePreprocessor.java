@@ -27,10 +27,9 @@ public final class ImagePreprocessor {
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("target size must be positive, got " + width + "x" + height);
         }
-        float[] planes = toPlanes(image);
-        if (image.width() != width || image.height() != height) {
-            planes = resizePlanes(planes, image.width(), image.height(), width, height);
-        }
+        float[] planes = image.width() == width && image.height() == height
+                ? toPlanes(image)
+                : resize(image.rgb(), image.width(), image.height(), width, height);
         for (int i = 0; i < planes.length; i++) {
             // A division, not a multiplication by 1/255, to match ToTensor's pixel / 255 bit for bit.
             planes[i] = Math.min(1f, Math.max(0f, planes[i] / 255f));
@@ -51,19 +50,22 @@ public final class ImagePreprocessor {
         return planes;
     }
 
-    /** Separable resize of three planes: rows first, then columns. */
-    static float[] resizePlanes(float[] planes, int srcWidth, int srcHeight, int dstWidth, int dstHeight) {
+    /**
+     * Separable resize of interleaved RGB bytes into three planes: rows first, then columns. The
+     * rows are read straight from the bytes, so a large image costs only its rows at the target
+     * width beside its pixels, not a float copy of itself (12 bytes a pixel).
+     */
+    static float[] resize(byte[] rgb, int srcWidth, int srcHeight, int dstWidth, int dstHeight) {
         AxisWeights horizontal = AxisWeights.of(srcWidth, dstWidth);
         AxisWeights vertical = AxisWeights.of(srcHeight, dstHeight);
-        int srcArea = srcWidth * srcHeight;
         int dstArea = dstWidth * dstHeight;
         float[] out = new float[3 * dstArea];
         float[] rows = new float[srcHeight * dstWidth];
         for (int c = 0; c < 3; c++) {
-            int srcBase = c * srcArea;
             for (int y = 0; y < srcHeight; y++) {
+                int rowBase = 3 * y * srcWidth + c;
                 for (int x = 0; x < dstWidth; x++) {
-                    rows[y * dstWidth + x] = horizontal.apply(planes, srcBase + y * srcWidth, 1, x);
+                    rows[y * dstWidth + x] = horizontal.applyToSamples(rgb, rowBase, x);
                 }
             }
             int dstBase = c * dstArea;
@@ -120,6 +122,18 @@ public final class ImagePreprocessor {
                 first[i] = left;
             }
             return new AxisWeights(first, weights);
+        }
+
+        /** {@link #apply} over one channel of interleaved RGB bytes, the same sums in the same order. */
+        float applyToSamples(byte[] rgb, int base, int i) {
+            float[] w = weights[i];
+            int index = base + 3 * first[i];
+            float sum = 0f;
+            for (float weight : w) {
+                sum += weight * (rgb[index] & 0xFF);
+                index += 3;
+            }
+            return sum;
         }
 
         float apply(float[] data, int base, int stride, int i) {

@@ -46,6 +46,10 @@ class ImsrcConfigTest {
         assertThat(c.api().searchRequiresToken()).isFalse();
         assertThat(c.api().embedThreads()).isEqualTo(ImsrcConfig.ApiConfig.AUTO);
         assertThat(c.api().queryBatchSize()).isEqualTo(8);
+        assertThat(c.api().allowedOrigins()).isEmpty();
+        assertThat(c.api().requestBodyTimeoutMs()).isEqualTo(60_000);
+        assertThat(c.model().maxImagePixels()).isEqualTo(40_000_000L);
+        assertThat(c.model().decodeBudgetPixels()).isEqualTo(48_000_000L);
         assertThat(c.kafka().embedded()).isTrue();
         assertThat(c.kafka().uploadsTopic()).isEqualTo("imsrc.uploads");
         assertThat(c.batch().batchSize()).isEqualTo(EmbedderOptions.DEFAULT_BATCH_SIZE);
@@ -140,6 +144,10 @@ class ImsrcConfigTest {
             "QUERY_BATCH_SIZE|0|an integer from 1 to 64",
             "UPLOAD_PUBLISH_DEADLINE_MS|1000|an integer from 60000 to 86400000",
             "UPLOAD_INGEST_DEADLINE_MS|forever|an integer from 60000",
+            "API_ALLOWED_ORIGINS|https://example.org/upload|comma-separated origins",
+            "API_ALLOWED_ORIGINS|example.org|comma-separated origins",
+            "REQUEST_BODY_TIMEOUT_MS|10|an integer from 1000",
+            "DECODE_BUDGET_PIXELS|0|an integer from 1",
     })
     void a_bad_value_is_refused_naming_the_variable_and_what_it_accepts(String name, String value, String accepts) {
         assertThatThrownBy(() -> ImsrcConfig.from(Settings.of(Map.of(name, value))))
@@ -157,6 +165,18 @@ class ImsrcConfigTest {
         assertThat(c.api().embedThreads()).isEqualTo(3);
         assertThat(c.api().queryBatchSize()).isEqualTo(1);
         assertThat(c.api().toString()).doesNotContain("t0ken");
+    }
+
+    @Test
+    void the_hardening_settings_are_read() {
+        ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of("API_ALLOWED_ORIGINS",
+                "https://tools.example.org, http://localhost:3000", "REQUEST_BODY_TIMEOUT_MS", "5000",
+                "DECODE_BUDGET_PIXELS", "1000000")));
+        assertThat(c.api().allowedOrigins()).containsExactly("https://tools.example.org", "http://localhost:3000");
+        assertThat(c.api().requestBodyTimeoutMs()).isEqualTo(5000);
+        assertThat(c.model().decodeBudgetPixels()).isEqualTo(1_000_000);
+        assertThat(ImsrcConfig.from(Settings.of(Map.of("API_ALLOWED_ORIGINS", "*"))).api().allowedOrigins())
+                .containsExactly("*");
     }
 
     @Test

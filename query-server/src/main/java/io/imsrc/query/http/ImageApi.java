@@ -45,17 +45,21 @@ public final class ImageApi {
     private final UploadPublisher publisher;
     private final RequestImages uploadImages;
     private final HttpMetrics metrics;
+    private final String contentCaching;
 
     /**
      * @param publisher {@code null} for a server without Kafka: uploads answer 503
+     * @param imagesNeedToken whether reading an image needs the API token (SEARCH_REQUIRES_TOKEN):
+     *     then its bytes may be kept by the client's own cache only, never by a shared one
      */
     public ImageApi(Catalog catalog, IndexManager index, UploadPublisher publisher, RequestImages uploadImages,
-            HttpMetrics metrics) {
+            HttpMetrics metrics, boolean imagesNeedToken) {
         this.catalog = catalog;
         this.index = index;
         this.publisher = publisher;
         this.uploadImages = uploadImages;
         this.metrics = metrics;
+        this.contentCaching = (imagesNeedToken ? "private" : "public") + ", max-age=31536000, immutable";
     }
 
     static String contentUrl(long imageId) {
@@ -117,7 +121,7 @@ public final class ImageApi {
                 toPublish.add(record);
             }
             accepted.add(new UploadedImage(record.imageId(), known ? "stored" : "queued", statusUrl(record.imageId()),
-                    r.fileName(), image.image().format().id(), image.image().width(), image.image().height(),
+                    r.fileName(), image.info().format().id(), image.info().width(), image.info().height(),
                     r.bytes().length));
         }
         publish(toPublish);
@@ -245,7 +249,8 @@ public final class ImageApi {
             tags = "images",
             summary = "The image's bytes as stored, with its content type",
             description = "Ids are content hashes, so the bytes of an id never change: the answer may be cached for "
-                    + "good, and If-None-Match with the ETag answers 304.",
+                    + "good (by the client only when SEARCH_REQUIRES_TOKEN is set), and If-None-Match with the ETag "
+                    + "answers 304. Errors are never cached.",
             pathParams = @OpenApiParam(name = "id", type = Long.class, required = true, description = "an image id"),
             responses = {
                 @OpenApiResponse(status = "200", description = "the image",
@@ -260,20 +265,26 @@ public final class ImageApi {
     public void content(Context ctx) throws SQLException {
         long imageId = imageId(ctx);
         String etag = "\"" + imageId + "\"";
-        ctx.header("ETag", etag);
-        ctx.header("Cache-Control", "public, max-age=31536000, immutable");
         String ifNoneMatch = ctx.header("If-None-Match");
         if (ifNoneMatch != null && (ifNoneMatch.strip().equals("*") || List.of(ifNoneMatch.split(",")).stream()
                 .map(String::strip).anyMatch(t -> t.equals(etag) || t.equals("W/" + etag)))) {
             if (catalog.image(imageId).isPresent()) {
+                cacheable(ctx, etag);
                 ctx.status(304);
                 return;
             }
         }
         Catalog.ImageContent content = catalog.content(imageId).orElseThrow(() -> unknownImage(imageId));
+        // Only an image that exists is cacheable for good: an id unknown now may be uploaded later.
+        cacheable(ctx, etag);
         ctx.contentType(mediaType(content.format()));
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.result(content.data());
+    }
+
+    private void cacheable(Context ctx, String etag) {
+        ctx.header("ETag", etag);
+        ctx.header("Cache-Control", contentCaching);
     }
 
     private static String mediaType(String format) {

@@ -3,6 +3,7 @@ package io.imsrc.query.http;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.image.ImageDecoder;
+import io.imsrc.common.image.ImageInfo;
 import io.imsrc.common.image.InvalidImageException;
 import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
@@ -39,10 +40,14 @@ public final class RequestImages {
     /** An image as received, before it is decoded. */
     public record Received(byte[] bytes, String fileName, String contentType) {}
 
-    /** An image as received, checked and decoded. */
-    public record Checked(Received received, DecodedImage image) {}
+    /**
+     * An image as received and checked by decoding it; only what its header says is kept, so a
+     * request of many large files holds their bytes, never all their pixels at once.
+     */
+    public record Checked(Received received, ImageInfo info) {}
 
     private final MultipartConfigElement multipart;
+    private final long maxRequest;
     private final long maxBytes;
     private final int maxFiles;
     private final ImageDecodeOptions decodeOptions;
@@ -56,7 +61,7 @@ public final class RequestImages {
         this.maxBytes = maxBytes;
         this.maxFiles = maxFiles;
         this.decodeOptions = decodeOptions;
-        long maxRequest = saturatedAdd(saturatedMultiply(maxBytes + PART_OVERHEAD, maxFiles), PART_OVERHEAD);
+        this.maxRequest = saturatedAdd(saturatedMultiply(maxBytes + PART_OVERHEAD, maxFiles), PART_OVERHEAD);
         this.multipart = new MultipartConfigElement(spoolDir.toString(), maxBytes, maxRequest,
                 (int) Math.min(IN_MEMORY_BYTES, maxBytes + 1));
     }
@@ -81,12 +86,18 @@ public final class RequestImages {
             throw new ApiException(415, "not_multipart", "send the image as multipart/form-data in a field named \""
                     + FILE_FIELD + "\" (got content type " + describe(ctx.contentType()) + ")");
         }
+        if (ctx.req().getContentLengthLong() > maxRequest) {
+            // Refused before a byte of it is read: no thread waits for a body that could not be taken.
+            throw new ApiException(413, "file_too_large", "the request declares " + ctx.req().getContentLengthLong()
+                    + " bytes, more than allowed: at most " + maxBytes + " bytes (MAX_UPLOAD_SIZE) per file and "
+                    + maxFiles + " file" + (maxFiles == 1 ? "" : "s"));
+        }
         applyLimits(ctx);
         Map<String, List<UploadedFile>> files;
         try {
             files = ctx.uploadedFileMap();
         } catch (Exception e) { // Jetty's parser throws IOException (sneakily) or IllegalStateException
-            throw refused(e);
+            throw refused(ctx, e);
         }
         List<UploadedFile> images = files.getOrDefault(FILE_FIELD, List.of());
         if (images.isEmpty()) {
@@ -118,11 +129,11 @@ public final class RequestImages {
         return received;
     }
 
-    /** Reads and checks every file; the first bad one refuses the request. */
+    /** Reads and checks every file, one decode at a time; the first bad one refuses the request. */
     public List<Checked> readImages(Context ctx) {
         List<Checked> checked = new ArrayList<>();
         for (Received r : read(ctx)) {
-            checked.add(new Checked(r, decode(r)));
+            checked.add(new Checked(r, decode(r).info()));
         }
         return checked;
     }
@@ -132,6 +143,8 @@ public final class RequestImages {
      *
      * @throws ApiException with the decoder's reason: 400 empty, 415 not an image or an unsupported
      *     format, 413 too many pixels, 422 truncated or corrupt
+     * @throws io.imsrc.common.image.DecodeBusyException when the decode budget has no room in time
+     *     (answered 503 with Retry-After)
      */
     public DecodedImage decode(Received r) {
         try {
@@ -164,8 +177,14 @@ public final class RequestImages {
                 + "is larger than MAX_UPLOAD_SIZE (" + maxBytes + " bytes)");
     }
 
-    /** What Jetty's multipart parser threw: a limit (413) or a malformed body (400). */
-    private ApiException refused(Exception e) {
+    /**
+     * What Jetty's multipart parser threw: the body's deadline (408), a limit (413) or a malformed
+     * body (400).
+     */
+    private ApiException refused(Context ctx, Exception e) {
+        if (BodyDeadline.expired(e)) {
+            return BodyDeadline.timedOut(ctx);
+        }
         String message = String.valueOf(rootMessage(e));
         String lower = allMessages(e).toLowerCase(Locale.ROOT);
         if (lower.contains("max") && (lower.contains("size") || lower.contains("exceed"))) {
