@@ -228,6 +228,9 @@ class HostileRequestsITCase {
             new Hostile("upload from another site's page", new Request(multipart("/upload", TOKEN,
                     List.of(file("ok.png", png)), "Origin: https://evil.example\r\nSec-Fetch-Site: cross-site\r\n")),
                     403, "cross_origin_refused"),
+            new Hostile("upload with a NUL in its file name", upload(file("a\u0000b.png", png)), 400, null),
+            new Hostile("upload with a 4,100-byte file name", upload(file("n".repeat(4_096) + ".png", png)), 400,
+                    "malformed_multipart"),
             new Hostile("GET /upload", get("/upload"), 405, "method_not_allowed"),
             new Hostile("PUT /upload", new Request("PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
                     + "Connection: close\r\n\r\n"), 405, "method_not_allowed"),

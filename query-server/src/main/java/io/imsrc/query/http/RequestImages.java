@@ -5,11 +5,13 @@ import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.image.ImageDecoder;
 import io.imsrc.common.image.ImageInfo;
 import io.imsrc.common.image.InvalidImageException;
+import io.imsrc.common.record.UploadRecordCodec;
 import io.javalin.http.Context;
 import io.javalin.http.UploadedFile;
 import jakarta.servlet.MultipartConfigElement;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,6 +114,8 @@ public final class RequestImages {
         }
         List<Received> received = new ArrayList<>(images.size());
         for (UploadedFile file : images) {
+            checkText("file name", file.filename());
+            checkText("content type", file.contentType());
             if (file.size() > maxBytes) {
                 throw tooLarge(file.filename());
             }
@@ -127,6 +131,24 @@ public final class RequestImages {
             }
         }
         return received;
+    }
+
+    /**
+     * A file's name and content type travel in the upload record and into PostgreSQL: refused here
+     * when either could not (a NUL, which PostgreSQL's text refuses; more than the record's {@value
+     * UploadRecordCodec#MAX_TEXT_BYTES} UTF-8 bytes), rather than failing at publication.
+     */
+    private static void checkText(String what, String value) {
+        if (value == null) {
+            return;
+        }
+        if (value.indexOf('\0') >= 0) {
+            throw ApiException.badRequest("invalid_file_name", "the " + what + " contains a NUL character");
+        }
+        if (value.getBytes(StandardCharsets.UTF_8).length > UploadRecordCodec.MAX_TEXT_BYTES) {
+            throw ApiException.badRequest("invalid_file_name", "the " + what + " is longer than "
+                    + UploadRecordCodec.MAX_TEXT_BYTES + " bytes");
+        }
     }
 
     /** Reads and checks every file, one decode at a time; the first bad one refuses the request. */
@@ -187,6 +209,11 @@ public final class RequestImages {
         }
         String message = String.valueOf(rootMessage(e));
         String lower = allMessages(e).toLowerCase(Locale.ROOT);
+        if (lower.contains("header")) {
+            // Jetty reads part header lines up to 998 bytes (RFC 5322): a longer file name ends here.
+            return ApiException.badRequest("malformed_multipart", "a part's header is longer than the server reads "
+                    + "(a file name must fit a 998-byte header line): " + message);
+        }
         if (lower.contains("max") && (lower.contains("size") || lower.contains("exceed"))) {
             return new ApiException(413, "file_too_large", "the request is larger than allowed: at most " + maxBytes
                     + " bytes (MAX_UPLOAD_SIZE) per file and " + maxFiles + " file" + (maxFiles == 1 ? "" : "s"));
