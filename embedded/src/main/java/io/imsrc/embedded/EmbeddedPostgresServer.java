@@ -89,11 +89,13 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     // The latest process; its data sources only hold the address, so they outlive a restart.
     private volatile EmbeddedPostgres postgres;
     private Process guard; // guarded by this; null when none could be started
+    private final AutoCloseable ownership; // the lock beside a given data directory; null for a temporary one
     private boolean running; // guarded by this
     private boolean closed; // guarded by this
 
     private EmbeddedPostgresServer(EmbeddedPostgres postgres, String database, Path dataDirectory,
-            Path temporaryDirectory) {
+            Path temporaryDirectory, AutoCloseable ownership) {
+        this.ownership = ownership;
         this.postgres = postgres;
         this.database = database;
         this.dataDirectory = dataDirectory;
@@ -107,31 +109,46 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     public static EmbeddedPostgresServer start(Options options) {
         Path temporary = null;
         Path dataDirectory = options.dataDirectory();
+        AutoCloseable ownership = null;
+        EmbeddedPostgresServer server = null;
         try {
             if (dataDirectory == null) {
                 temporary = Files.createTempDirectory("imsrc-pg-");
                 dataDirectory = temporary;
             } else {
                 Files.createDirectories(dataDirectory);
-                // A process killed with SIGKILL left its server running on this directory.
+                ownership = PostmasterGuard.claim(dataDirectory);
+                // Claimed: a server still running here was left by a process that is gone (kill -9).
                 PostmasterGuard.stopLeftover(dataDirectory, LEFTOVER_STOP_DEADLINE);
             }
-            EmbeddedPostgres postgres = launch(dataDirectory, options.port());
-            EmbeddedPostgresServer server =
-                    new EmbeddedPostgresServer(postgres, options.database(), dataDirectory, temporary);
-            try {
-                server.createDatabaseIfMissing(options.database());
-            } catch (RuntimeException e) {
-                server.close();
-                throw e;
-            }
-            LOG.info("Embedded PostgreSQL on port {} (data in {})", postgres.getPort(), dataDirectory);
+            server = new EmbeddedPostgresServer(launch(dataDirectory, options.port()), options.database(), dataDirectory,
+                    temporary, ownership);
+            server.createDatabaseIfMissing(options.database());
+            LOG.info("Embedded PostgreSQL on port {} (data in {})", server.port(), dataDirectory);
             return server;
-        } catch (IOException e) {
-            if (temporary != null) {
-                deleteRecursively(temporary);
+        } catch (IOException | RuntimeException e) {
+            if (server != null) {
+                server.close(); // stops it, releases the directory, deletes a temporary one
+            } else {
+                release(ownership);
+                if (temporary != null) {
+                    deleteRecursively(temporary);
+                }
             }
-            throw new UncheckedIOException("Could not start the embedded PostgreSQL in " + dataDirectory, e);
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("Could not start the embedded PostgreSQL in " + dataDirectory, io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private static void release(AutoCloseable ownership) {
+        if (ownership != null) {
+            try {
+                ownership.close();
+            } catch (Exception e) {
+                LOG.warn("Cannot release the lock on the data directory: {}", e.toString());
+            }
         }
     }
 
@@ -289,6 +306,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("Could not stop the embedded PostgreSQL", e);
         } finally {
+            release(ownership);
             if (temporaryDirectory != null) {
                 deleteRecursively(temporaryDirectory);
             }

@@ -1,10 +1,14 @@
 package io.imsrc.embedded;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -22,13 +26,18 @@ import org.slf4j.LoggerFactory;
  * take that directory. Two measures, both keyed on the data directory's {@code postmaster.pid}:
  *
  * <ul>
- *   <li>{@link #stopLeftover} before a start: a postmaster still alive on the directory (the pid in
+ *   <li>{@link #claim} before a start: an exclusive lock on {@code DIR.lock} beside the data
+ *       directory, held for the server's life. The operating system releases it when the owner
+ *       dies, however it dies, so holding it proves that no living process owns a server there: a
+ *       second imsrc on the same DATA_DIR is refused instead of having its database stopped.
+ *   <li>{@link #stopLeftover} once claimed: a postmaster still alive on the directory (the pid in
  *       the file is a live {@code postgres} process) gets a fast shutdown (SIGINT: open transactions
  *       roll back, the WAL is flushed, nothing committed is lost) and is waited for; one that does
  *       not stop within the deadline gets an immediate shutdown (SIGQUIT; the next start recovers
- *       from the WAL). A file whose pid is dead is left to PostgreSQL, whose own check (the pid
- *       and the shared memory segment) is the safe judge of it; a file whose pid now belongs to
- *       another program (the pid was reused after a reboot) is stale and is removed.
+ *       from the WAL). A file whose pid is dead, or belongs to a process whose program cannot be
+ *       read (another user's), is left to PostgreSQL, whose own check (the pid and the shared
+ *       memory segment) is the safe judge of it; a file whose pid now belongs to another program
+ *       (the pid was reused after a reboot) is stale and is removed.
  *   <li>{@link #watch} after a start: a small {@code sh} loop outside the JVM that checks every
  *       second whether the JVM still lives and, once it does not, gives the postmaster its fast
  *       shutdown. An orderly close stops the loop first.
@@ -44,7 +53,48 @@ final class PostmasterGuard {
     private PostmasterGuard() {}
 
     /**
-     * Stops a PostgreSQL left running on {@code dataDirectory} by a process that is gone.
+     * Claims {@code dataDirectory} for this process until the returned lock is closed.
+     *
+     * @throws IllegalStateException when another living process holds it (another imsrc on the
+     *     same data)
+     */
+    static AutoCloseable claim(Path dataDirectory) {
+        Path lockFile = dataDirectory.resolveSibling(dataDirectory.getFileName() + ".lock");
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock != null) {
+                FileChannel owned = channel;
+                return () -> {
+                    lock.release();
+                    owned.close();
+                };
+            }
+        } catch (OverlappingFileLockException e) {
+            // held by this very JVM: another server object on the same directory
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new IllegalStateException("cannot lock " + lockFile + ": " + e.getMessage(), e);
+        }
+        closeQuietly(channel);
+        throw new IllegalStateException("another process runs PostgreSQL on " + dataDirectory + " (it holds " + lockFile
+                + "): stop the other imsrc that uses this DATA_DIR, or give this one another DATA_DIR or DB_HOST");
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.debug("Cannot close {}: {}", channel, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Stops a PostgreSQL left running on {@code dataDirectory} by a process that is gone. Call it
+     * only while holding {@link #claim}: then any postmaster there is a leftover.
      *
      * @return whether one was found and stopped
      * @throws IllegalStateException when it does not stop even after SIGQUIT
@@ -58,10 +108,14 @@ final class PostmasterGuard {
         if (process.isEmpty()) {
             return false; // PostgreSQL's own start judges a dead pid (and any orphaned backends)
         }
-        if (!isPostgres(process.get())) {
+        Optional<String> program = process.get().info().command();
+        if (program.isEmpty()) {
+            return false; // another user's process: not ours to stop; PostgreSQL's own check decides
+        }
+        if (!isPostgres(program.get())) {
             Path file = dataDirectory.resolve(PID_FILE);
             LOG.warn("{} names pid {}, which is now {}; the file is stale, removing it", file, pid.getAsLong(),
-                    process.get().info().command().orElse("another program"));
+                    program.get());
             try {
                 Files.deleteIfExists(file);
             } catch (IOException e) {
@@ -126,11 +180,9 @@ final class PostmasterGuard {
         return OptionalLong.empty();
     }
 
-    private static boolean isPostgres(ProcessHandle process) {
-        // /proc/<pid>/exe: the postgres binary, wherever zonky unpacked it. No command (another
-        // user's process): assume it is one, the cautious reading.
-        return process.info().command().map(c -> Path.of(c).getFileName().toString().startsWith("postgres"))
-                .orElse(true);
+    /** {@code program}: /proc/PID/exe, the postgres binary wherever zonky unpacked it. */
+    private static boolean isPostgres(String program) {
+        return Path.of(program).getFileName().toString().startsWith("postgres");
     }
 
     private static void signal(long pid, String signal) {

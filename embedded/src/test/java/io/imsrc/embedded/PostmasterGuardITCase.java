@@ -1,6 +1,7 @@
 package io.imsrc.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -75,6 +76,19 @@ class PostmasterGuardITCase {
         assertRowSurvives(data);
 
         assertThat(leftover.isAlive()).as("the start stopped the leftover server").isFalse();
+    }
+
+    @Test
+    void a_second_start_on_a_directory_a_living_process_owns_is_refused_and_stops_nothing() throws Exception {
+        Path data = temp.resolve("pg");
+        startOwner(data);
+
+        assertThatThrownBy(() -> EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults()
+                        .withDataDirectory(data).withDatabase("owned")))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("another process runs PostgreSQL on " + data)
+                .hasMessageContaining("DATA_DIR");
+        assertThat(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive)).as("the owner's server runs on").contains(true);
     }
 
     @Test
