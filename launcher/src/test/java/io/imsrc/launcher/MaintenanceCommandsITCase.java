@@ -3,6 +3,7 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.embedded.SharedPostgres;
@@ -60,7 +61,7 @@ class MaintenanceCommandsITCase {
 
         Ran migrate = run(MigrateCommand::new, env);
         assertThat(migrate.exit()).isZero();
-        assertThat(migrate.out()).contains("is at version 3").contains(db.name());
+        assertThat(migrate.out()).contains("is at version " + SchemaMigrations.latestVersion()).contains(db.name());
         assertThat(count(db, "SELECT count(*) FROM categories")).isEqualTo(10);
 
         Ran populate = run(IngestCommand::new, env, "--source", folder + "#cifar-10-jpg/train", "--num-images", "20",
