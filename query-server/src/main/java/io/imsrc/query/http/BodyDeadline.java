@@ -14,7 +14,8 @@ import org.eclipse.jetty.server.Request;
  *
  * <p>Jetty's idle timeout only bounds the gap between two reads, so a client that sends a byte now
  * and then would never meet it. Here the connection's idle timeout is set, whenever a piece of the
- * body arrives, to the time left until the deadline: a stall and a trickle both end there. Jetty
+ * body arrives, to the time left until the deadline (never more than its own idle timeout): a
+ * stall and a trickle both end there. Jetty
  * then fails the blocked read with an {@link IOException} caused by a {@link TimeoutException},
  * which the multipart reader and {@link ErrorHandlers} answer 408. The connection's own idle
  * timeout comes back once the body has been read, and at the latest when the request ends.
@@ -50,15 +51,23 @@ public final class BodyDeadline {
         ctx.attribute(ORIGINAL_IDLE_TIMEOUT, original);
         ctx.attribute(TIMEOUT, timeout);
         long deadline = System.nanoTime() + timeout.toNanos();
-        channel.setIdleTimeout(timeout.toMillis());
+        channel.setIdleTimeout(idleTimeout(original, timeout.toMillis()));
         base.getHttpInput().addInterceptor(content -> {
             if (content.isEof()) {
                 channel.setIdleTimeout(original);
             } else {
-                channel.setIdleTimeout(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                channel.setIdleTimeout(idleTimeout(original, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
             }
             return content;
         });
+    }
+
+    /**
+     * The shorter of the connection's own idle timeout (0: none) and the time left: the deadline
+     * only ever shortens how long a stalled client holds the thread.
+     */
+    static long idleTimeout(long original, long leftMillis) {
+        return original > 0 ? Math.min(original, leftMillis) : leftMillis;
     }
 
     /** Gives the connection its own idle timeout back; call when the request ends. */

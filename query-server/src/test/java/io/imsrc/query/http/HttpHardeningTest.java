@@ -186,11 +186,18 @@ class HttpHardeningTest {
     }
 
     @Test
-    void a_body_that_arrives_in_time_is_read_and_the_connection_keeps_its_idle_timeout() {
+    void a_body_that_arrives_in_time_is_read() {
         Answer answer = http.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
 
         assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
         assertThat(answer.text()).isEqualTo("read 5");
+    }
+
+    @Test
+    void the_deadline_never_lengthens_the_connections_own_idle_timeout() {
+        assertThat(BodyDeadline.idleTimeout(30_000, 60_000)).isEqualTo(30_000);
+        assertThat(BodyDeadline.idleTimeout(30_000, 1_200)).isEqualTo(1_200);
+        assertThat(BodyDeadline.idleTimeout(0, 60_000)).as("no idle timeout of its own").isEqualTo(60_000);
     }
 
     // ---- writes from other sites' pages ------------------------------------------------------
