@@ -39,7 +39,7 @@ public final class SchemaMigrations {
     public static final String HISTORY_TABLE = "imsrc_schema_history";
 
     /** An arbitrary constant naming imsrc's migration lock among PostgreSQL's advisory locks. */
-    private static final long LOCK_KEY = 0x696d737263L; // "imsrc"
+    static final long LOCK_KEY = 0x696d737263L; // "imsrc"
 
     /** One versioned script. */
     public record Migration(int version, String description, String resource) {
@@ -97,19 +97,37 @@ public final class SchemaMigrations {
         }
     }
 
-    /** As {@link #migrate(DataSource)} on a connection the caller owns; autocommit is restored. */
+    /**
+     * As {@link #migrate(DataSource)} on a connection the caller owns; autocommit, the statement
+     * timeout and the network timeout are restored. A migration runs without the last two: waiting
+     * for another process's migration (the advisory lock) or rewriting a large table may take
+     * longer than a request's timeouts, and failing there would fail every start after it.
+     */
     public static List<Integer> migrate(Connection c) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
+        int networkTimeout = c.getNetworkTimeout();
         c.setAutoCommit(true);
+        c.setNetworkTimeout(Runnable::run, 0);
         try (Statement s = c.createStatement()) {
-            s.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
+            String statementTimeout;
+            try (ResultSet rs = s.executeQuery("SHOW statement_timeout")) {
+                rs.next();
+                statementTimeout = rs.getString(1);
+            }
+            s.execute("SET statement_timeout = 0");
             try {
-                return migrateLocked(c);
+                s.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
+                try {
+                    return migrateLocked(c);
+                } finally {
+                    c.setAutoCommit(true);
+                    s.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
+                }
             } finally {
-                c.setAutoCommit(true);
-                s.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
+                s.execute("SET statement_timeout = '" + statementTimeout.replace("'", "''") + "'");
             }
         } finally {
+            c.setNetworkTimeout(Runnable::run, networkTimeout);
             c.setAutoCommit(autoCommit);
         }
     }

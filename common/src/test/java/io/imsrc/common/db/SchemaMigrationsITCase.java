@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
@@ -67,6 +68,37 @@ class SchemaMigrationsITCase {
                 applied.addAll(f.get());
             }
             assertThat(applied).containsExactlyElementsOf(versions());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void a_migration_waits_for_another_past_the_connections_statement_timeout_and_restores_it() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Connection holder = db.dataSource().getConnection(); Statement hold = holder.createStatement();
+                Connection waiting = db.dataSource().getConnection(); Statement w = waiting.createStatement()) {
+            hold.execute("SELECT pg_advisory_lock(" + SchemaMigrations.LOCK_KEY + ")"); // another replica migrating
+            w.execute("SET application_name = 'waiting-migration'");
+            w.execute("SET statement_timeout = '300ms'"); // as a pool with request timeouts sets it
+            waiting.setNetworkTimeout(Runnable::run, 2_000);
+            Future<List<Integer>> migration = pool.submit(() -> SchemaMigrations.migrate(waiting));
+            // Blocked on the lock for longer than both timeouts allow a statement.
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (queryStrings("SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'waiting-migration' "
+                    + "AND wait_event_type = 'Lock' AND now() - query_start > interval '3 seconds'").equals(List.of("0"))) {
+                assertThat(migration.isDone()).as("the migration gave up waiting").isFalse();
+                assertThat(System.nanoTime()).as("the migration to wait on the lock").isLessThan(end);
+                Thread.sleep(50);
+            }
+            hold.execute("SELECT pg_advisory_unlock(" + SchemaMigrations.LOCK_KEY + ")");
+
+            assertThat(migration.get(90, TimeUnit.SECONDS)).containsExactlyElementsOf(versions());
+            try (ResultSet rs = w.executeQuery("SHOW statement_timeout")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("300ms");
+            }
+            assertThat(waiting.getNetworkTimeout()).isEqualTo(2_000);
         } finally {
             pool.shutdownNow();
         }
