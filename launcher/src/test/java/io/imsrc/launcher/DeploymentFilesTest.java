@@ -95,6 +95,10 @@ class DeploymentFilesTest {
         assertThat((List<Object>) map(services.get("query-server")).get("command")).containsExactly("serve");
         assertThat(map(services.get("jobmanager")).get("ports").toString()).contains(":8081");
         assertThat(map(services.get("query-server")).get("ports").toString()).contains(":8000");
+        // The server listens on loopback unless told otherwise: a published container must say so.
+        assertThat(environment(map(services.get("query-server")))).containsEntry("API_HOST", "0.0.0.0");
+        assertThat(dockerfile()).as("the imsrc image listens beyond its own loopback")
+                .anyMatch(i -> i.startsWith("ENV ") && i.contains("API_HOST=0.0.0.0"));
 
         // Named volumes are declared; every image is pulled with a tag or built by a service here.
         Set<String> declaredVolumes = map(compose().get("volumes")).keySet();
