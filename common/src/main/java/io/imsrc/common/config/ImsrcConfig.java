@@ -345,6 +345,11 @@ public record ImsrcConfig(
             socket = defaults.socket().toMillis();
         }
         long statement = s.longValue("DB_STATEMENT_TIMEOUT_MS", defaults.statement().toMillis(), 0, 3_600_000);
+        if (socket > 0 && (statement == 0 || statement >= socket)) {
+            // The connection would be given up while PostgreSQL still runs the statement.
+            s.problem("DB_STATEMENT_TIMEOUT_MS", "a value below DB_SOCKET_TIMEOUT_MS (" + socket
+                    + "), or DB_SOCKET_TIMEOUT_MS=0", Long.toString(statement));
+        }
         return new DatabaseTimeouts(Duration.ofMillis(connect), Duration.ofMillis(socket), Duration.ofMillis(statement));
     }
 

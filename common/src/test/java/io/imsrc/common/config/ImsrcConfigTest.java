@@ -139,6 +139,7 @@ class ImsrcConfigTest {
             "DB_SOCKET_TIMEOUT_MS|500|0 (none) or from 1000 to 3600000",
             "DB_SOCKET_TIMEOUT_MS|forever|an integer from 0 to 3600000",
             "DB_STATEMENT_TIMEOUT_MS|-1|an integer from 0 to 3600000",
+            "DB_STATEMENT_TIMEOUT_MS|30000|a value below DB_SOCKET_TIMEOUT_MS (30000)",
             "SEARCH_REQUIRES_TOKEN|true|false unless API_TOKEN is set",
             "QUERY_EMBED_THREADS|none|an integer from 1 to 64",
             "QUERY_BATCH_SIZE|0|an integer from 1 to 64",

@@ -80,6 +80,13 @@ public final class ErrorHandlers {
         });
         app.exception(EmbeddingException.class, (e, ctx) -> {
             LOG.error("{} {}: embedding failed", ctx.method(), ctx.path(), e);
+            if (causedByError(e)) {
+                // The model thread met an Error (out of memory, say): the server's state, not this image.
+                ctx.header("Retry-After", "5");
+                answer(ctx, 503, causedBy(e, OutOfMemoryError.class)
+                        ? "out_of_memory" : "server_error", "the model could not run now: " + e.getMessage());
+                return;
+            }
             answer(ctx, 500, "embedding_failed", "the model failed on this image: " + e.getMessage());
         });
         app.exception(Exception.class, (e, ctx) -> {
@@ -100,6 +107,19 @@ public final class ErrorHandlers {
                 answer(ctx, e.status(), e.code(), e.detail());
             }
         });
+    }
+
+    private static boolean causedByError(Throwable t) {
+        return causedBy(t, Error.class);
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void answer(Context ctx, int status, String code, String detail) {
