@@ -30,6 +30,7 @@ public final class SupervisedLoop implements HealthCheck, AutoCloseable {
     private final Turn turn;
     private volatile Thread thread;
     private volatile boolean closed;
+    private volatile int replacements; // in a row, without a successful turn between them
 
     public SupervisedLoop(String threadName, WorkerHealth health, Turn turn) {
         this.threadName = Objects.requireNonNull(threadName, "threadName");
@@ -41,12 +42,19 @@ public final class SupervisedLoop implements HealthCheck, AutoCloseable {
         if (thread != null) {
             throw new IllegalStateException(threadName + " is started already");
         }
-        startThread();
+        startThread(0);
         return this;
     }
 
-    private void startThread() {
-        Thread t = new Thread(this::loop, threadName);
+    private void startThread(long delayMillis) {
+        Thread t = new Thread(() -> {
+            try {
+                pause(delayMillis);
+            } catch (InterruptedException e) {
+                return; // closed
+            }
+            loop();
+        }, threadName);
         t.setDaemon(true);
         thread = t;
         t.start();
@@ -58,6 +66,7 @@ public final class SupervisedLoop implements HealthCheck, AutoCloseable {
                 try {
                     turn.run();
                     health.succeeded();
+                    replacements = 0;
                 } catch (InterruptedException e) {
                     if (closed) {
                         return;
@@ -80,7 +89,7 @@ public final class SupervisedLoop implements HealthCheck, AutoCloseable {
     }
 
     private void pause(long millis) throws InterruptedException {
-        if (!closed) {
+        if (!closed && millis > 0) {
             Thread.sleep(millis);
         }
     }
@@ -89,8 +98,11 @@ public final class SupervisedLoop implements HealthCheck, AutoCloseable {
         if (closed) {
             return;
         }
-        LOG.error("The {} thread ended unexpectedly; starting another", threadName);
-        startThread();
+        // Backs off as a failing turn does: a Throwable that kills every thread at once (memory
+        // exhausted for good) must not become a storm of new threads and log lines.
+        long delay = Math.min(5_000, 500L << Math.min(replacements++, 4));
+        LOG.error("The {} thread ended unexpectedly; starting another in {} ms", threadName, delay);
+        startThread(delay);
     }
 
     public WorkerHealth health() {
