@@ -5,6 +5,7 @@ import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
 import io.imsrc.common.record.UploadsTopic;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -100,8 +101,27 @@ public final class UploadPublisher implements AutoCloseable {
         if (topicProblem != null) {
             return records.stream().map(r -> topicProblem).toList();
         }
-        List<CompletableFuture<RecordMetadata>> sent = records.stream().map(this::send).toList();
+        // One deadline for the whole upload. A send blocks until Kafka's metadata comes (up to the
+        // timeout): once one gives up, or the deadline has passed, the rest are not tried, or a
+        // 100-file upload with Kafka away would hold its thread for 100 timeouts.
         long deadline = System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(1);
+        List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>(records.size());
+        Exception givenUp = null;
+        for (UploadRecord record : records) {
+            if (givenUp == null && System.nanoTime() > deadline) {
+                givenUp = new TimeoutException("Kafka did not take the upload within " + timeout.toSeconds() + " s");
+            }
+            if (givenUp != null) {
+                sent.add(CompletableFuture.failedFuture(givenUp));
+                continue;
+            }
+            CompletableFuture<RecordMetadata> future = send(record);
+            if (future.isCompletedExceptionally()) {
+                givenUp = future.handle((ok, failure) -> failure instanceof Exception e ? e
+                        : new IllegalStateException(failure)).join();
+            }
+            sent.add(future);
+        }
         return sent.stream().map(f -> {
             try {
                 f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
