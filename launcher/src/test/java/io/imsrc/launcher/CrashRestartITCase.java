@@ -44,6 +44,10 @@ import org.junit.jupiter.api.io.TempDir;
  * images of the source, one vector each, prototypes equal to the mean of their category's vectors,
  * vectors equal to what the model gives for those bytes, the source recorded, and a progress line
  * that reaches the total. Its stop leaves no process and no port behind.
+ *
+ * <p>The kill comes within 50 ms of the first stored vector; the test asserts that some of the
+ * 4,000 images were still missing then (a machine that stores 4,000 images in the first checkpoint
+ * interval would need a larger limit).
  */
 class CrashRestartITCase {
 
@@ -98,7 +102,7 @@ class CrashRestartITCase {
         ImsrcProcesses.Run second = imsrc.start(env, "second", "--limit", limit);
         String again = awaitRunning(second, api, DEADLINE);
         double restartSeconds = (System.nanoTime() - restartBegan) / 1e9;
-        assertThat(again).doesNotContain("not reading it again").doesNotContain("Exception");
+        assertThat(again).doesNotContain("not reading it again");
         String url = jdbcUrl(again);
         String total = String.format(Locale.ROOT, "%,d", IMAGES);
         Waiting.until(() -> second.console().contains("read to the end (" + total + " images)"),
@@ -130,6 +134,8 @@ class CrashRestartITCase {
         Waiting.until(() -> api.get("/status").json().at("/index/vectors").asLong() == IMAGES,
                 "the index to hold every vector once", Duration.ofSeconds(60));
 
+        assertThat(second.errors().lines().filter(line -> line.contains(" ERROR ")).toList())
+                .as("errors logged by the restarted imsrc").isEmpty();
         int secondPostgres = port(JDBC_URL, again, 2);
         int secondKafka = port(KAFKA, again, 1);
         stop(second);

@@ -1,15 +1,14 @@
 package io.imsrc.query.upload;
 
 import io.imsrc.common.record.Rejection;
+import io.imsrc.query.health.SupervisedLoop;
+import io.imsrc.query.health.WorkerHealth;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * replicas that sweep at once, or the job storing the upload at that moment, cannot mark an upload
  * twice or mark one that is no longer queued.
  *
- * <p>Owns one daemon thread that sweeps at start and then every {@link Deadlines#interval}; a
- * failed sweep (PostgreSQL down) is logged and the next one tries again. {@link #close} is
- * idempotent.
+ * <p>Owns one supervised daemon thread ({@link SupervisedLoop}) that sweeps at start and then
+ * every {@link Deadlines#interval}; a failed sweep (PostgreSQL down) is logged once and tried again
+ * with a backoff. {@link #close} is idempotent.
  */
 public final class QueuedUploadSweeper implements AutoCloseable {
 
@@ -91,7 +90,7 @@ public final class QueuedUploadSweeper implements AutoCloseable {
 
     private final DataSource dataSource;
     private final Deadlines deadlines;
-    private ScheduledExecutorService thread; // guarded by this
+    private SupervisedLoop loop; // guarded by this
 
     public QueuedUploadSweeper(DataSource dataSource, Deadlines deadlines) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -100,27 +99,16 @@ public final class QueuedUploadSweeper implements AutoCloseable {
 
     /** Starts sweeping in the background: now, then every {@link Deadlines#interval}. */
     public synchronized QueuedUploadSweeper start() {
-        if (thread != null) {
+        if (loop != null) {
             throw new IllegalStateException("the sweeper has started already");
         }
-        thread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "imsrc-queued-upload-sweep");
-            t.setDaemon(true);
-            return t;
-        });
-        long interval = deadlines.interval().toMillis();
-        thread.scheduleWithFixedDelay(this::sweepQuietly, 0, interval, TimeUnit.MILLISECONDS);
+        // A failed sweep (PostgreSQL away) is logged once and tried again with a backoff.
+        loop = new SupervisedLoop("imsrc-queued-upload-sweep", new WorkerHealth("queued-upload sweep",
+                "uploads left queued are given up later", LOG), () -> {
+                    sweep();
+                    Thread.sleep(deadlines.interval().toMillis());
+                }).start();
         return this;
-    }
-
-    private void sweepQuietly() {
-        // A scheduled task that throws is never run again: every failure ends here.
-        try {
-            sweep();
-        } catch (Throwable e) {
-            LOG.warn("Could not sweep the queued uploads (trying again in {} s): {}", deadlines.interval().toSeconds(),
-                    e.toString());
-        }
     }
 
     /**
@@ -165,17 +153,9 @@ public final class QueuedUploadSweeper implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (thread == null) {
-            return;
+        if (loop != null) {
+            loop.close();
+            loop = null;
         }
-        thread.shutdownNow();
-        try {
-            if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
-                LOG.warn("The queued-upload sweep did not stop within 10 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        thread = null;
     }
 }
