@@ -10,11 +10,10 @@ import io.imsrc.query.http.Access;
 import io.imsrc.query.http.ApiJson;
 import io.imsrc.query.http.BodyDeadline;
 import io.imsrc.query.http.BrowserOrigins;
-import io.imsrc.query.http.ErrorHandlers;
 import io.imsrc.query.http.HttpMetrics;
 import io.imsrc.query.http.ImageApi;
 import io.imsrc.query.http.OpsApi;
-import io.imsrc.query.http.RequestGuards;
+import io.imsrc.query.http.RequestHardening;
 import io.imsrc.query.http.RequestImages;
 import io.imsrc.query.http.SearchApi;
 import io.imsrc.query.http.SearchParameters;
@@ -141,8 +140,7 @@ public final class QueryServer implements AutoCloseable {
 
         app = Javalin.create(config -> {
             config.showJavalinBanner = false;
-            ErrorHandlers.configure(config);
-            RequestGuards.configure(config);
+            RequestHardening.configure(config);
             config.jsonMapper(new JavalinJackson(ApiJson.mapper(), false));
             config.http.prefer405over404 = true;
             config.registerPlugin(new OpenApiPlugin(openApi -> openApi
@@ -177,17 +175,8 @@ public final class QueryServer implements AutoCloseable {
                 swagger.setValidatorUrl(null); // nothing is fetched from outside
             }));
         });
-        ErrorHandlers.install(app);
-        app.before(metrics::started);
-        app.before(bodyDeadline::start);
-        app.beforeMatched(ctx -> {
-            if (ctx.routeRoles().contains(Access.WRITE)) {
-                origins.check(ctx);
-            }
-            Access.check(ctx, options.apiToken(), options.searchRequiresToken());
-        });
-        app.after(bodyDeadline::end);
-        app.after(metrics::finished);
+        RequestHardening.install(app, bodyDeadline, origins, metrics::started,
+                ctx -> Access.check(ctx, options.apiToken(), options.searchRequiresToken()), metrics::finished);
 
         app.get("/", ctx -> ctx.redirect("/app/"), Access.OPEN);
         app.post("/upload", images::upload, Access.WRITE);

@@ -147,12 +147,8 @@ public final class ErrorHandlers {
             response.reset();
             response.setStatus(503);
             response.setHeader("Retry-After", "5");
-            response.setHeader("Cache-Control", "no-store");
-            response.setContentType("application/json");
-            byte[] body = error instanceof OutOfMemoryError ? OUT_OF_MEMORY : JsonErrorHandler.body(503,
-                    "the server failed to answer (" + error.getClass().getSimpleName() + ") and goes on; try again");
-            response.setContentLength(body.length);
-            response.getOutputStream().write(body);
+            JsonErrorHandler.write(response, error instanceof OutOfMemoryError ? OUT_OF_MEMORY : JsonErrorHandler.body(
+                    503, "the server failed to answer (" + error.getClass().getSimpleName() + ") and goes on; try again"));
         } catch (Throwable t) { // NOPMD: nothing more can be done for this request
             error.addSuppressed(t);
         }

@@ -43,7 +43,15 @@ final class JsonErrorHandler extends ErrorHandler {
     protected void generateAcceptableResponse(Request baseRequest, HttpServletRequest request,
             HttpServletResponse response, int code, String message) throws IOException {
         baseRequest.setHandled(true);
-        byte[] body = body(code, describe(code, message));
+        write(response, body(code, describe(code, message)));
+    }
+
+    /**
+     * Writes an error body made by {@link #body} as the answer, for the places that answer below
+     * Javalin (Jetty's errors, the request guards, an Error on a request thread); the status and
+     * any other header are the caller's.
+     */
+    static void write(HttpServletResponse response, byte[] body) throws IOException {
         response.setContentType("application/json");
         response.setHeader(HttpHeader.CACHE_CONTROL.asString(), "no-store");
         response.setContentLength(body.length);

@@ -75,12 +75,8 @@ public final class RequestGuards implements Filter {
 
     private static void refuse(HttpServletResponse response, int status, String code, String detail)
             throws IOException {
-        byte[] body = JsonErrorHandler.body(status, code, detail);
         response.setStatus(status);
-        response.setContentType("application/json");
-        response.setHeader("Cache-Control", "no-store");
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
+        JsonErrorHandler.write(response, JsonErrorHandler.body(status, code, detail));
     }
 
     private static String printable(String text) {

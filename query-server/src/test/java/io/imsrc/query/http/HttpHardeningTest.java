@@ -20,9 +20,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The server's protections without the services behind it: a Javalin server configured as the
- * query server configures its own ({@link ErrorHandlers}, {@link BodyDeadline}, {@link
- * BrowserOrigins}), with stand-in routes, spoken to over raw sockets so that requests an HTTP
+ * The server's protections without the services behind it: a Javalin server with the query
+ * server's own {@link RequestHardening} (the same guards, in the same order), with stand-in routes, spoken to over raw sockets so that requests an HTTP
  * client would refuse to send reach it as they are.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -43,22 +42,14 @@ class HttpHardeningTest {
             config.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(ApiJson.mapper(), false));
             config.http.prefer405over404 = true;
-            ErrorHandlers.configure(config);
-            RequestGuards.configure(config);
+            RequestHardening.configure(config);
             config.staticFiles.add(files -> {
                 files.hostedPath = "/app";
                 files.directory = "/io/imsrc/query/app";
                 files.location = Location.CLASSPATH;
             });
         });
-        ErrorHandlers.install(app);
-        app.before(deadline::start);
-        app.beforeMatched(ctx -> {
-            if (ctx.routeRoles().contains(Access.WRITE)) {
-                origins.check(ctx);
-            }
-        });
-        app.after(deadline::end);
+        RequestHardening.install(app, deadline, origins, ctx -> { }, ctx -> { }, ctx -> { });
         app.get("/ok", ctx -> ctx.result("ok"), Access.OPEN);
         app.post("/upload", ctx -> ctx.result("files: " + images.read(ctx).size()), Access.WRITE);
         app.post("/echo", ctx -> ctx.result("read " + ctx.bodyAsBytes().length), Access.READ);
