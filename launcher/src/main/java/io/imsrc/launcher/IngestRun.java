@@ -2,6 +2,7 @@ package io.imsrc.launcher;
 
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.embed.ConfiguredModel;
+import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
@@ -101,6 +102,8 @@ final class IngestRun {
         String name = "imsrc " + plan.command();
         boolean cluster = config.flink().restUrl() != null;
         savepointDirectory = config.dataDir().resolve("savepoints").toAbsolutePath().toUri().toString();
+        // The local job decodes in this process, beside the server: one budget for both.
+        DecodeBudget.shared().setCapacity(config.model().decodeBudgetPixels());
         ConfiguredModel model;
         try {
             model = ConfiguredModel.resolve(config);
