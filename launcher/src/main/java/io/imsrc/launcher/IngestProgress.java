@@ -125,9 +125,14 @@ final class IngestProgress implements AutoCloseable {
                 }
                 long ingested = Math.max(lastIngested, Math.min(planned, added + handledWithoutStoring()));
                 double rate = (ingested - lastIngested) / seconds;
+                boolean complete = ingested == planned;
+                if (complete && lastIngested == planned) {
+                    return; // said already: waiting for the checkpoint that records the sources
+                }
                 lastIngested = ingested;
                 long left = planned - ingested;
-                String eta = left == 0 ? "storing the last" : rate > 0 ? formatSeconds(left / rate) + " left" : "? left";
+                String eta = complete ? "recording the source at the next checkpoint"
+                        : rate > 0 ? formatSeconds(left / rate) + " left" : "? left";
                 out.printf(Locale.ROOT, "ingested %,d of %,d images (%.0f%%), %,.0f images/s, %s%n",
                         ingested, planned, 100.0 * ingested / planned, rate, eta);
             } else if (count != previous) { // idle, waiting for uploads: nothing new to say otherwise
