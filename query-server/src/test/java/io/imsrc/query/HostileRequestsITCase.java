@@ -19,7 +19,6 @@ import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.RawHttp;
 import io.imsrc.query.testing.RawHttp.Answer;
 import io.imsrc.query.testing.TestCatalog;
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,11 +40,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -157,7 +151,7 @@ class HostileRequestsITCase {
         byte[] pdf = "%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n".getBytes(StandardCharsets.US_ASCII);
         byte[] tiff = {'I', 'I', 42, 0, 8, 0, 0, 0, 0, 0};
         byte[] webp = "RIFF\0\0\0\0WEBPVP8 ".getBytes(StandardCharsets.ISO_8859_1);
-        byte[] manyScans = ImageBombs.jpegWithScans(progressiveJpeg(TestImages.noise(64, 64, 5)), 65);
+        byte[] manyScans = ImageBombs.jpegWithScans(TestImages.progressiveJpeg(TestImages.noise(64, 64, 5)), 65);
         String longUri = "/images/1?x=" + "a".repeat(9000);
         String bigHeader = "X-Padding: " + "b".repeat(9000) + "\r\n";
 
@@ -306,7 +300,7 @@ class HostileRequestsITCase {
         SoftAssertions each = new SoftAssertions();
         for (Hostile c : cases) {
             Answer answer = http.send(c.request().bytes());
-            each.check(() -> assertJsonError(c.name(), answer, c.status(), c.error()));
+            each.check(() -> answer.assertJsonError(c.name(), c.status(), c.error()));
             seen.put(c.name(), answer.status());
         }
         each.assertAll();
@@ -325,7 +319,7 @@ class HostileRequestsITCase {
             for (Future<Answer> f : pool.invokeAll(uploads, 5, TimeUnit.MINUTES)) {
                 Answer answer = f.get();
                 assertThat(answer.status()).as("parallel upload %d: %s", i, answer).isIn(413, 415, 422, 503);
-                assertJsonError("parallel upload " + i, answer, answer.status(), null);
+                answer.assertJsonError("parallel upload " + i, answer.status(), null);
                 seen.put("parallel bad upload " + i++, answer.status());
             }
         } finally {
@@ -354,7 +348,7 @@ class HostileRequestsITCase {
         DecodeBudget budget = DecodeBudget.shared();
         try (DecodeBudget.Permit all = budget.acquire(budget.capacity(), Duration.ofMinutes(1))) {
             Answer answer = http.send(search("/search", jpeg).bytes());
-            assertJsonError("a full decode budget", answer, 503, "overloaded");
+            answer.assertJsonError("a full decode budget", 503, "overloaded");
             assertThat(answer.header("Retry-After")).isNotBlank();
         }
         assertThat(state()).isEqualTo(before);
@@ -364,7 +358,7 @@ class HostileRequestsITCase {
     @Test
     void an_unknown_images_404_is_not_cacheable_and_a_known_images_bytes_are() throws Exception {
         Answer missing = http.send(get("/images/987654321/content").bytes());
-        assertJsonError("unknown image", missing, 404, "unknown_image");
+        missing.assertJsonError("unknown image", 404, "unknown_image");
         assertThat(missing.header("Cache-Control")).isEqualTo("no-store");
         assertThat(missing.header("ETag")).isNull();
 
@@ -382,7 +376,7 @@ class HostileRequestsITCase {
             RawHttp client = new RawHttp(closed.port());
             String path = "/images/" + stored.get(1).imageId() + "/content";
             Answer anonymous = client.send(get(path).bytes());
-            assertJsonError("no token", anonymous, 401, "unauthorized");
+            anonymous.assertJsonError("no token", 401, "unauthorized");
             assertThat(anonymous.header("Cache-Control")).isEqualTo("no-store");
             Answer withToken = client.send(("GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -492,18 +486,6 @@ class HostileRequestsITCase {
         assertThat(results.get(0).get("image_id").asLong()).isEqualTo(query.imageId());
     }
 
-    private static void assertJsonError(String name, Answer answer, int status, String error) {
-        assertThat(answer.status()).as(name + ": " + answer).isEqualTo(status);
-        assertThat(answer.header("Content-Type")).as(name + ": " + answer).startsWith("application/json");
-        JsonNode body = answer.json();
-        assertThat(body).as(name + ": " + answer).isNotNull();
-        assertThat(body.path("error").asText()).as(name + ": " + answer).isNotBlank();
-        assertThat(body.path("detail").asText()).as(name + ": " + answer).isNotBlank();
-        if (error != null) {
-            assertThat(body.get("error").asText()).as(name + ": " + answer).isEqualTo(error);
-        }
-    }
-
     // ---- bytes ----------------------------------------------------------------------------
 
     private static byte[] half(byte[] bytes) {
@@ -514,21 +496,5 @@ class HostileRequestsITCase {
         byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
-    }
-
-    private static byte[] progressiveJpeg(BufferedImage image) throws Exception {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        try {
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
-                writer.setOutput(stream);
-                writer.write(null, new IIOImage(image, null, null), param);
-            }
-            return out.toByteArray();
-        } finally {
-            writer.dispose();
-        }
     }
 }

@@ -86,7 +86,7 @@ class DecompressionBombTest {
 
     @Test
     void a_progressive_jpeg_with_more_scans_than_any_encoder_writes_is_refused() throws IOException {
-        byte[] jpeg = ImageBombs.jpegWithScans(progressiveJpeg(flat(64, 64)), DeclaredSizes.MAX_JPEG_SCANS + 1);
+        byte[] jpeg = ImageBombs.jpegWithScans(TestImages.progressiveJpeg(flat(64, 64)), DeclaredSizes.MAX_JPEG_SCANS + 1);
 
         assertRefusedCheaply(jpeg, Reason.CORRUPT, "scans");
     }
@@ -181,7 +181,7 @@ class DecompressionBombTest {
 
     @Test
     void a_flat_progressive_jpeg_still_decodes() throws IOException {
-        assertDecodes(progressiveJpeg(flat(2048, 1536)), 2048, 1536);
+        assertDecodes(TestImages.progressiveJpeg(flat(2048, 1536)), 2048, 1536);
     }
 
     @Test
@@ -274,10 +274,6 @@ class DecompressionBombTest {
         g.drawImage(rgb, 0, 0, null);
         g.dispose();
         return indexed;
-    }
-
-    private static byte[] progressiveJpeg(BufferedImage image) throws IOException {
-        return write(image, "jpeg", param -> param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT));
     }
 
     private static byte[] bmp(BufferedImage image, String compression) throws IOException {

@@ -2,7 +2,6 @@ package io.imsrc.query.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.query.testing.RawHttp;
 import io.imsrc.query.testing.RawHttp.Answer;
@@ -101,20 +100,20 @@ class HttpHardeningTest {
                 + "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n", 405},
         };
         for (Object[] c : cases) {
-            assertJsonError((String) c[0], http.send((String) c[1]), (int) c[2]);
+            http.send((String) c[1]).assertJsonError((String) c[0], (int) c[2], null);
         }
     }
 
     @Test
     void an_error_sent_through_the_servlet_response_is_json_too() {
-        assertJsonError("sendError", http.send("GET /send-error HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 413);
+        http.send("GET /send-error HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").assertJsonError("sendError", 413, null);
     }
 
     @Test
     void a_method_no_route_knows_is_405_not_404() {
         Answer answer = http.send("BREW /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
-        assertJsonError("an unknown method", answer, 405);
+        answer.assertJsonError("an unknown method", 405, null);
         assertThat(answer.json().get("error").asText()).isEqualTo("method_not_allowed");
     }
 
@@ -125,7 +124,7 @@ class HttpHardeningTest {
                 "/images/%2e%2e", "/%2e%2e/%2e%2e/etc/passwd")) {
             Answer answer = http.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             assertThat(answer.status()).as(path + ": " + answer).isIn(400, 404);
-            assertJsonError(path, answer, answer.status());
+            answer.assertJsonError(path, answer.status(), null);
         }
     }
 
@@ -135,11 +134,11 @@ class HttpHardeningTest {
     void an_out_of_memory_error_in_a_handler_is_a_json_503_and_the_server_goes_on() {
         Answer answer = http.send("GET /out-of-memory HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
-        assertJsonError("out of memory", answer, 503);
+        answer.assertJsonError("out of memory", 503, null);
         assertThat(answer.json().get("error").asText()).isEqualTo("out_of_memory");
         assertThat(answer.header("Retry-After")).isNotBlank();
-        assertJsonError("stack overflow", http.send("GET /stack-overflow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-                503);
+        http.send("GET /stack-overflow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .assertJsonError("stack overflow", 503, null);
         assertThat(http.send("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status()).isEqualTo(200);
     }
 
@@ -153,7 +152,7 @@ class HttpHardeningTest {
             out.flush();
         });
 
-        assertJsonError("a stalled body", answer, 408);
+        answer.assertJsonError("a stalled body", 408, null);
         assertThat(answer.json().get("error").asText()).isEqualTo("request_timeout");
     }
 
@@ -173,7 +172,7 @@ class HttpHardeningTest {
             }
         });
 
-        assertJsonError("a trickling body", answer, 408);
+        answer.assertJsonError("a trickling body", 408, null);
     }
 
     @Test
@@ -212,7 +211,7 @@ class HttpHardeningTest {
                     + body);
             assertThat(answer.status()).as(c[0] + ": " + answer).isEqualTo((int) c[2]);
             if ((int) c[2] == 403) {
-                assertJsonError((String) c[0], answer, 403);
+                answer.assertJsonError((String) c[0], 403, null);
                 assertThat(answer.json().get("error").asText()).isEqualTo("cross_origin_refused");
             }
         }
@@ -222,12 +221,4 @@ class HttpHardeningTest {
         assertThat(read.status()).isEqualTo(200);
     }
 
-    private static void assertJsonError(String name, Answer answer, int status) {
-        assertThat(answer.status()).as(name + ": " + answer).isEqualTo(status);
-        assertThat(answer.header("Content-Type")).as(name + ": " + answer).startsWith("application/json");
-        JsonNode body = answer.json();
-        assertThat(body).as(name + ": " + answer).isNotNull();
-        assertThat(body.path("error").asText()).as(name + ": " + answer).isNotBlank();
-        assertThat(body.path("detail").asText()).as(name + ": " + answer).isNotBlank();
-    }
 }

@@ -1,5 +1,7 @@
 package io.imsrc.query.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -26,6 +28,25 @@ public final class RawHttp {
 
     /** An answer: status, headers (names in lower case), body. */
     public record Answer(int status, Map<String, String> headers, byte[] body) {
+
+        /**
+         * Asserts that this is the API's error: {@code status}, a JSON body with a non-blank
+         * {@code error} and {@code detail}, and {@code error} equal to {@code code} unless that is
+         * null. {@code name} says which request it was.
+         */
+        public void assertJsonError(String name, int status, String code) {
+            String what = name + ": " + this;
+            assertThat(status()).as(what).isEqualTo(status);
+            assertThat(header("Content-Type")).as(what).startsWith("application/json");
+            JsonNode body = json();
+            assertThat(body).as(what).isNotNull();
+            assertThat(body.path("error").asText()).as(what).isNotBlank();
+            assertThat(body.path("detail").asText()).as(what).isNotBlank();
+            if (code != null) {
+                assertThat(body.get("error").asText()).as(what).isEqualTo(code);
+            }
+        }
+
         public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
