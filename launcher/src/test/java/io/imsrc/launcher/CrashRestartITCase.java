@@ -13,6 +13,9 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.ingest.source.bulk.BulkImages;
+import io.imsrc.ingest.source.bulk.BulkSourceResolver;
+import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.testing.ApiClient;
 import java.nio.file.Files;
@@ -25,9 +28,11 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,9 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
  * --limit N} (the README's form, without the word {@code start}) is killed with SIGKILL while the
  * job stores CIFAR-10 images, so no shutdown hook runs; its embedded PostgreSQL must not outlive it.
  * A second start on the same data comes up, reads the source again, and ends with exactly the
- * images of the source, one vector each, prototypes equal to the mean of their category's vectors,
- * vectors equal to what the model gives for those bytes, the source recorded, and a progress line
- * that reaches the total. Its stop leaves no process and no port behind.
+ * images of the source (the ids the job's own reader selects with the limit), one vector each,
+ * prototypes equal to the mean of their category's vectors, vectors equal to what the model gives
+ * for those bytes: what a run without the crash stores. The source is recorded and the progress
+ * line reaches the total. Its stop leaves no process and no port behind.
  *
  * <p>The kill comes within 50 ms of the first stored vector; the test asserts that some of the
  * 4,000 images were still missing then (a machine that stores 4,000 images in the first checkpoint
@@ -117,6 +123,8 @@ class CrashRestartITCase {
 
         try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
             assertThat(count(c, "SELECT count(*) FROM images")).isEqualTo(IMAGES);
+            assertThat(ids(c)).as("exactly the images an uncrashed run reads from the source")
+                    .isEqualTo(selectedBySource());
             assertThat(count(c, "SELECT count(DISTINCT image_id) FROM vectors")).isEqualTo(IMAGES);
             assertThat(count(c, "SELECT count(*) FROM vectors")).isEqualTo(IMAGES);
             assertThat(count(c, "SELECT count(*) FROM images i WHERE NOT EXISTS "
@@ -212,6 +220,27 @@ class CrashRestartITCase {
                 assertThat(embedding.get(i).asDouble()).isCloseTo(expected[i], within(1e-4));
             }
         }
+    }
+
+    /** The ids of the images {@code --limit IMAGES} selects from the source, read as the job reads them. */
+    private Set<Long> selectedBySource() throws Exception {
+        BulkSourceSpec spec = new BulkSourceSpec(SharedFiles.cifar10JpgArchive().toString(), "cifar-10-jpg/train",
+                false, IMAGES);
+        Set<Long> ids = new HashSet<>();
+        BulkImages.forEach(BulkSourceResolver.resolve(spec, temp.resolve("cache"), 10L << 20),
+                image -> ids.add(image.meta().imageId()));
+        assertThat(ids).hasSize(IMAGES);
+        return ids;
+    }
+
+    private static Set<Long> ids(Connection c) throws Exception {
+        Set<Long> ids = new HashSet<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT image_id FROM images")) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        }
+        return ids;
     }
 
     private static long vectors(String jdbcUrl) throws Exception {
