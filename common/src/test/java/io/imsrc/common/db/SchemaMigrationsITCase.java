@@ -150,7 +150,7 @@ class SchemaMigrationsITCase {
     }
 
     @Test
-    void the_guides_plain_sql_finds_images_by_category_name_and_images_without_vectors() throws Exception {
+    void users_plain_sql_finds_images_by_category_name_and_images_without_vectors() throws Exception {
         SchemaMigrations.migrate(db.dataSource());
         insertImageWithVector(11, "cat", (byte) 1, true);
         insertImageWithVector(12, "cat", (byte) 2, false);
