@@ -176,7 +176,8 @@ class DeploymentFilesTest {
             }
         }
         assertThat(instructions).anyMatch(i -> i.startsWith("FROM flink:2.0.0"));
-        assertThat(instructions).as("DJL goes into Flink's lib/ (GUIDE)")
+        assertThat(instructions)
+                .as("DJL goes into Flink's lib/ (docs/design.md, \"Pinned versions and the stack's traps\")")
                 .anyMatch(i -> i.matches("COPY --from=build \\S*flink-lib\\S* /opt/flink/lib/?"));
         assertThat(ROOT.resolve("docker/imsrc-entrypoint.sh")).isExecutable();
         assertThat(Files.readString(ROOT.resolve("docker/imsrc-entrypoint.sh"))).contains(Imsrc.class.getName());

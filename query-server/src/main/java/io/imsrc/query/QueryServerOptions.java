@@ -167,7 +167,7 @@ public record QueryServerOptions(
                 .requestBodyTimeout(Duration.ofMillis(config.api().requestBodyTimeoutMs()));
     }
 
-    /** A builder with the GUIDE's defaults. */
+    /** A builder with the defaults of the README's configuration reference, as ImsrcConfig has them. */
     public static final class Builder {
         private String jdbcUrl;
         private String dbUser = "postgres";

@@ -19,9 +19,9 @@ import java.util.regex.Pattern;
 /**
  * The whole typed configuration of imsrc, one record per concern, read once by an entry point.
  *
- * <p>Variable names and defaults are the GUIDE's configuration table; the README's configuration
- * reference lists the same. Every value is checked here, so a component that receives a config
- * never sees an out-of-range value.
+ * <p>The README's configuration reference lists every variable with its default; names of the
+ * original design are kept (docs/design.md, "Configuration"). Every value is checked here, so a
+ * component that receives a config never sees an out-of-range value.
  */
 public record ImsrcConfig(
         DatabaseConfig database,

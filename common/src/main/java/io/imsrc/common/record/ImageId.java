@@ -5,11 +5,12 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
 
 /**
- * The GUIDE's image id: a positive 63-bit long taken from the first 8 bytes of the SHA-256 of the
- * image's original bytes (the file or upload as received; for a CIFAR binary record, its 3,072
- * pixel bytes). Whoever first sees the bytes computes it (the query server for uploads, the job for
- * bulk sources), so a replay or a re-ingest lands on the same row. The full hash is stored beside
- * it and is unique, so two images that share an id are detected, never merged.
+ * The image id (docs/design.md, "Image id"): a positive 63-bit long taken from the first 8 bytes of
+ * the SHA-256 of the image's original bytes (the file or upload as received; for a CIFAR binary
+ * record, its 3,072 pixel bytes). Whoever first sees the bytes computes it (the query server for
+ * uploads, the job for bulk sources), so a replay or a re-ingest lands on the same row. The full
+ * hash is stored beside it and is unique, so two images that share an id are detected, never
+ * merged.
  *
  * <p>Pure functions, thread-safe.
  */

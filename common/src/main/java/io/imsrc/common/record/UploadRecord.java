@@ -9,7 +9,7 @@ import java.util.Objects;
  *
  * <p>The image bytes are shared, not copied: treat them as read-only.
  *
- * @param imageId the GUIDE's id of {@code image} ({@link ImageId#of}), computed by the query server
+ * @param imageId the image id of {@code image} ({@link ImageId#of}), computed by the query server
  *     when it received the bytes; the job checks it against the bytes
  * @param image the bytes as uploaded, not decoded or re-encoded
  * @param originalName the file name the client gave, or {@code null}

@@ -31,8 +31,8 @@ import java.util.OptionalLong;
  *
  * where a string is a 4-byte length (-1 for none) and that many UTF-8 bytes, at most {@value
  * #MAX_TEXT_BYTES}. The image travels as raw bytes, not base64, so a record is only 30-odd bytes
- * plus the text longer than the upload: the Kafka size limits (GUIDE) are the upload limit plus
- * {@link #overhead} of the record.
+ * plus the text longer than the upload: the Kafka size limits (docs/design.md, "The upload record")
+ * are the upload limit plus {@link #overhead} of the record.
  *
  * <p>Stateless and thread-safe.
  */

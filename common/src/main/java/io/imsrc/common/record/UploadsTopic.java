@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates the uploads topic (KAFKA_UPLOADS_TOPIC) when it is missing, with a {@code
  * max.message.bytes} that fits the largest upload record, and raises that limit on an existing
- * topic whose limit is lower. Kafka's default of 1 MB would refuse most photos (the GUIDE's
- * decision on upload records). Whoever starts first, the query server or the ingest job, creates
+ * topic whose limit is lower. Kafka's default of 1 MB would refuse most photos (docs/design.md,
+ * "The upload record"). Whoever starts first, the query server or the ingest job, creates
  * it; both calls are idempotent.
  */
 public final class UploadsTopic {

@@ -20,7 +20,7 @@ class ImsrcConfigTest {
     @TempDir Path temp;
 
     @Test
-    void an_empty_environment_gives_the_guides_defaults() {
+    void an_empty_environment_gives_the_documented_defaults() {
         ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of()));
 
         assertThat(c.database().embedded()).isTrue();

@@ -150,7 +150,7 @@ class SchemaMigrationsITCase {
     }
 
     @Test
-    void the_guides_plain_sql_finds_images_by_category_name_and_images_without_vectors() throws Exception {
+    void users_plain_sql_finds_images_by_category_name_and_images_without_vectors() throws Exception {
         SchemaMigrations.migrate(db.dataSource());
         insertImageWithVector(11, "cat", (byte) 1, true);
         insertImageWithVector(12, "cat", (byte) 2, false);
@@ -174,8 +174,8 @@ class SchemaMigrationsITCase {
     @Test
     void an_image_and_its_vector_are_written_in_one_idempotent_statement() throws Exception {
         SchemaMigrations.migrate(db.dataSource());
-        // The pattern the job's sink uses (GUIDE): one statement, so the foreign key holds whatever
-        // order two sinks would commit in, and a replay changes nothing.
+        // The pattern the job's sink uses (docs/design.md, "Exactly once"): one statement, so the foreign
+        // key holds whatever order two sinks would commit in, and a replay changes nothing.
         String sql = "WITH i AS (INSERT INTO images (image_id, category_id, image_data, format, width, height, "
                 + "content_hash, source, category_assignment) SELECT ?, category_id, '\\x00'::bytea, 'png', 32, 32, ?, "
                 + "'cifar10', 'label' FROM categories WHERE category_name = ? ON CONFLICT DO NOTHING) "

@@ -8,8 +8,8 @@ import java.util.Objects;
  * What identifies an image and where it came from, carried unchanged from the source to the
  * sinks.
  *
- * @param imageId the GUIDE's id, or 0 when the source could not read the bytes (a record it
- *     rejects itself, such as an oversized file or a malformed upload record)
+ * @param imageId the image id (docs/design.md, "Image id"), or 0 when the source could not read the
+ *     bytes (a record it rejects itself, such as an oversized file or a malformed upload record)
  * @param sha256 the SHA-256 of the original bytes; {@code null} when the source refused the record
  *     unread, whose id (if not 0) is then only the one an upload record claims
  * @param source where the image came from

@@ -6,11 +6,12 @@ import java.util.TreeMap;
 
 /**
  * Which vector sequence numbers below the watermark may still show up. PostgreSQL hands out
- * vectors.vector_seq when a row is inserted, not when it commits, so with several writers a row with
- * a lower number can commit after one with a higher number that the index already holds. Reading
- * only "above the watermark" would lose it for good (GUIDE). So every number skipped between rows
- * read becomes a hole, re-read on every refresh until it appears or grows too old to be a
- * transaction still in flight (then it was rolled back, or belongs to another model).
+ * vectors.vector_seq when a row is inserted, not when it commits, so with several writers a row
+ * with a lower number can commit after one with a higher number that the index already holds.
+ * Reading only "above the watermark" would lose it for good (docs/design.md, "vector_seq and late
+ * commits"). So every number skipped between rows read becomes a hole, re-read on every refresh
+ * until it appears or grows too old to be a transaction still in flight (then it was rolled back,
+ * or belongs to another model).
  *
  * <p>Gaps wider than {@code maxGap} are not tracked number by number: no writer of this model has
  * that many rows in flight, so such a gap is another model's vectors.

@@ -55,7 +55,8 @@ public final class VectorStore {
     /**
      * The vectors written after {@code afterSeq}, and those with a sequence number in {@code
      * holes}: numbers below {@code afterSeq} that were missing when last read, because a sequence
-     * is not commit-ordered and a slower writer's rows commit after a faster one's (GUIDE).
+     * is not commit-ordered and a slower writer's rows commit after a faster one's (docs/design.md,
+     * "vector_seq and late commits").
      */
     public void forEachVectorAfter(long afterSeq, long[] holes, RowConsumer consumer) throws Exception {
         stream(VECTORS + " AND (v.vector_seq > ? OR v.vector_seq = ANY (?)) ORDER BY v.vector_seq", consumer, statement -> {

@@ -30,10 +30,11 @@ import org.slf4j.LoggerFactory;
  * partition.
  *
  * <p>The producer is idempotent with {@code acks=all}: a publish that returns has been written to
- * every in-sync replica, and a retry inside the producer never duplicates a record. Its request
- * and buffer limits fit the largest upload (GUIDE: Kafka's default of 1 MB would refuse most
- * photos); the topic is created with a matching {@code max.message.bytes} on first use, so the
- * server starts even while Kafka is down and uploads answer 503 until it is back.
+ * every in-sync replica, and a retry inside the producer never duplicates a record. Its request and
+ * buffer limits fit the largest upload (Kafka's default of 1 MB would refuse most photos;
+ * docs/design.md, "The upload record"); the topic is created with a matching {@code
+ * max.message.bytes} on first use, so the server starts even while Kafka is down and uploads answer
+ * 503 until it is back.
  *
  * <p>Thread-safe. Owns its producer and admin client; {@link #close} closes them, idempotently.
  */

@@ -16,8 +16,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's headless Chromium driven through Debian's chromedriver (packages chromium and
- * chromium-driver, which .ci/run installs): no browser or driver is downloaded. Started with the
- * GUIDE's flags and a fresh profile; {@link #close} quits it.
+ * chromium-driver, which .ci/run installs): no browser or driver is downloaded. Started headless,
+ * without its sandbox (Chromium will not start as root with one), the GPU, first-run screens and
+ * background network use (no update checks, no sync), in a fresh profile; {@link #close} quits it.
  */
 public final class HeadlessChromium implements AutoCloseable {
 

@@ -24,7 +24,8 @@ public final class UploadSources {
                 .setClientIdPrefix(options.groupId())
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new UploadRecordDeserializer(maxImageBytes))
-                // Kafka's default 1 MB per partition fetch would stall on a large upload (GUIDE).
+                // Kafka's default 1 MB per partition fetch would stall on a large upload (docs/design.md,
+                // "The upload record").
                 .setProperty("max.partition.fetch.bytes", Long.toString(UploadRecordCodec.maxRecordBytes(maxImageBytes)))
                 .setProperty("partition.discovery.interval.ms", "30000")
                 .build();
