@@ -435,7 +435,8 @@ final class IngestRun {
      * Stops what this process owns, for Ctrl-C and tests: the server (it saves the index), a local
      * job with a savepoint (so every operator flushes: the last micro-batch, the prototypes, the
      * sinks), falling back to a cancel, then the services. A job on a cluster keeps running. Nothing
-     * is lost either way: the savepoint only spares the next start some replay. Idempotent.
+     * is lost either way: the next start does not restore the savepoint but rebuilds the job's state
+     * from PostgreSQL (docs/design.md), so the savepoint only makes the stop a flush. Idempotent.
      */
     void stop() {
         stopOwned();

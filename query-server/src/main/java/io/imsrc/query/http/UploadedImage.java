@@ -5,7 +5,7 @@ import io.javalin.openapi.OpenApiDescription;
 /**
  * One accepted image of an upload.
  *
- * @param status {@code queued} (published for the ingest job) or {@code indexed} (these bytes are
+ * @param status {@code queued} (published for the ingest job) or {@code stored} (these bytes are
  *     stored already; nothing was published)
  * @param statusUrl GET it to follow the upload: queued, indexed, or rejected with the reason
  */
