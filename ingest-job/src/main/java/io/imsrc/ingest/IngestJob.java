@@ -1,8 +1,8 @@
 package io.imsrc.ingest;
 
 import io.imsrc.common.config.ConfigException;
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.ingest.embed.EmbedSettings;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.source.upload.UploadSourceOptions;

@@ -1,6 +1,5 @@
 package io.imsrc.launcher;
 
-import io.imsrc.common.embed.EmbedCommand;
 import java.io.PrintWriter;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -19,7 +18,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "Without a subcommand it runs `start`: everything on one machine, ingesting CIFAR-10 on first start; "
                     + "`imsrc --limit 1000` is `imsrc start --limit 1000`."},
         subcommands = {StartCommand.class, IngestCommand.class, ServeCommand.class, ReindexCommand.class,
-            MigrateCommand.class, TrainCommand.class},
+            MigrateCommand.class, TrainCommand.class, EmbedCommand.class},
         footer = {"%nConfiguration comes from environment variables (and a .env file in the working directory): "
                 + "see the README's configuration reference. `imsrc <command> --help` explains each command."})
 public final class Imsrc implements Callable<Integer> {
@@ -52,8 +51,6 @@ public final class Imsrc implements Callable<Integer> {
 
     static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Imsrc());
-        // common's embed tool calls itself imsrc-embed when it runs alone; here it is `imsrc embed`.
-        commandLine.addSubcommand("embed", new CommandLine(new EmbedCommand()).setCommandName("embed"));
         // A wrong option or value: say what was wrong, the nearest option, and every option accepted.
         commandLine.setParameterExceptionHandler((ex, args) -> {
             CommandLine failed = ex.getCommandLine();

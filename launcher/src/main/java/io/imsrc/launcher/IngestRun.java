@@ -1,7 +1,7 @@
 package io.imsrc.launcher;
 
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;

@@ -1,9 +1,9 @@
 package io.imsrc.launcher;
 
 import io.imsrc.common.config.ConfigException;
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.query.index.IndexManager;

@@ -1,8 +1,8 @@
 package io.imsrc.query;
 
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.ImsrcConfig.DatabaseTimeouts;
-import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.image.DecodeBudget;

@@ -3,8 +3,8 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig.DatabaseTimeouts;
-import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;

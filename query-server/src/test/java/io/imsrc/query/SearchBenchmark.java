@@ -1,7 +1,7 @@
 package io.imsrc.query;
 
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.db.SchemaMigrations;
-import io.imsrc.common.embed.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;

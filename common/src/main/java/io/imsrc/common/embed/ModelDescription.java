@@ -175,7 +175,7 @@ public record ModelDescription(
      * The error for a MODEL_NAME that names nothing, listing the built-in names ({@code more}: what
      * else the caller looked at). {@code resnet50}, a name of the original design, gets its reason.
      */
-    static IllegalArgumentException unknown(String name, String more) {
+    public static IllegalArgumentException unknown(String name, String more) {
         if (name.equals("resnet50")) {
             return new IllegalArgumentException("MODEL_NAME=resnet50 is not offered: DJL's model zoo has no ResNet-50 "
                     + "feature extractor (its traced_resnet50 outputs the 1,000 ImageNet class scores, not the pooled "

@@ -1,9 +1,13 @@
-package io.imsrc.common.embed;
+package io.imsrc.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.embed.EmbeddingException;
+import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.testing.TestImages;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,11 +1,11 @@
-package io.imsrc.common.embed;
+package io.imsrc.common.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
-import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
+import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.common.embed.ModelId;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

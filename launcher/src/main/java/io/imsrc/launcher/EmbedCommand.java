@@ -1,12 +1,19 @@
-package io.imsrc.common.embed;
+package io.imsrc.launcher;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.imsrc.common.config.ConfigException;
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
+import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.Embedder;
+import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.embed.Embedding;
+import io.imsrc.common.embed.EmbeddingException;
+import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.image.ImageDecoder;
@@ -28,7 +35,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code imsrc-embed FILE...}: decodes and embeds image files and prints one JSON object per file
+ * {@code imsrc embed FILE...}: decodes and embeds image files and prints one JSON object per file
  * on standard output (JSON lines, in argument order); logs go to standard error.
  *
  * <p>A file that cannot be read or decoded gets an error object and the others are still embedded.
@@ -37,11 +44,11 @@ import picocli.CommandLine.Spec;
  *
  * <p>Settings come from the options, else from the environment (MODEL_NAME, MODEL_PATH, DEVICE,
  * BATCH_SIZE, DATA_DIR, as in the README's configuration reference), else from the built-in
- * defaults. This is an entry point: the only place in the embed package that reads the
- * environment.
+ * defaults. It lives in the launcher, not beside the embedder in common, because it reads the
+ * configuration: common's embed package stays below its config package (docs/design.md).
  */
 @Command(
-        name = "imsrc-embed",
+        name = "embed",
         description = "Embeds image files with the imsrc model and prints one JSON line per file.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -123,19 +130,6 @@ public final class EmbedCommand implements Callable<Integer> {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.source = Objects.requireNonNull(source, "source");
         this.ownsEmbedder = ownsEmbedder;
-    }
-
-    public static void main(String[] args) {
-        // Entry point only: DJL must never download anything, and logs must stay off stdout, where
-        // the JSON goes. The log configuration has a non-default name so that it is never picked
-        // up by accident where another application (Flink) configures Log4j itself.
-        if (System.getProperty("ai.djl.offline") == null) {
-            System.setProperty("ai.djl.offline", "true");
-        }
-        if (System.getProperty("log4j2.configurationFile") == null) {
-            System.setProperty("log4j2.configurationFile", "classpath:imsrc/log4j2-cli.xml");
-        }
-        System.exit(new CommandLine(new EmbedCommand()).execute(args));
     }
 
     @Override

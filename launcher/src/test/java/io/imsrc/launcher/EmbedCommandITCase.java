@@ -1,9 +1,13 @@
-package io.imsrc.common.embed;
+package io.imsrc.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imsrc.common.embed.Device;
+import io.imsrc.common.embed.Embedder;
+import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.testing.SharedFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -12,12 +16,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The command end to end on real CIFAR-10 files, with the shared ResNet-20. */
+/** The command end to end on real CIFAR-10 files, with the reference ResNet-20. */
 class EmbedCommandITCase {
 
     @TempDir
@@ -25,6 +30,19 @@ class EmbedCommandITCase {
 
     private static final List<Path> images = new ArrayList<>();
     private static final List<String> predicted = new ArrayList<>();
+    private static Embedder shared;
+
+    @BeforeAll
+    static void loadTheModel() throws Exception {
+        ModelDescription description = ModelDescription.RESNET20_CIFAR10
+                .withModel(SharedFiles.model("resnet20-cifar10.pt").toString());
+        shared = Embedder.load(description, EmbedderOptions.builder().device(Device.CPU).build());
+    }
+
+    @AfterAll
+    static void closeTheModel() {
+        shared.close();
+    }
 
     @BeforeAll
     static void writeReferenceImagesToATemporaryFolder() throws Exception {
@@ -43,7 +61,6 @@ class EmbedCommandITCase {
     }
 
     private static int execute(StringWriter out, String... args) throws Exception {
-        Embedder shared = SharedEmbedder.resnet20();
         CommandLine commandLine = new CommandLine(new EmbedCommand(Map.of(), (description, options) -> shared, false));
         commandLine.setOut(new PrintWriter(out));
         commandLine.setErr(new PrintWriter(new StringWriter()));

@@ -1,6 +1,8 @@
-package io.imsrc.common.embed;
+package io.imsrc.common.config;
 
-import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.common.embed.ModelId;
+import io.imsrc.common.embed.ModelLocator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,7 +107,7 @@ public record ConfiguredModel(ModelDescription description, ModelId modelId, Pat
      * The description MODEL_NAME names: a description file (ending in .json), a built-in name, or
      * the name of a model {@code imsrc train} wrote to DATA_DIR/models/NAME/NAME.json.
      */
-    static ModelDescription describe(String name, Path modelsDir) throws IOException {
+    public static ModelDescription describe(String name, Path modelsDir) throws IOException {
         if (name.endsWith(".json")) {
             return ModelDescription.fromJson(Path.of(name));
         }
