@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,12 +42,28 @@ public final class SchemaMigrations {
     /** An arbitrary constant naming imsrc's migration lock among PostgreSQL's advisory locks. */
     static final long LOCK_KEY = 0x696d737263L; // "imsrc"
 
-    /** One versioned script. */
-    public record Migration(int version, String description, String resource) {
+    /**
+     * One versioned script.
+     *
+     * @param formerChecksums checksums of earlier texts of the script that differ from today's in
+     *     comments only: databases migrated with them are accepted. A changed statement is never
+     *     listed here; it is a new script.
+     */
+    public record Migration(int version, String description, String resource, Set<String> formerChecksums) {
         public Migration {
             if (version < 1) {
                 throw new IllegalArgumentException("migration versions start at 1, got " + version);
             }
+            formerChecksums = Set.copyOf(formerChecksums);
+        }
+
+        Migration(int version, String description, String resource) {
+            this(version, description, resource, Set.of());
+        }
+
+        /** Whether a database that recorded {@code recorded} for this version ran this script. */
+        boolean accepts(String recorded) {
+            return checksum(sql()).equals(recorded) || formerChecksums.contains(recorded);
         }
 
         String sql() {
@@ -72,7 +89,9 @@ public final class SchemaMigrations {
 
     /** Every migration, in version order. */
     public static final List<Migration> ALL = List.of(
-            new Migration(1, "initial schema", "V1__initial_schema.sql"),
+            // Its first text cited, in two comments, a brief that is not in the repository.
+            new Migration(1, "initial schema", "V1__initial_schema.sql",
+                    Set.of("52905a3effa325b3d64829db69a8dfdc11c905d15c5670ff0e5f6445335f748c")),
             new Migration(2, "notify vector changes", "V2__notify_vector_changes.sql"),
             new Migration(3, "ingested sources", "V3__ingested_sources.sql"),
             new Migration(4, "upload publication", "V4__upload_publication.sql"));
@@ -146,7 +165,7 @@ public final class SchemaMigrations {
                         + ", which this build of imsrc does not know (it knows up to " + latestVersion()
                         + "): run a newer imsrc against this database.");
             }
-            if (!Migration.checksum(known.sql()).equals(entry.getValue())) {
+            if (!known.accepts(entry.getValue())) {
                 throw new IllegalStateException("Migration V" + known.version() + " (" + known.description()
                         + ") was applied from a different script than this build's " + known.resource()
                         + ": released migrations must never change.");

@@ -140,6 +140,16 @@ class SchemaMigrationsITCase {
     }
 
     @Test
+    void a_database_migrated_with_a_scripts_former_comments_is_accepted() throws Exception {
+        SchemaMigrations.migrate(db.dataSource());
+        // What a database migrated before V1's comments were mended holds.
+        execute("UPDATE " + SchemaMigrations.HISTORY_TABLE + " SET checksum = "
+                + "'52905a3effa325b3d64829db69a8dfdc11c905d15c5670ff0e5f6445335f748c' WHERE version = 1");
+
+        assertThat(SchemaMigrations.migrate(db.dataSource())).isEmpty();
+    }
+
+    @Test
     void a_schema_newer_than_this_build_is_refused() throws Exception {
         SchemaMigrations.migrate(db.dataSource());
         execute("INSERT INTO " + SchemaMigrations.HISTORY_TABLE + " (version, description, checksum) "

@@ -1,4 +1,4 @@
--- imsrc schema, version 1: the GUIDE's data model.
+-- imsrc schema, version 1: the data model of docs/design.md.
 -- Names are kept from the original design so that users' plain SQL keeps working.
 
 CREATE TABLE categories (
@@ -40,7 +40,7 @@ CREATE TABLE vectors (
     -- L2-normalised embedding.
     embedding  real[]      NOT NULL CHECK (array_ndims(embedding) = 1 AND cardinality(embedding) > 0),
     -- Insertion order for the index manager's watermark. Not commit order: a reader polling
-    -- "seq > watermark" must re-read a window behind it (see the GUIDE).
+    -- "seq > watermark" must re-read what it skipped (docs/design.md, "vector_seq and late commits").
     vector_seq bigint      GENERATED ALWAYS AS IDENTITY UNIQUE,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (image_id, model_id)
