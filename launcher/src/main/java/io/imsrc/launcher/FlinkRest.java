@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The few calls of Flink's REST API (the dashboard's) the launcher makes: which jobs run, a job's
@@ -27,6 +28,8 @@ final class FlinkRest {
 
     private final String baseUrl;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** The metric ids a vertex has for a set of names: they do not change while the job runs. */
+    private final Map<String, List<String>> metricIds = new ConcurrentHashMap<>();
 
     FlinkRest(String baseUrl) {
         this.baseUrl = baseUrl.replaceAll("/+$", "");
@@ -63,15 +66,19 @@ final class FlinkRest {
         names.forEach(n -> sums.put(n, 0L));
         for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
             String metrics = "/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
-            List<String> ids = new ArrayList<>();
-            for (JsonNode metric : get(metrics)) {
-                String id = metric.path("id").asText();
-                if (names.contains(id.substring(id.lastIndexOf('.') + 1))) {
-                    ids.add(id);
+            List<String> ids = metricIds.get(metrics + names);
+            if (ids == null) {
+                ids = new ArrayList<>();
+                for (JsonNode metric : get(metrics)) {
+                    String id = metric.path("id").asText();
+                    if (names.contains(id.substring(id.lastIndexOf('.') + 1))) {
+                        ids.add(id);
+                    }
                 }
-            }
-            if (ids.isEmpty()) {
-                continue;
+                if (ids.isEmpty()) {
+                    continue; // the task is not running yet, or its metrics not fetched: ask again next time
+                }
+                metricIds.put(metrics + names, ids);
             }
             String query = URLEncoder.encode(String.join(",", ids), StandardCharsets.UTF_8);
             for (JsonNode metric : get(metrics + "?agg=sum&get=" + query)) {
