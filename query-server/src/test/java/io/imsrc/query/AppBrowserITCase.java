@@ -7,9 +7,6 @@ import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.testing.LocalHttpServer;
 import io.imsrc.common.testing.SharedFiles;
@@ -19,6 +16,7 @@ import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.HeadlessChromium;
 import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.testing.TestServers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,24 +67,14 @@ class AppBrowserITCase {
 
     @BeforeAll
     void start() throws Exception {
-        Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
-        ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
-        ConfiguredModel model = new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile),
-                temp.resolve("models"));
-        embedder = Embedder.load(description, EmbedderOptions.builder().device(Device.CPU).build());
+        ConfiguredModel model = TestServers.referenceModel(temp.resolve("models"));
+        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         catalog = TestCatalog.create("browser");
         CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
-        server = QueryServer.start(QueryServerOptions.builder()
+        server = QueryServer.start(TestServers.options(model, temp.resolve("index.bin"))
                 .database(catalog.jdbcUrl(), catalog.user(), null)
                 .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
                 .uploadsTopic(SharedKafka.newTopic("browser-uploads", 1))
-                .model(model)
-                .device(Device.CPU)
-                .indexType(IndexType.FLATL2)
-                .indexPath(temp.resolve("index.bin"))
-                .refreshInterval(Duration.ofMillis(200))
-                .host("127.0.0.1")
-                .port(0)
                 .flinkDashboardUrl("http://localhost:8081")
                 .build());
         server.index().awaitReady(WAIT);

@@ -7,18 +7,15 @@ import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.common.testing.ImageBombs;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.RawHttp;
 import io.imsrc.query.testing.RawHttp.Answer;
 import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.testing.TestServers;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,10 +86,8 @@ class HostileRequestsITCase {
 
     @BeforeAll
     void start() throws Exception {
-        Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
-        ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
-        model = new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile), temp.resolve("models"));
-        embedder = Embedder.load(description, EmbedderOptions.builder().device(Device.CPU).build());
+        model = TestServers.referenceModel(temp.resolve("models"));
+        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         stored = CifarImages.load("train", 0, 5, embedder);
         catalog = TestCatalog.create("hostile");
         CifarImages.store(catalog, stored, model.modelId().value());
@@ -103,17 +98,10 @@ class HostileRequestsITCase {
     }
 
     private QueryServerOptions.Builder options(Path indexPath) {
-        return QueryServerOptions.builder()
+        return TestServers.options(model, indexPath)
                 .database(catalog.jdbcUrl(), catalog.user(), null)
                 .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
                 .uploadsTopic(topic)
-                .model(model)
-                .device(Device.CPU)
-                .indexType(IndexType.FLATL2)
-                .indexPath(indexPath)
-                .refreshInterval(Duration.ofMillis(200))
-                .host("127.0.0.1")
-                .port(0)
                 .apiToken(TOKEN)
                 .maxUploadSize(MAX_UPLOAD)
                 .maxFilesPerUpload(MAX_FILES)

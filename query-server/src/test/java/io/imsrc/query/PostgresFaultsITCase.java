@@ -8,16 +8,13 @@ import io.imsrc.common.config.ImsrcConfig.DatabaseTimeouts;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.faiss.IndexType;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.query.store.Database;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.StallingProxy;
 import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.testing.TestServers;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -64,23 +61,14 @@ class PostgresFaultsITCase {
     void start() throws Exception {
         postgres = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults());
         catalog = TestCatalog.on(postgres.defaultDatabase());
-        Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
-        ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
-        model = new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile), temp.resolve("models"));
-        embedder = Embedder.load(description, EmbedderOptions.builder().device(Device.CPU).build());
+        model = TestServers.referenceModel(temp.resolve("models"));
+        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         stored = CifarImages.load("train", 0, 3, embedder);
         CifarImages.store(catalog, stored, model.modelId().value());
         proxy = new StallingProxy(postgres.host(), postgres.port());
-        server = QueryServer.start(QueryServerOptions.builder()
+        server = QueryServer.start(TestServers.options(model, temp.resolve("index.bin"))
                 .database("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + postgres.database(), postgres.user(), null)
                 .dbTimeouts(TIMEOUTS)
-                .model(model)
-                .device(Device.CPU)
-                .indexType(IndexType.FLATL2)
-                .indexPath(temp.resolve("index.bin"))
-                .refreshInterval(Duration.ofMillis(200))
-                .host("127.0.0.1")
-                .port(0)
                 .build());
         server.index().awaitReady(DEADLINE);
         api = new ApiClient(server.port(), null);

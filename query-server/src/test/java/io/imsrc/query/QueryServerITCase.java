@@ -8,13 +8,10 @@ import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.embed.ModelId;
 import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.search.Hit;
@@ -25,6 +22,7 @@ import io.imsrc.query.testing.ApiClient.Part;
 import io.imsrc.query.testing.BruteForce;
 import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.testing.TestServers;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -81,10 +79,8 @@ class QueryServerITCase {
 
     @BeforeAll
     void start() throws Exception {
-        Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
-        ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
-        model = new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile), temp.resolve("models"));
-        embedder = Embedder.load(description, EmbedderOptions.builder().device(Device.CPU).build());
+        model = TestServers.referenceModel(temp.resolve("models"));
+        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         stored = CifarImages.load("train", 0, 20, embedder);
         catalog = TestCatalog.create("query");
         CifarImages.store(catalog, stored, model.modelId().value());
@@ -96,17 +92,11 @@ class QueryServerITCase {
     }
 
     private QueryServerOptions.Builder options(TestCatalog database, Path indexPath, IndexType type) {
-        return QueryServerOptions.builder()
+        return TestServers.options(model, indexPath)
+                .indexType(type)
                 .database(database.jdbcUrl(), database.user(), null)
                 .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
                 .uploadsTopic(topic)
-                .model(model)
-                .device(Device.CPU)
-                .indexType(type)
-                .indexPath(indexPath)
-                .refreshInterval(Duration.ofMillis(200))
-                .host("127.0.0.1")
-                .port(0)
                 .apiToken(TOKEN)
                 .maxUploadSize(MAX_UPLOAD);
     }

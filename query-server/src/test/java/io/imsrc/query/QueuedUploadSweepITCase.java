@@ -3,17 +3,14 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.embed.Device;
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.embed.ModelId;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.ApiClient.Part;
 import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.testing.TestServers;
 import io.imsrc.query.upload.QueuedUploadSweeper;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -104,13 +101,11 @@ class QueuedUploadSweepITCase {
         execute(catalog, "INSERT INTO uploads (image_id, state, reason, received_at, updated_at) VALUES "
                 + "(5006, 'rejected', 'NO_CATEGORY', now() - interval '1 year', now() - interval '1 year')");
 
-        Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
-        ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
         QueryServerOptions options = QueryServerOptions.builder()
                 .database(catalog.jdbcUrl(), catalog.user(), null)
                 .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
                 .uploadsTopic(SharedKafka.newTopic("sweep", 1))
-                .model(new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile), temp.resolve("m")))
+                .model(TestServers.referenceModel(temp.resolve("m")))
                 .device(Device.CPU)
                 .indexPath(temp.resolve("index.bin"))
                 .host("127.0.0.1")

@@ -10,14 +10,9 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -277,26 +272,9 @@ class DecompressionBombTest {
     }
 
     private static byte[] bmp(BufferedImage image, String compression) throws IOException {
-        return write(image, "bmp", param -> {
+        return TestImages.write(image, "bmp", param -> {
             param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
             param.setCompressionType(compression);
         });
-    }
-
-    private static byte[] write(BufferedImage image, String format, java.util.function.Consumer<ImageWriteParam> setup)
-            throws IOException {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
-        try {
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            setup.accept(param);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
-                writer.setOutput(stream);
-                writer.write(null, new IIOImage(image, null, null), param);
-            }
-            return out.toByteArray();
-        } finally {
-            writer.dispose();
-        }
     }
 }

@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Random;
+import java.util.function.Consumer;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -36,10 +37,15 @@ public final class TestImages {
 
     /** {@code image} as a progressive JPEG (ImageIO's default scan script). */
     public static byte[] progressiveJpeg(BufferedImage image) throws IOException {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        return write(image, "jpeg", param -> param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT));
+    }
+
+    /** {@code image} in {@code format}, with writer parameters {@code setup} chooses. */
+    public static byte[] write(BufferedImage image, String format, Consumer<ImageWriteParam> setup) throws IOException {
+        ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
         try {
             ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+            setup.accept(param);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
                 writer.setOutput(stream);
