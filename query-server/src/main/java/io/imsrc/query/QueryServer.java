@@ -7,6 +7,7 @@ import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.io.Closeables;
 import io.imsrc.query.http.Access;
+import io.imsrc.query.http.ApiDocument;
 import io.imsrc.query.http.ApiJson;
 import io.imsrc.query.http.BodyDeadline;
 import io.imsrc.query.http.BrowserOrigins;
@@ -25,6 +26,8 @@ import io.imsrc.query.store.VectorStore;
 import io.imsrc.query.upload.QueuedUploadSweeper;
 import io.imsrc.query.upload.UploadPublisher;
 import io.javalin.Javalin;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.openapi.plugin.OpenApiPlugin;
@@ -39,6 +42,7 @@ import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,6 +142,7 @@ public final class QueryServer implements AutoCloseable {
         BodyDeadline bodyDeadline = new BodyDeadline(options.requestBodyTimeout());
         BrowserOrigins origins = new BrowserOrigins(options.allowedOrigins());
 
+        Map<String, Access> routes = new ConcurrentHashMap<>();
         app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             RequestHardening.configure(config);
@@ -156,7 +161,8 @@ public final class QueryServer implements AutoCloseable {
                                         + "\"detail\": text}.");
                             })
                             .withSecurity(security -> security.withBearerAuth())
-                            .withDefinitionProcessor(document -> ApiJson.snakeCaseSchemas(document).toPrettyString()))));
+                            .withDefinitionProcessor(document -> ApiDocument.complete(ApiJson.snakeCaseSchemas(document), routes,
+                                    options.searchRequiresToken()).toPrettyString()))));
             // The web page: static files from the class path, nothing fetched from elsewhere.
             config.staticFiles.add(files -> {
                 files.hostedPath = "/app";
@@ -178,25 +184,31 @@ public final class QueryServer implements AutoCloseable {
         RequestHardening.install(app, bodyDeadline, origins, metrics::started,
                 ctx -> Access.check(ctx, options.apiToken(), options.searchRequiresToken()), metrics::finished);
 
-        app.get("/", ctx -> ctx.redirect("/app/"), Access.OPEN);
-        app.post("/upload", images::upload, Access.WRITE);
-        app.get("/images/{id}", images::image, Access.READ);
-        app.get("/images/{id}/content", images::content, Access.READ);
-        app.get("/images/{id}/similar", search::similar, Access.READ);
-        app.post("/search", search::search, Access.READ);
-        app.post("/search/prototypes", search::prototypes, Access.READ);
-        app.get("/categories", search::categories, Access.READ);
-        app.get("/status", ops[0]::status, Access.READ);
-        app.get("/health", ops[0]::health, Access.OPEN);
-        app.get("/health/live", ops[0]::live, Access.OPEN);
-        app.get("/health/ready", ops[0]::ready, Access.OPEN);
-        app.get("/metrics", ops[0]::metrics, Access.OPEN);
-        app.post("/admin/reindex", ops[0]::reindex, Access.WRITE);
+        route(routes, HandlerType.GET, "/", ctx -> ctx.redirect("/app/"), Access.OPEN);
+        route(routes, HandlerType.POST, "/upload", images::upload, Access.WRITE);
+        route(routes, HandlerType.GET, "/images/{id}", images::image, Access.READ);
+        route(routes, HandlerType.GET, "/images/{id}/content", images::content, Access.READ);
+        route(routes, HandlerType.GET, "/images/{id}/similar", search::similar, Access.READ);
+        route(routes, HandlerType.POST, "/search", search::search, Access.READ);
+        route(routes, HandlerType.POST, "/search/prototypes", search::prototypes, Access.READ);
+        route(routes, HandlerType.GET, "/categories", search::categories, Access.READ);
+        route(routes, HandlerType.GET, "/status", ops[0]::status, Access.READ);
+        route(routes, HandlerType.GET, "/health", ops[0]::health, Access.OPEN);
+        route(routes, HandlerType.GET, "/health/live", ops[0]::live, Access.OPEN);
+        route(routes, HandlerType.GET, "/health/ready", ops[0]::ready, Access.OPEN);
+        route(routes, HandlerType.GET, "/metrics", ops[0]::metrics, Access.OPEN);
+        route(routes, HandlerType.POST, "/admin/reindex", ops[0]::reindex, Access.WRITE);
 
         app.start(options.host(), options.port());
         warnIfWritesAreOpen();
         LOG.info("Query server listening on http://{}:{} (model {}, index {}; API docs at /docs)", options.host(),
                 port(), modelId, options.indexType().configValue());
+    }
+
+    /** Adds a route and notes its access for the API document ({@link ApiDocument}). */
+    private void route(Map<String, Access> routes, HandlerType type, String path, Handler handler, Access access) {
+        app.addHttpHandler(type, path, handler, access);
+        routes.put(type.name() + " " + path, access);
     }
 
     /**

@@ -524,6 +524,38 @@ class QueryServerITCase {
     }
 
     @Test
+    void the_openapi_document_lists_the_errors_and_the_token_of_every_operation() throws Exception {
+        JsonNode doc = ok(anonymous.get("/openapi"));
+        // For the standard linter that .ci/run applies (tools/openapi-lint): the document as served.
+        Files.createDirectories(Path.of("target"));
+        Files.writeString(Path.of("target/openapi.json"), doc.toPrettyString());
+
+        assertThat(doc.get("servers")).isNotEmpty();
+        assertThat(doc.at("/components/securitySchemes/BearerAuth/scheme").asText()).isEqualTo("bearer");
+        Map<String, List<String>> secured = new java.util.TreeMap<>();
+        doc.get("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(op -> {
+            String name = op.getKey().toUpperCase(java.util.Locale.ROOT) + " " + path.getKey();
+            JsonNode responses = op.getValue().get("responses");
+            for (String status : List.of("400", "503")) {
+                assertThat(responses.has(status)).as(name + " lists " + status).isTrue();
+            }
+            responses.fields().forEachRemaining(r -> {
+                if (r.getKey().matches("4\\d\\d") && !name.startsWith("GET /health")) {
+                    assertThat(r.getValue().at("/content/application~1json/schema/$ref").asText())
+                            .as(name + " " + r.getKey()).isEqualTo("#/components/schemas/ErrorResponse");
+                }
+            });
+            if (!op.getValue().get("security").isEmpty()) {
+                secured.put(name, List.of(responses.has("401") ? "401" : "", responses.has("403") ? "403" : ""));
+            }
+        }));
+        // This server has API_TOKEN and not SEARCH_REQUIRES_TOKEN: only the writes need the token.
+        assertThat(secured).containsOnlyKeys("POST /upload", "POST /admin/reindex")
+                .allSatisfy((name, statuses) -> assertThat(statuses).containsExactly("401", "403"));
+        assertThat(doc.at("/paths/~1search/post/responses").fieldNames()).toIterable().contains("408", "413");
+    }
+
+    @Test
     void a_committed_vector_becomes_searchable_within_a_second_or_so() throws Exception {
         CifarImages.Image fresh = CifarImages.load("test", 9, 1, embedder).get(6);
         long committed;

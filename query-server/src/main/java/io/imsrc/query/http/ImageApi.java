@@ -206,6 +206,8 @@ public final class ImageApi {
             operationId = "image",
             tags = "images",
             summary = "An image's metadata and state: queued, indexed, stored or rejected with the reason",
+            description = "queued: accepted, not yet stored; stored: in PostgreSQL; indexed: searchable; rejected: "
+                    + "with the reason (a duplicate names the stored image). Upload ids and stored ids both work.",
             pathParams = @OpenApiParam(name = "id", type = Long.class, required = true, description = "an image id"),
             responses = {
                 @OpenApiResponse(status = "200", content = @OpenApiContent(from = ImageResponse.class)),

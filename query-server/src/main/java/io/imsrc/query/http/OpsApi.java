@@ -64,6 +64,8 @@ public final class OpsApi {
             operationId = "status",
             tags = "operations",
             summary = "Counts, the index and its lag behind PostgreSQL, the model, and whether the services answer",
+            description = "What the /app page polls: stored images and categories, the index's type, size and lag, "
+                    + "the model, the Flink dashboard's address and whether PostgreSQL and Kafka answer.",
             responses = @OpenApiResponse(status = "200", content = @OpenApiContent(from = StatusResponse.class)))
     public void status(Context ctx) {
         IndexManager.Status s = index.status();
@@ -133,6 +135,7 @@ public final class OpsApi {
             operationId = "health",
             tags = "operations",
             summary = "Readiness, as /health/ready",
+            description = "The same answer as /health/ready, for tools that look at /health.",
             responses = {
                 @OpenApiResponse(status = "200", content = @OpenApiContent(from = HealthResponse.class)),
                 @OpenApiResponse(status = "503", content = @OpenApiContent(from = HealthResponse.class))
@@ -176,6 +179,7 @@ public final class OpsApi {
             operationId = "live",
             tags = "operations",
             summary = "Liveness: 200 while the server answers",
+            description = "Always 200 while the process answers HTTP; status says whether the index is ready yet.",
             responses = @OpenApiResponse(status = "200", content = @OpenApiContent(from = HealthResponse.class)))
     public void live(Context ctx) {
         boolean ready = index.isReady();
@@ -187,6 +191,7 @@ public final class OpsApi {
             operationId = "metrics",
             tags = "operations",
             summary = "Prometheus metrics: requests and latency per endpoint, index size and lag, query batching",
+            description = "The Prometheus text format, for a scraper.",
             responses = @OpenApiResponse(status = "200",
                     content = @OpenApiContent(mimeType = "text/plain", type = "string")))
     public void metrics(Context ctx) throws Exception {
