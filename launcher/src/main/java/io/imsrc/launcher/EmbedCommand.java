@@ -106,7 +106,7 @@ public final class EmbedCommand extends ImsrcCommand {
      * file) and loads its own model.
      */
     public EmbedCommand() {
-        this(Settings.fromEnvironment(), Embedder::load, true);
+        this(Embedder::load, true);
     }
 
     EmbedCommand(Map<String, String> env, EmbedderSource source, boolean ownsEmbedder) {
@@ -120,7 +120,11 @@ public final class EmbedCommand extends ImsrcCommand {
      * @param ownsEmbedder whether the command closes the embedder when done (false for a shared one)
      */
     EmbedCommand(Settings settings, EmbedderSource source, boolean ownsEmbedder) {
-        super(Objects.requireNonNull(settings, "settings"));
+        this(source, ownsEmbedder);
+        withSettings(Objects.requireNonNull(settings, "settings"));
+    }
+
+    private EmbedCommand(EmbedderSource source, boolean ownsEmbedder) {
         this.source = Objects.requireNonNull(source, "source");
         this.ownsEmbedder = ownsEmbedder;
     }

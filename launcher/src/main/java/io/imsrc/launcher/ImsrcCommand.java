@@ -7,23 +7,27 @@ import picocli.CommandLine.Spec;
 
 /**
  * An imsrc command: picocli parses its options into the subclass's fields, then {@link #run} does
- * its work in a {@link CommandContext} over the settings it was given (the environment and .env as
- * users run it; a map in tests).
+ * its work in a {@link CommandContext} over its settings: the environment and .env as users run
+ * it, read when it runs; those of {@link #withSettings} in tests.
  */
 abstract class ImsrcCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    private final Settings settings;
+    private volatile Settings settings;
 
-    ImsrcCommand(Settings settings) {
-        this.settings = settings;
+    /** Runs on {@code given} instead of the environment's settings; returns this command. */
+    @SuppressWarnings("unchecked")
+    final <C extends ImsrcCommand> C withSettings(Settings given) {
+        this.settings = given;
+        return (C) this;
     }
 
     @Override
     public final Integer call() {
-        return CommandContext.run(spec, settings, this::run);
+        Settings given = settings;
+        return CommandContext.run(spec, given != null ? given : Settings.fromEnvironment(), this::run);
     }
 
     /** The command's work; a {@link CommandContext.Failure} ends it with its line and exit code. */

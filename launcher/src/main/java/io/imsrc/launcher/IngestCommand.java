@@ -1,7 +1,6 @@
 package io.imsrc.launcher;
 
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.ingest.IngestCommandOptions;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import java.util.List;
@@ -47,16 +46,7 @@ public final class IngestCommand extends ImsrcCommand {
                     + "that may run more than once).")
     private boolean skipIngested;
 
-
     private final IngestRun run = new IngestRun();
-
-    public IngestCommand() {
-        this(Settings.fromEnvironment());
-    }
-
-    IngestCommand(Settings settings) {
-        super(settings);
-    }
 
     @Override
     int run(CommandContext context) throws Exception {

@@ -1,6 +1,5 @@
 package io.imsrc.launcher;
 
-import io.imsrc.common.config.Settings;
 import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.launcher.services.EmbeddedServices;
 import picocli.CommandLine.Command;
@@ -13,16 +12,6 @@ import picocli.CommandLine.Command;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the schema is current", "1:the migration failed", "2:bad settings"})
 public final class MigrateCommand extends ImsrcCommand {
-
-
-
-    public MigrateCommand() {
-        this(Settings.fromEnvironment());
-    }
-
-    MigrateCommand(Settings settings) {
-        super(settings);
-    }
 
     @Override
     int run(CommandContext context) throws Exception {

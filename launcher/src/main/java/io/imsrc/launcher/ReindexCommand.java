@@ -2,7 +2,6 @@ package io.imsrc.launcher;
 
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.launcher.services.EmbeddedServices;
@@ -24,16 +23,6 @@ import picocli.CommandLine.Command;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:built and saved", "1:the build failed", "2:bad settings, or the model cannot be had"})
 public final class ReindexCommand extends ImsrcCommand {
-
-
-
-    public ReindexCommand() {
-        this(Settings.fromEnvironment());
-    }
-
-    ReindexCommand(Settings settings) {
-        super(settings);
-    }
 
     @Override
     int run(CommandContext context) throws Exception {

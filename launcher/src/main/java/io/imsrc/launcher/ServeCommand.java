@@ -2,7 +2,6 @@ package io.imsrc.launcher;
 
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.launcher.console.Console;
 import io.imsrc.launcher.services.EmbeddedServices;
 import io.imsrc.query.QueryServer;
@@ -36,18 +35,9 @@ public final class ServeCommand extends ImsrcCommand {
     @Option(names = "--no-uploads", description = "Run without Kafka: searches only, POST /upload answers 503.")
     private boolean noUploads;
 
-
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile EmbeddedServices services;
     private volatile QueryServer server;
-
-    public ServeCommand() {
-        this(Settings.fromEnvironment());
-    }
-
-    ServeCommand(Settings settings) {
-        super(settings);
-    }
 
     @Override
     int run(CommandContext context) throws Exception {

@@ -1,7 +1,6 @@
 package io.imsrc.launcher;
 
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.ingest.IngestCommandOptions;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import java.util.ArrayList;
@@ -47,16 +46,7 @@ public final class StartCommand extends ImsrcCommand {
     @Option(names = "--port", paramLabel = "PORT", description = "The API's port (default: API_PORT, else 8000; 0 = any free port).")
     private Integer port;
 
-
     private final IngestRun run = new IngestRun();
-
-    public StartCommand() {
-        this(Settings.fromEnvironment());
-    }
-
-    StartCommand(Settings settings) {
-        super(settings);
-    }
 
     @Override
     int run(CommandContext context) throws Exception {

@@ -2,7 +2,6 @@ package io.imsrc.launcher;
 
 import ai.djl.engine.Engine;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.EmbeddingException;
 import io.imsrc.common.embed.ModelArchitecture;
 import io.imsrc.launcher.CommandContext.Failure;
@@ -37,7 +36,6 @@ import picocli.CommandLine.Option;
         exitCodeList = {"0:trained (stopped by Ctrl-C or SIGTERM with its checkpoint written, the shell sees 130 "
                 + "or 143)", "1:training failed", "2:bad settings or data: nothing was written"})
 public final class TrainCommand extends ImsrcCommand {
-
 
     @Option(names = "--name", required = true, paramLabel = "NAME",
             description = "the model's name: its folder under DATA_DIR/models and the start of its model id")
@@ -98,15 +96,6 @@ public final class TrainCommand extends ImsrcCommand {
 
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch threads; default: one per core")
     int threads;
-
-
-    public TrainCommand() {
-        this(Settings.fromEnvironment());
-    }
-
-    TrainCommand(Settings settings) {
-        super(settings);
-    }
 
     @Override
     int run(CommandContext context) throws Exception {

@@ -100,7 +100,7 @@ class ClusterSubmitITCase {
         env.put("CHECKPOINT_INTERVAL_MS", "500");
 
         CapturedConsole console = new CapturedConsole();
-        int exit = console.commandLine(new IngestCommand(Settings.of(env))).execute("--skip-ingested");
+        int exit = console.commandLine(new IngestCommand().withSettings(Settings.of(env))).execute("--skip-ingested");
         String out = console.out();
         assertThat(exit).as(out).isZero();
         assertThat(out).contains("running on the cluster").contains("Flink dashboard  " + restUrl)
@@ -119,7 +119,8 @@ class ClusterSubmitITCase {
 
         // A second submitter (compose's one-shot run again): nothing to read, nothing submitted.
         CapturedConsole second = new CapturedConsole();
-        assertThat(second.commandLine(new IngestCommand(Settings.of(env))).execute("--skip-ingested")).isZero();
+        assertThat(second.commandLine(new IngestCommand().withSettings(Settings.of(env))).execute("--skip-ingested"))
+                .isZero();
         assertThat(second.out()).contains("not reading it again")
                 .contains("already runs on " + restUrl + " (" + jobId + ")");
         assertThat(rest.get("/jobs/overview").get("jobs")).hasSize(1);
@@ -129,7 +130,7 @@ class ClusterSubmitITCase {
         env.put("API_PORT", Integer.toString(apiPort));
         env.put("FAISS_INDEX_PATH", temp.resolve("index.bin").toString());
         CapturedConsole startConsole = new CapturedConsole();
-        StartCommand start = new StartCommand(Settings.of(env));
+        StartCommand start = new StartCommand().withSettings(Settings.of(env));
         CompletableFuture<Integer> started = CompletableFuture.supplyAsync(() -> startConsole.commandLine(start).execute());
         try {
             Waiting.until(() -> start.running() != null || started.isDone(), "start to serve");

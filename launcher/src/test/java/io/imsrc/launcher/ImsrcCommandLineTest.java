@@ -74,12 +74,13 @@ class ImsrcCommandLineTest {
         assertThat(noName.err()).contains("Missing required option: '--name=NAME'");
 
         CapturedConsole resumed = new CapturedConsole();
-        CommandLine train = resumed.commandLine(new TrainCommand(Settings.of(Map.of("DATA_DIR", temp.toString()))));
+        Settings settings = Settings.of(Map.of("DATA_DIR", temp.toString()));
+        CommandLine train = resumed.commandLine(new TrainCommand().withSettings(settings));
         assertThat(train.execute("--name", "mine", "--resume", "--epochs", "5", "--seed", "3")).isEqualTo(2);
         assertThat(resumed.err())
                 .contains("--resume continues with the settings the run started with; leave out --epochs, --seed");
         CapturedConsole wrongDepth = new CapturedConsole();
-        CommandLine bad = wrongDepth.commandLine(new TrainCommand(Settings.of(Map.of("DATA_DIR", temp.toString()))));
+        CommandLine bad = wrongDepth.commandLine(new TrainCommand().withSettings(settings));
         assertThat(bad.execute("--name", "mine", "--no-library", "--depth", "21")).isEqualTo(2);
         assertThat(wrongDepth.err()).contains("6n + 2");
         assertThat(temp).isEmptyDirectory();
@@ -103,7 +104,7 @@ class ImsrcCommandLineTest {
         CapturedConsole console = new CapturedConsole();
         try (ServerSocket taken = new ServerSocket(0)) {
             Map<String, String> env = Map.of("DATA_DIR", temp.toString(), "API_PORT", Integer.toString(taken.getLocalPort()));
-            int exit = console.commandLine(new StartCommand(Settings.of(env))).execute();
+            int exit = console.commandLine(new StartCommand().withSettings(Settings.of(env))).execute();
             assertThat(exit).isEqualTo(2);
         }
         assertThat(console.err()).contains("for the API is taken").contains("API_PORT (or --port)");

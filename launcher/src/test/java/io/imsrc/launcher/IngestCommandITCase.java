@@ -62,7 +62,7 @@ class IngestCommandITCase {
                 "CHECKPOINT_INTERVAL_MS", "500",
                 "BATCH_SIZE", "16"));
         CapturedConsole console = new CapturedConsole();
-        IngestCommand command = new IngestCommand(Settings.of(env));
+        IngestCommand command = new IngestCommand().withSettings(Settings.of(env));
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> console.commandLine(command).execute());
         try {
             runAndStop(command, exit, dashboardPort, console);
@@ -72,7 +72,7 @@ class IngestCommandITCase {
 
         // A second start on the same data, bulk only: the folder is there already, nothing is added.
         CapturedConsole second = new CapturedConsole();
-        assertThat(second.commandLine(new IngestCommand(Settings.of(env))).execute("--no-uploads")).isZero();
+        assertThat(second.commandLine(new IngestCommand().withSettings(Settings.of(env))).execute("--no-uploads")).isZero();
         assertThat(second.out()).contains("done, 0 new images stored");
     }
 

@@ -15,8 +15,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,9 +30,9 @@ class MaintenanceCommandsITCase {
 
     private record Ran(int exit, String out, String err) {}
 
-    private static Ran run(Function<Settings, Callable<Integer>> command, Map<String, String> env, String... args) {
+    private static Ran run(Supplier<ImsrcCommand> command, Map<String, String> env, String... args) {
         CapturedConsole console = new CapturedConsole();
-        int exit = console.commandLine(command.apply(Settings.of(env))).execute(args);
+        int exit = console.commandLine(command.get().withSettings(Settings.of(env))).execute(args);
         return new Ran(exit, console.out(), console.err());
     }
 

@@ -30,7 +30,7 @@ class ServeCommandITCase {
                 "API_HOST", "127.0.0.1",
                 "API_PORT", Integer.toString(port));
         CapturedConsole console = new CapturedConsole();
-        ServeCommand serve = new ServeCommand(Settings.of(env));
+        ServeCommand serve = new ServeCommand().withSettings(Settings.of(env));
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> console.commandLine(serve).execute("--no-uploads"));
         try {
             Waiting.until(() -> serve.server() != null || exit.isDone(), "the server to start");

@@ -53,7 +53,7 @@ final class ServingIngest implements AutoCloseable {
     /** Starts {@code imsrc ingest} with these arguments (which must include --serve) and waits as above. */
     static ServingIngest start(Map<String, String> environment, String... arguments) throws Exception {
         CapturedConsole console = new CapturedConsole();
-        IngestCommand command = new IngestCommand(Settings.of(environment));
+        IngestCommand command = new IngestCommand().withSettings(Settings.of(environment));
         CompletableFuture<Integer> exit =
                 CompletableFuture.supplyAsync(() -> console.commandLine(command).execute(arguments));
         ServingIngest ingest = new ServingIngest(command, console, exit);

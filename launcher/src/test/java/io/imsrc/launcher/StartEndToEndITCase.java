@@ -157,7 +157,7 @@ class StartEndToEndITCase {
         Map<String, String> env = Map.of("DATA_DIR", temp.resolve("data").toString(),
                 "CIFAR10_SOURCE", temp.resolve("nowhere.tar.gz") + "#train", "API_PORT", "0", "FLINK_WEB_PORT", "0");
         CapturedConsole console = new CapturedConsole();
-        int exit = console.commandLine(new StartCommand(Settings.of(env))).execute();
+        int exit = console.commandLine(new StartCommand().withSettings(Settings.of(env))).execute();
         assertThat(exit).isEqualTo(2);
         assertThat(console.err()).contains("imsrc start: " + temp.resolve("nowhere.tar.gz"))
                 .contains("no such folder or archive").doesNotContain("WARNING");
