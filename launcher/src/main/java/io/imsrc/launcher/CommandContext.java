@@ -25,7 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
  *   <li>it starts the services ({@link #services}); one that cannot be started or reached is one
  *       line and exit code 1 (the trace goes to the log at debug level);
  *   <li>Ctrl-C runs its stop ({@link #onShutdown}), and the hook goes when the command returns;
- *   <li>any other failure is its innermost message and exit code 1.
+ *   <li>any other failure is its innermost message and exit code 1, after its trace in the log.
  * </ul>
  *
  * <p>A command runs its body through {@link #run}; the body ends early by throwing a {@link
@@ -104,7 +104,7 @@ final class CommandContext {
             context.console.error(e.getMessage());
             return e.exitCode();
         } catch (Exception e) {
-            LOG.debug("imsrc {} failed", spec.name(), e);
+            LOG.error("imsrc {} failed", spec.name(), e); // not foreseen: the trace helps
             context.console.error(ServiceStartException.rootMessage(e));
             return EXIT_FAILED;
         }

@@ -7,6 +7,7 @@ import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.launcher.CommandContext.Failure;
 import io.imsrc.launcher.console.IngestConsole;
 import io.imsrc.launcher.console.IngestProgress;
+import io.imsrc.launcher.job.FlinkRest;
 import io.imsrc.launcher.job.JobSubmitter;
 import io.imsrc.launcher.job.LocalFlink;
 import io.imsrc.launcher.job.SourceCompletion;
@@ -19,7 +20,6 @@ import io.imsrc.query.QueryServerOptions;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * <p>Local mode owns the job: Ctrl-C stops it with a savepoint, then the server and the services.
  * Cluster mode does not: a job of the same name already running there is followed rather than
  * submitted twice, and Ctrl-C leaves it running.
+ *
+ * <p>Just over 300 lines, kept in one piece on purpose: it orders the parts' lives (services, then
+ * the job, then the server and the pollers, closed in reverse) and the stop that Ctrl-C runs on
+ * another thread, whose flags and latches are read together here.
  */
 final class IngestRun {
 
@@ -156,7 +160,7 @@ final class IngestRun {
             job = followed.get();
             console.following(job);
         } else {
-            job = prepareOrSkipUnreadable(console, plan, submitter, sources, progress.storedBefore()).submit();
+            job = prepare(console, plan, submitter, sources, progress.storedBefore()).submit();
         }
 
         QueryServer server = null;
@@ -180,9 +184,10 @@ final class IngestRun {
         running = new Running(started, job, server);
         console.running(config, job, server, started);
 
-        try (SourceCompletion completion = new SourceCompletion(job.rest(), job.jobId(), job.bulkSources(), ledger,
+        FlinkRest rest = job.rest();
+        try (SourceCompletion completion = new SourceCompletion(rest, job.jobId(), job.bulkSources(), ledger,
                         console::recorded).start();
-                IngestProgress reporting = progress.follow(job.rest(), job.jobId(), completion::recorded)
+                IngestProgress reporting = progress.follow(rest, job.jobId(), completion::recorded)
                         .start(job.plannedImages(), 5)) {
             if (job.cluster()) {
                 return followClusterJob(console, plan, job, completion, reporting);
@@ -241,33 +246,20 @@ final class IngestRun {
     }
 
     /**
-     * Builds the job over {@code sources}. For {@code start}, a source that cannot be read (offline,
-     * a wrong path) does not keep the system down: it is reported and left out, and the job runs
-     * for uploads over what is stored, unless nothing is stored and nothing else can be read.
+     * Builds the job over {@code sources}. A run that serves and ingests uploads ({@code start})
+     * leaves out a source that cannot be read rather than stay down ({@link
+     * JobSubmitter#prepareReadable}).
      *
      * @param stored the model's vectors stored before this run
      * @throws Failure when the job cannot run (exit code 2)
      */
-    private static JobSubmitter.Prepared prepareOrSkipUnreadable(IngestConsole console, Plan plan,
-            JobSubmitter submitter, List<BulkSourceSpec> sources, long stored) throws Failure {
+    private static JobSubmitter.Prepared prepare(IngestConsole console, Plan plan, JobSubmitter submitter,
+            List<BulkSourceSpec> sources, long stored) throws Failure {
         try {
-            return submitter.prepare(sources);
+            return plan.serve() && plan.uploads() ? submitter.prepareReadable(sources, stored, console::startingWithout)
+                    : submitter.prepare(sources);
         } catch (IOException | IllegalArgumentException e) {
-            if (!plan.serve() || !plan.uploads()) {
-                throw Failure.usage(e.getMessage());
-            }
-            Map<BulkSourceSpec, String> unreadable = submitter.unreadable(sources);
-            List<BulkSourceSpec> readable = sources.stream().filter(spec -> !unreadable.containsKey(spec)).toList();
-            boolean nothingToServe = stored == 0 && readable.stream().allMatch(BulkSourceSpec::watch);
-            if (unreadable.isEmpty() || nothingToServe) {
-                throw Failure.usage(e.getMessage());
-            }
-            console.startingWithout(unreadable, stored);
-            try {
-                return submitter.prepare(readable);
-            } catch (IOException | IllegalArgumentException again) {
-                throw Failure.usage(again.getMessage());
-            }
+            throw Failure.usage(e.getMessage());
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -51,9 +52,8 @@ public record JobSubmitter(ImsrcConfig config, DatabaseOptions database, String 
             return Optional.empty();
         }
         String jobName = IngestJob.options(config, database, kafkaBootstrapServers, sources).build().jobName();
-        String restUrl = new FlinkRest(config.flink().restUrl()).baseUrl();
-        return new FlinkRest(restUrl).activeJob(jobName)
-                .map(id -> new SubmittedJob(null, id, jobName, restUrl, true, null, sources));
+        FlinkRest rest = new FlinkRest(config.flink().restUrl());
+        return rest.activeJob(jobName).map(id -> new SubmittedJob(null, id, jobName, rest.baseUrl(), true, null, sources));
     }
 
     /**
@@ -76,6 +76,32 @@ public record JobSubmitter(ImsrcConfig config, DatabaseOptions database, String 
                 .build();
         LocalFlink flink = LocalFlink.create(dashboardPort, options.parallelism());
         return new Prepared(sources, options, flink.env(), IngestJob.attach(flink.env(), options), flink, null);
+    }
+
+    /**
+     * Builds the job over those of {@code sources} that can be read: a source that cannot (offline,
+     * a wrong path) does not keep a system that serves down; it is left out, and the job runs for
+     * uploads over what is stored, unless nothing is stored and nothing else can be read.
+     *
+     * @param stored the model's vectors stored already
+     * @param leavingOut told of the sources left out, with why, and of {@code stored}
+     * @throws IOException or {@link IllegalArgumentException} as {@link #prepare} does, when no
+     *     source is to blame or nothing would be left to serve
+     */
+    public Prepared prepareReadable(List<BulkSourceSpec> sources, long stored,
+            BiConsumer<Map<BulkSourceSpec, String>, Long> leavingOut) throws IOException {
+        try {
+            return prepare(sources);
+        } catch (IOException | IllegalArgumentException e) {
+            Map<BulkSourceSpec, String> unreadable = unreadable(sources);
+            List<BulkSourceSpec> readable = sources.stream().filter(spec -> !unreadable.containsKey(spec)).toList();
+            boolean nothingToServe = stored == 0 && readable.stream().allMatch(BulkSourceSpec::watch);
+            if (unreadable.isEmpty() || nothingToServe) {
+                throw e;
+            }
+            leavingOut.accept(unreadable, stored);
+            return prepare(readable);
+        }
     }
 
     /**
@@ -105,7 +131,7 @@ public record JobSubmitter(ImsrcConfig config, DatabaseOptions database, String 
     }
 
     /** The sources of {@code sources} that cannot be resolved and planned, with the reason. */
-    public Map<BulkSourceSpec, String> unreadable(List<BulkSourceSpec> sources) {
+    private Map<BulkSourceSpec, String> unreadable(List<BulkSourceSpec> sources) {
         Map<BulkSourceSpec, String> unreadable = new LinkedHashMap<>();
         for (BulkSourceSpec spec : sources) {
             try {

@@ -141,14 +141,13 @@ public final class EmbeddedServices implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (closed) {
-            return;
+        if (!closed) {
+            closed = true;
+            RuntimeException failure = stop(kafka, postgres);
+            if (failure != null) {
+                throw failure;
+            }
+            LOG.info("Embedded services stopped");
         }
-        closed = true;
-        RuntimeException failure = stop(kafka, postgres);
-        if (failure != null) {
-            throw failure;
-        }
-        LOG.info("Embedded services stopped");
     }
 }
