@@ -126,8 +126,7 @@ class ClusterSubmitITCase {
         assertThat(rest.get("/jobs/overview").get("jobs")).hasSize(1);
 
         // start beside the cluster's job: serves, follows the job, and leaves it running at Ctrl-C.
-        int apiPort = TestPorts.freePort();
-        env.put("API_PORT", Integer.toString(apiPort));
+        env.put("API_PORT", "0");
         env.put("FAISS_INDEX_PATH", temp.resolve("index.bin").toString());
         CapturedConsole startConsole = new CapturedConsole();
         StartCommand start = new StartCommand().withSettings(Settings.of(env));
@@ -135,7 +134,7 @@ class ClusterSubmitITCase {
         try {
             Waiting.until(() -> start.running() != null || started.isDone(), "start to serve");
             assertThat(started).as(startConsole.out()).isNotDone();
-            ApiClient api = new ApiClient(apiPort, null);
+            ApiClient api = new ApiClient(start.running().server().port(), null);
             Waiting.until(() -> api.get("/health/ready").status() == 200, "the index");
             byte[] query = CifarData.sample("train", 1).get(8).bytes();
             ApiClient.Response search = api.postMultipart("/search?limit=3", List.of(Part.file("file", "q.jpg", query)));

@@ -23,18 +23,19 @@ class ServeCommandITCase {
 
     @Test
     void serve_runs_the_query_server_on_embedded_services_and_stops_cleanly() throws Exception {
-        int port = TestPorts.freePort();
         Map<String, String> env = Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(port));
+                "API_PORT", "0");
         CapturedConsole console = new CapturedConsole();
         ServeCommand serve = new ServeCommand().withSettings(Settings.of(env));
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> console.commandLine(serve).execute("--no-uploads"));
+        int port;
         try {
             Waiting.until(() -> serve.server() != null || exit.isDone(), "the server to start");
             assertThat(exit).as(console.out()).isNotDone();
+            port = serve.server().port(); // API_PORT=0: the one it bound
             ApiClient api = new ApiClient(port, null);
             Waiting.until(() -> api.get("/health").status() == 200, "the index to be ready");
             assertThat(api.get("/status").json().get("services").get("kafka").get("configured").asBoolean()).isFalse();
