@@ -1,12 +1,8 @@
 package io.imsrc.embedded;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,11 +18,9 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * <p>Kafka 3.9 has no embedding API, so this does what {@code kafka-storage.sh format} and {@code
  * kafka-server-start.sh} do: formats the log directory with the metadata {@link Formatter} (skipped
  * when a persistent directory is formatted already, so data survives a restart), then starts {@link
- * KafkaRaftServer}. The controller's quorum voter needs a real port, so free ports are picked first
- * for both listeners; only 127.0.0.1 is listened on.
+ * KafkaRaftServer} ({@link KRaftConfig}). The controller's quorum voter needs a real port, so free
+ * ports are picked first for both listeners, and a start whose picked port was taken meanwhile
+ * is tried again with others; only 127.0.0.1 is listened on.
  *
  * <p>Messages may be up to {@link Options#maxMessageBytes} (broker {@code message.max.bytes}):
  * Kafka's default of 1 MB would refuse most image uploads. Internal topics have one replica, the
@@ -57,7 +52,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
-    private static final int NODE_ID = 1;
+    /** Starts with ports picked anew when a picked one was taken before the server bound it. */
+    private static final int START_TRIES = 3;
 
     /**
      * How to start the broker.
@@ -118,6 +114,28 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     /** Formats the storage if needed, starts the broker and returns once it answers clients. */
     public static EmbeddedKafkaBroker start(Options options) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(options);
+            } catch (RuntimeException e) {
+                if (attempt == START_TRIES || !portTaken(e)) {
+                    throw e;
+                }
+                LOG.info("A port picked for the embedded Kafka broker was taken before it bound it; picking others");
+            }
+        }
+    }
+
+    private static boolean portTaken(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static EmbeddedKafkaBroker startOnce(Options options) {
         Path temporary = null;
         KafkaRaftServer server = null;
         try {
@@ -128,10 +146,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             } else {
                 Files.createDirectories(logDir);
             }
-            int port = options.port() == 0 ? freePort() : options.port();
-            int controllerPort = freePort();
-            Properties properties = properties(logDir, port, controllerPort, options.maxMessageBytes());
-            format(logDir);
+            int port = options.port() == 0 ? KRaftConfig.freePort() : options.port();
+            int controllerPort = KRaftConfig.freePort();
+            Properties properties = KRaftConfig.properties(logDir, port, controllerPort, options.maxMessageBytes());
+            KRaftConfig.format(logDir);
             server = new KafkaRaftServer(KafkaConfig.fromProps(properties, false), Time.SYSTEM);
             server.startup();
             EmbeddedKafkaBroker broker =
@@ -158,56 +176,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
         }
         if (temporary != null) {
-            EmbeddedPostgresServer.deleteRecursively(temporary);
-        }
-    }
-
-    private static Properties properties(Path logDir, int port, int controllerPort, int maxMessageBytes) {
-        Properties p = new Properties();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", Integer.toString(NODE_ID));
-        p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("log.dirs", logDir.toAbsolutePath().toString());
-        p.put("num.partitions", "1");
-        p.put("default.replication.factor", "1");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "4");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        // After a crash (kill -9) the controller replays the old broker registration and refuses the
-        // new one until that session expires: 9 s by default, which made such a restart take 17 s.
-        // The broker heartbeats to itself, inside this JVM, so a short session is safe.
-        p.put("broker.session.timeout.ms", "3000");
-        p.put("broker.heartbeat.interval.ms", "500");
-        p.put("auto.create.topics.enable", "false");
-        p.put("message.max.bytes", Integer.toString(maxMessageBytes));
-        p.put("replica.fetch.max.bytes", Integer.toString(maxMessageBytes));
-        p.put("socket.request.max.bytes", Integer.toString(Math.max(maxMessageBytes + (1 << 20), 100 << 20)));
-        return p;
-    }
-
-    /** Writes meta.properties and the bootstrap metadata, unless a former start has. */
-    private static void format(Path logDir) {
-        if (Files.exists(logDir.resolve("meta.properties"))) {
-            return; // formatted by a former start, with its cluster id
-        }
-        Formatter formatter = new Formatter()
-                .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                .setNodeId(NODE_ID)
-                .setClusterId(Uuid.randomUuid().toString())
-                .setControllerListenerName("CONTROLLER")
-                .setMetadataLogDirectory(logDir.toAbsolutePath().toString());
-        formatter.addDirectory(logDir.toAbsolutePath().toString());
-        try {
-            formatter.run();
-        } catch (Exception e) {
-            throw new IllegalStateException("Could not format the Kafka log directory " + logDir + ": " + e.getMessage(), e);
+            TemporaryDirectories.delete(temporary);
         }
     }
 
@@ -318,16 +287,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             }
         } finally {
             if (temporaryDirectory != null) {
-                EmbeddedPostgresServer.deleteRecursively(temporaryDirectory);
+                TemporaryDirectories.delete(temporaryDirectory);
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
         }
     }
 }

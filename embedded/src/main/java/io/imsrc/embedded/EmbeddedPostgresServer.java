@@ -35,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safety: the accessors are safe from any thread; {@link #stop}, {@link #restart} and
  * {@link #close} are serialized, and must not race with {@link #start}'s caller still using the
  * connection details.
+ *
+ * <p>Over 300 lines because one server's whole life is here (start over a directory a killed
+ * process may have left, stop, restart on the same port, close) with its connection details;
+ * keeping a server from outliving the JVM is {@link PostmasterGuard}'s.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
 
@@ -49,7 +53,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
      * How to start the server.
      *
      * @param dataDirectory where the cluster lives, kept across restarts; null for a temporary one
-     * @param port the TCP port on 127.0.0.1; 0 picks a free one
+     * @param port the TCP port on 127.0.0.1; 0 picks a free one (zonky's builder does, just before
+     *     starting postgres: PostgreSQL cannot be told to bind port 0 and report it, since the port
+     *     also names its Unix socket)
      * @param database the database to create if missing and to connect to
      */
     public record Options(Path dataDirectory, int port, String database) {
@@ -132,7 +138,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             } else {
                 release(ownership);
                 if (temporary != null) {
-                    deleteRecursively(temporary);
+                    TemporaryDirectories.delete(temporary);
                 }
             }
             if (e instanceof IOException io) {
@@ -308,25 +314,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         } finally {
             release(ownership);
             if (temporaryDirectory != null) {
-                deleteRecursively(temporaryDirectory);
+                TemporaryDirectories.delete(temporaryDirectory);
             }
-        }
-    }
-
-    static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var paths = Files.walk(root)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    LOG.warn("Could not delete {}: {}", p, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            LOG.warn("Could not delete {}: {}", root, e.toString());
         }
     }
 }

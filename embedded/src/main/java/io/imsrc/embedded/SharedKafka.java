@@ -9,18 +9,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SharedKafka {
 
-    private static EmbeddedKafkaBroker broker;
+    private static final SharedInstance<EmbeddedKafkaBroker> BROKER =
+            new SharedInstance<>("shared-kafka", () -> EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults()));
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
     private SharedKafka() {}
 
-    public static synchronized EmbeddedKafkaBroker get() {
-        if (broker == null) {
-            EmbeddedKafkaBroker started = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
-            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "shared-kafka-shutdown"));
-            broker = started;
-        }
-        return broker;
+    public static EmbeddedKafkaBroker get() {
+        return BROKER.get();
     }
 
     /** A new topic on the shared broker, named {@code prefix} plus a counter. */

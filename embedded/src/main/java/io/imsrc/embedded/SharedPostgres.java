@@ -1,5 +1,7 @@
 package io.imsrc.embedded;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * One embedded PostgreSQL per JVM, shared by the integration tests that need a database.
  *
@@ -9,27 +11,22 @@ package io.imsrc.embedded;
  */
 public final class SharedPostgres {
 
-    private static EmbeddedPostgresServer server;
+    private static final SharedInstance<EmbeddedPostgresServer> SERVER =
+            new SharedInstance<>("shared-postgres", () -> EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults()));
+    private static final AtomicInteger COUNTER = new AtomicInteger();
 
     private SharedPostgres() {}
 
     /** The JVM's server, started on a free port with a temporary data directory on first call. */
-    public static synchronized EmbeddedPostgresServer get() {
-        if (server == null) {
-            EmbeddedPostgresServer started = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults());
-            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "shared-postgres-shutdown"));
-            server = started;
-        }
-        return server;
+    public static EmbeddedPostgresServer get() {
+        return SERVER.get();
     }
 
     /**
      * A fresh, empty database on the shared server, named {@code prefix} plus a counter, for a test
      * that needs a schema of its own.
      */
-    public static synchronized EmbeddedPostgresServer.Database createDatabase(String prefix) {
-        return get().createDatabase(prefix + "_" + (++counter));
+    public static EmbeddedPostgresServer.Database createDatabase(String prefix) {
+        return get().createDatabase(prefix + "_" + COUNTER.incrementAndGet());
     }
-
-    private static int counter;
 }

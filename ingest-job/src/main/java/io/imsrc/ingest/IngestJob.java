@@ -58,8 +58,7 @@ public final class IngestJob implements Callable<Integer> {
         try {
             options = options(config, new DatabaseOptions(db.jdbcUrl(), db.user(), db.password()),
                     ingest.uploads() ? config.kafka().bootstrapServers() : null, ingest.bulkSources(config)).build();
-            configure(env, options);
-            IngestTopology.attach(env, options);
+            attach(env, options);
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("imsrc-ingest-job: " + e.getMessage());
             return 2;
@@ -95,6 +94,18 @@ public final class IngestJob implements Callable<Integer> {
                 .parallelism(config.flink().parallelism())
                 .checkpointIntervalMs(config.flink().checkpointIntervalMs())
                 .cacheDir(config.dataDir().resolve("cache").toAbsolutePath());
+    }
+
+    /**
+     * Configures {@code env} for the job ({@link #configure}) and attaches its dataflow: the one path
+     * from options to a runnable job, for this entry point and the launcher's local and cluster modes.
+     *
+     * @return what the bulk sources will read
+     */
+    public static IngestTopology.Summary attach(StreamExecutionEnvironment env, IngestJobOptions options)
+            throws IOException {
+        configure(env, options);
+        return IngestTopology.attach(env, options);
     }
 
     /**

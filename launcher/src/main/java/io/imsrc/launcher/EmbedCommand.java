@@ -26,13 +26,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code imsrc embed FILE...}: decodes and embeds image files and prints one JSON object per file
@@ -57,10 +54,10 @@ import picocli.CommandLine.Spec;
             "2:bad arguments or settings",
             "3:the model could not be loaded or run"
         })
-public final class EmbedCommand implements Callable<Integer> {
+public final class EmbedCommand extends ImsrcCommand {
 
     static final int EXIT_SOME_FAILED = 1;
-    static final int EXIT_USAGE = 2;
+    static final int EXIT_USAGE = CommandContext.EXIT_USAGE;
     static final int EXIT_MODEL = 3;
 
     /** Opens the embedder the command uses; tests hand in the shared one. */
@@ -101,10 +98,6 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     private boolean help;
 
-    @Spec
-    private CommandSpec spec;
-
-    private final Settings settings;
     private final EmbedderSource source;
     private final boolean ownsEmbedder;
 
@@ -113,7 +106,7 @@ public final class EmbedCommand implements Callable<Integer> {
      * file) and loads its own model.
      */
     public EmbedCommand() {
-        this(Settings.fromEnvironment(), Embedder::load, true);
+        this(Embedder::load, true);
     }
 
     EmbedCommand(Map<String, String> env, EmbedderSource source, boolean ownsEmbedder) {
@@ -127,28 +120,28 @@ public final class EmbedCommand implements Callable<Integer> {
      * @param ownsEmbedder whether the command closes the embedder when done (false for a shared one)
      */
     EmbedCommand(Settings settings, EmbedderSource source, boolean ownsEmbedder) {
-        this.settings = Objects.requireNonNull(settings, "settings");
+        this(source, ownsEmbedder);
+        withSettings(Objects.requireNonNull(settings, "settings"));
+    }
+
+    private EmbedCommand(EmbedderSource source, boolean ownsEmbedder) {
         this.source = Objects.requireNonNull(source, "source");
         this.ownsEmbedder = ownsEmbedder;
     }
 
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    int run(CommandContext context) throws CommandContext.Failure {
+        ImsrcConfig config = context.config();
         ModelDescription description;
         EmbedderOptions options;
-        ImageDecodeOptions decodeOptions;
         try {
-            ImsrcConfig config = ImsrcConfig.from(settings);
             description = description(config);
             options = options(config);
-            decodeOptions = ImageDecodeOptions.defaults().withMaxPixels(config.model().maxImagePixels());
         } catch (ConfigException | IllegalArgumentException | IOException e) {
-            err.println("imsrc-embed: " + e.getMessage());
-            err.flush();
-            return EXIT_USAGE;
+            throw CommandContext.Failure.usage(e.getMessage());
         }
+        ImageDecodeOptions decodeOptions = ImageDecodeOptions.defaults().withMaxPixels(config.model().maxImagePixels());
+        PrintWriter out = context.console().out();
 
         Embedder embedder = null;
         boolean anyFailed = false;
@@ -186,9 +179,7 @@ public final class EmbedCommand implements Callable<Integer> {
                 out.flush();
             }
         } catch (IOException | EmbeddingException e) {
-            err.println("imsrc-embed: " + e.getMessage());
-            err.flush();
-            return EXIT_MODEL;
+            throw new CommandContext.Failure(EXIT_MODEL, e.getMessage());
         } finally {
             if (embedder != null && ownsEmbedder) {
                 embedder.close();

@@ -5,6 +5,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
@@ -24,6 +26,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
 public final class Imsrc implements Callable<Integer> {
 
     private static final Set<String> OWN_OPTIONS = Set.of("-h", "--help", "-V", "--version");
+
+    @Spec
+    private CommandSpec spec;
 
     public static void main(String[] args) {
         // Entry point only: DJL must never download anything.
@@ -66,6 +71,7 @@ public final class Imsrc implements Callable<Integer> {
     /** No subcommand: {@code start}. */
     @Override
     public Integer call() {
-        return new CommandLine(new StartCommand()).execute();
+        return new CommandLine(new StartCommand()).setOut(spec.commandLine().getOut())
+                .setErr(spec.commandLine().getErr()).execute();
     }
 }

@@ -1,13 +1,9 @@
 package io.imsrc.launcher;
 
-import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.ingest.IngestCommandOptions;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import java.io.PrintStream;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,7 +27,7 @@ import picocli.CommandLine.Option;
         exitCodeList = {"0:the ingest ended (or was stopped)", "1:the job failed, or PostgreSQL or Kafka cannot be "
                 + "started or reached", "2:bad arguments or settings, "
                 + "or an input that cannot be had"})
-public final class IngestCommand implements Callable<Integer> {
+public final class IngestCommand extends ImsrcCommand {
 
     @Mixin
     private IngestCommandOptions ingest = new IngestCommandOptions();
@@ -50,30 +46,13 @@ public final class IngestCommand implements Callable<Integer> {
                     + "that may run more than once).")
     private boolean skipIngested;
 
-    private final Settings settings;
-    private final IngestRun run;
-
-    public IngestCommand() {
-        this(Settings.fromEnvironment(), System.out);
-    }
-
-    IngestCommand(Settings settings, PrintStream out) {
-        this.settings = settings;
-        this.run = new IngestRun(out);
-    }
+    private final IngestRun run = new IngestRun();
 
     @Override
-    public Integer call() throws Exception {
-        ImsrcConfig config;
-        List<BulkSourceSpec> sources;
-        try {
-            config = ImsrcConfig.from(settings);
-            sources = ingest.bulkSources(config);
-        } catch (ConfigException | IllegalArgumentException e) {
-            System.err.println("imsrc ingest: " + e.getMessage());
-            return 2;
-        }
-        return run.run(config, new IngestRun.Plan("ingest", sources, ingest.uploads(), serve, dashboardPort, null,
+    int run(CommandContext context) throws Exception {
+        ImsrcConfig config = context.config();
+        List<BulkSourceSpec> sources = CommandContext.arguments(() -> ingest.bulkSources(config));
+        return run.run(context, config, new IngestRun.Plan(sources, ingest.uploads(), serve, dashboardPort, null,
                 skipIngested));
     }
 

@@ -1,19 +1,14 @@
 package io.imsrc.launcher;
 
-import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
+import io.imsrc.launcher.services.EmbeddedServices;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.store.Database;
 import io.imsrc.query.store.VectorStore;
-import java.io.IOException;
-import java.io.PrintStream;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /**
@@ -27,33 +22,14 @@ import picocli.CommandLine.Command;
             "Run it while no query server uses the same DATA_DIR; a running server rebuilds with POST /admin/reindex."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:built and saved", "1:the build failed", "2:bad settings, or the model cannot be had"})
-public final class ReindexCommand implements Callable<Integer> {
-
-    private final Settings settings;
-    private final PrintStream out;
-
-    public ReindexCommand() {
-        this(Settings.fromEnvironment(), System.out);
-    }
-
-    ReindexCommand(Settings settings, PrintStream out) {
-        this.settings = settings;
-        this.out = out;
-    }
+public final class ReindexCommand extends ImsrcCommand {
 
     @Override
-    public Integer call() {
-        ImsrcConfig config;
-        ConfiguredModel model;
-        try {
-            config = ImsrcConfig.from(settings);
-            model = ConfiguredModel.resolve(config);
-        } catch (ConfigException | IllegalArgumentException | IOException e) {
-            System.err.println("imsrc reindex: " + e.getMessage());
-            return 2;
-        }
+    int run(CommandContext context) throws Exception {
+        ImsrcConfig config = context.config();
+        ConfiguredModel model = context.model(config);
         long start = System.nanoTime();
-        try (EmbeddedServices services = EmbeddedServices.start(config, false);
+        try (EmbeddedServices services = context.services(config, false);
                 Database database = new Database(services.database().jdbcUrl(), services.database().user(),
                         services.database().password(), 2, config.database().timeouts())) {
             int dimension;
@@ -69,16 +45,10 @@ public final class ReindexCommand implements Callable<Integer> {
                 index.awaitReady(Duration.ofHours(1));
                 status = index.rebuild().get();
             } // closing saves it
-            out.printf(Locale.ROOT, "imsrc reindex: %s index of %,d vectors in %d categories (model %s) saved to %s "
-                    + "in %.1f s%n", status.indexType(), status.vectors(), status.categories(), status.modelId(),
+            context.console().say("%s index of %,d vectors in %d categories (model %s) saved to %s in %.1f s",
+                    status.indexType(), status.vectors(), status.categories(), status.modelId(),
                     config.faiss().indexPath().toAbsolutePath(), (System.nanoTime() - start) / 1e9);
             return 0;
-        } catch (ServiceStartException e) {
-            System.err.println("imsrc reindex: " + e.getMessage());
-            return 1;
-        } catch (Exception e) {
-            System.err.println("imsrc reindex: " + IngestRun.rootMessage(e));
-            return 1;
         }
     }
 }

@@ -1,14 +1,11 @@
 package io.imsrc.launcher;
 
-import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
+import io.imsrc.launcher.console.Console;
+import io.imsrc.launcher.services.EmbeddedServices;
 import io.imsrc.query.QueryServer;
 import io.imsrc.query.QueryServerOptions;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +25,7 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped", "1:the server failed, or PostgreSQL or Kafka cannot be started or reached",
             "2:bad arguments or settings"})
-public final class ServeCommand implements Callable<Integer> {
+public final class ServeCommand extends ImsrcCommand {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
@@ -38,43 +35,16 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-uploads", description = "Run without Kafka: searches only, POST /upload answers 503.")
     private boolean noUploads;
 
-    private final Settings settings;
-    private final PrintStream out;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile EmbeddedServices services;
     private volatile QueryServer server;
 
-    public ServeCommand() {
-        this(Settings.fromEnvironment(), System.out);
-    }
-
-    ServeCommand(Settings settings, PrintStream out) {
-        this.settings = settings;
-        this.out = out;
-    }
-
     @Override
-    public Integer call() throws Exception {
-        ImsrcConfig config;
-        ConfiguredModel model;
-        try {
-            config = ImsrcConfig.from(settings);
-            model = ConfiguredModel.resolve(config);
-        } catch (ConfigException | IllegalArgumentException | IOException e) {
-            System.err.println("imsrc serve: " + e.getMessage());
-            return 2;
-        }
-        EmbeddedServices services;
-        try {
-            services = EmbeddedServices.start(config, !noUploads);
-        } catch (ServiceStartException e) {
-            System.err.println("imsrc serve: " + e.getMessage());
-            return 1;
-        }
-        this.services = services;
-        Thread hook = new Thread(this::stop, "imsrc-serve-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
+    int run(CommandContext context) throws Exception {
+        ImsrcConfig config = context.config();
+        ConfiguredModel model = context.model(config);
+        services = context.services(config, !noUploads);
+        try (CommandContext.ShutdownHook hook = context.onShutdown(this::stop)) {
             QueryServerOptions.Builder options = QueryServerOptions.from(config, model)
                     .database(services.database().jdbcUrl(), services.database().user(), services.database().password())
                     .kafkaBootstrapServers(services.kafkaBootstrapServers());
@@ -84,32 +54,22 @@ public final class ServeCommand implements Callable<Integer> {
             try {
                 server = QueryServer.start(options.build());
             } catch (IllegalArgumentException e) {
-                System.err.println("imsrc serve: " + e.getMessage());
-                return 2;
+                throw CommandContext.Failure.usage(e.getMessage());
             }
-            String base = "http://localhost:" + server.port();
-            out.println("imsrc serve: query server running (Ctrl-C stops it)");
-            out.println("  API              " + base + "  (docs " + base + "/docs, status " + base + "/status)");
-            out.println("  PostgreSQL       " + services.database().jdbcUrl() + (services.embeddedPostgres() ? " (embedded)" : ""));
-            if (services.kafkaBootstrapServers() != null) {
-                out.println("  Kafka            " + services.kafkaBootstrapServers()
-                        + (services.embeddedKafka() ? " (embedded)" : "") + ", uploads topic " + config.kafka().uploadsTopic());
-            }
-            out.println("  index            " + config.faiss().indexType().configValue() + " at " + config.faiss().indexPath());
+            report(context.console(), config, server);
             stopped.await();
             return 0;
-        } catch (Exception e) {
-            LOG.error("The query server failed", e);
-            System.err.println("imsrc serve: " + e.getMessage());
-            return 1;
         } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs now
-            }
             closeAll();
         }
+    }
+
+    private void report(Console console, ImsrcConfig config, QueryServer started) {
+        String base = "http://localhost:" + started.port();
+        console.say("query server running (Ctrl-C stops it)");
+        console.detail("  API              " + base + "  (docs " + base + "/docs, status " + base + "/status)");
+        console.services(services, config.kafka().uploadsTopic());
+        console.detail("  index            " + config.faiss().indexType().configValue() + " at " + config.faiss().indexPath());
     }
 
     /**

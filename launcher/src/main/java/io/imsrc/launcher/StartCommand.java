@@ -1,14 +1,10 @@
 package io.imsrc.launcher;
 
-import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.ingest.IngestCommandOptions;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,7 +24,7 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped", "1:the job failed, or PostgreSQL or Kafka cannot be started or reached",
             "2:bad arguments or settings, or an input that cannot be had"})
-public final class StartCommand implements Callable<Integer> {
+public final class StartCommand extends ImsrcCommand {
 
     @Option(names = "--source", paramLabel = "LOCATION[#ROOT]",
             description = {"What to ingest instead of CIFAR10_SOURCE: the CIFAR-10 binary archive (path or URL; ROOT "
@@ -50,30 +46,14 @@ public final class StartCommand implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "The API's port (default: API_PORT, else 8000; 0 = any free port).")
     private Integer port;
 
-    private final Settings settings;
-    private final IngestRun run;
-
-    public StartCommand() {
-        this(Settings.fromEnvironment(), System.out);
-    }
-
-    StartCommand(Settings settings, PrintStream out) {
-        this.settings = settings;
-        this.run = new IngestRun(out);
-    }
+    private final IngestRun run = new IngestRun();
 
     @Override
-    public Integer call() throws Exception {
-        ImsrcConfig config;
-        List<BulkSourceSpec> specs;
-        try {
-            config = ImsrcConfig.from(settings);
-            specs = IngestCommandOptions.onceSources(config, sources, noBulk, limit);
-        } catch (ConfigException | IllegalArgumentException e) {
-            System.err.println("imsrc start: " + e.getMessage());
-            return 2;
-        }
-        return run.run(config, new IngestRun.Plan("start", specs, true, true, dashboardPort, port, true));
+    int run(CommandContext context) throws Exception {
+        ImsrcConfig config = context.config();
+        List<BulkSourceSpec> specs =
+                CommandContext.arguments(() -> IngestCommandOptions.onceSources(config, sources, noBulk, limit));
+        return run.run(context, config, new IngestRun.Plan(specs, true, true, dashboardPort, port, true));
     }
 
     /** Stops everything as Ctrl-C does; idempotent. */

@@ -1,32 +1,24 @@
 package io.imsrc.launcher;
 
 import ai.djl.engine.Engine;
-import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ImsrcConfig;
-import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.EmbeddingException;
 import io.imsrc.common.embed.ModelArchitecture;
-import io.imsrc.common.embed.ModelDescription;
+import io.imsrc.launcher.CommandContext.Failure;
+import io.imsrc.launcher.console.TrainingConsole;
+import io.imsrc.launcher.services.EmbeddedServices;
 import io.imsrc.train.ModelTraining;
 import io.imsrc.train.TrainOptions;
-import io.imsrc.train.TrainingMetrics;
 import io.imsrc.train.dataset.TrainingDataException;
-import io.imsrc.train.loop.EpochStats;
 import io.imsrc.train.loop.TrainingLoop;
-import io.imsrc.train.loop.TrainingProgress;
-import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code imsrc train}: trains an embedding model on labelled images (the library's and those of
@@ -43,12 +35,7 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:trained (stopped by Ctrl-C or SIGTERM with its checkpoint written, the shell sees 130 "
                 + "or 143)", "1:training failed", "2:bad settings or data: nothing was written"})
-public final class TrainCommand implements Callable<Integer> {
-
-    private static final long REPORT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-
-    @Spec
-    CommandSpec spec;
+public final class TrainCommand extends ImsrcCommand {
 
     @Option(names = "--name", required = true, paramLabel = "NAME",
             description = "the model's name: its folder under DATA_DIR/models and the start of its model id")
@@ -110,80 +97,35 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "PyTorch threads; default: one per core")
     int threads;
 
-    private final Settings settings;
-    private final PrintStream out;
-
-    public TrainCommand() {
-        this(Settings.fromEnvironment(), System.out);
-    }
-
-    TrainCommand(Settings settings, PrintStream out) {
-        this.settings = settings;
-        this.out = out;
-    }
-
     @Override
-    public Integer call() {
-        ImsrcConfig config;
-        TrainOptions options;
-        try {
-            config = ImsrcConfig.from(settings);
-            if (resume) {
-                List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
-                        .map(o -> o.longestName()).filter(o -> !o.equals("--name") && !o.equals("--resume")).toList();
-                if (!given.isEmpty()) {
-                    throw new IllegalArgumentException("--resume continues with the settings the run started with; "
-                            + "leave out " + String.join(", ", given));
-                }
-            }
-            options = TrainOptions.builder()
-                    .name(name)
-                    .architecture(ModelArchitecture.cifarResnet(depth, width, scale))
-                    .margin(margin)
-                    .epochs(epochs)
-                    .batchSize(batchSize)
-                    .learningRate(learningRate)
-                    .warmupEpochs(warmupEpochs)
-                    .weightDecay(weightDecay)
-                    .seed(seed)
-                    .sources(sources)
-                    .holdoutSources(holdoutSources)
-                    .holdoutFraction(holdoutSources.isEmpty() ? holdoutFraction : 0)
-                    .library(!noLibrary)
-                    .limit(limit)
-                    .threads(threads)
-                    .build();
-        } catch (ConfigException | IllegalArgumentException e) {
-            System.err.println("imsrc train: " + e.getMessage());
-            return 2;
-        }
+    int run(CommandContext context) throws Exception {
+        ImsrcConfig config = context.config();
+        TrainOptions options = CommandContext.arguments(this::options);
         ai.djl.Device device;
         try {
             device = config.model().device().toDjl(Engine.getEngine("PyTorch").getGpuCount());
         } catch (EmbeddingException | RuntimeException e) {
-            System.err.println("imsrc train: " + e.getMessage());
-            return 2;
+            throw Failure.usage(e.getMessage());
         }
+        TrainingConsole console = new TrainingConsole(context.console());
         ModelTraining training = new ModelTraining(new ModelTraining.Environment(
                 config.dataDir().resolve("models").toAbsolutePath(), config.dataDir().resolve("cache").toAbsolutePath(),
-                config.search().maxUploadSize(), config.model().maxImagePixels(), device), new ConsoleProgress(out));
+                config.search().maxUploadSize(), config.model().maxImagePixels(), device), console);
         CountDownLatch done = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
+        try (CommandContext.ShutdownHook hook = context.onShutdown(() -> {
             training.requestStop();
             try {
                 done.await(5, TimeUnit.MINUTES); // the checkpoint of the current batch
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "imsrc-train-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
+        })) {
             // The library is read only when the run uses it (a resumed run as it started).
             boolean needLibrary = resume
                     ? training.interruptedRun(name).map(TrainOptions::library).orElse(false) : options.library();
             ModelTraining.Result result;
             if (needLibrary) {
-                try (EmbeddedServices services = EmbeddedServices.start(config, false);
+                try (EmbeddedServices services = context.services(config, false);
                         Connection library = DriverManager.getConnection(services.database().jdbcUrl(),
                                 services.database().user(), services.database().password() == null ? ""
                                         : services.database().password())) {
@@ -193,83 +135,44 @@ public final class TrainCommand implements Callable<Integer> {
                 result = training.train(options, resume, null);
             }
             if (result.outcome() == TrainingLoop.Outcome.STOPPED) {
-                out.println("imsrc train: stopped; `imsrc train --name " + name + " --resume` continues");
-                return 0;
+                console.stopped(name);
+            } else {
+                console.trained(name, result);
             }
-            TrainingMetrics m = result.metrics();
-            out.printf(Locale.ROOT, "imsrc train: %s (model id %s, %,d bytes) in %s%n", result.description(),
-                    m.modelId(), m.parametersBytes(), result.folder());
-            out.printf(Locale.ROOT, "  held-out: classifier accuracy %.4f, precision@10 %.4f (prototypes, top 3: %.4f) "
-                    + "over %,d queries; trained %s at %.0f images/s%n", m.heldOutAccuracy(), m.precisionAt10(),
-                    m.precisionAt10Prototypes(), m.heldOutImages(), ConsoleProgress.duration(m.trainingSeconds()),
-                    m.imagesPerSecond());
-            // A built-in name keeps naming the built-in model: this one is then named by its file.
-            String use = ModelDescription.isBuiltIn(name) ? result.description().toString() : name;
-            out.println("  use it: MODEL_NAME=" + use + " bin/imsrc   (the vectors of a new model are computed anew: "
-                    + "ingest again)");
             return 0;
         } catch (TrainingDataException e) {
-            System.err.println("imsrc train: " + e.getMessage());
-            return 2;
-        } catch (ServiceStartException e) {
-            System.err.println("imsrc train: " + e.getMessage());
-            return 1;
-        } catch (Exception e) {
-            System.err.println("imsrc train: " + IngestRun.rootMessage(e));
-            return 1;
+            throw Failure.usage(e.getMessage());
         } finally {
             done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook is running and has been released
-            }
         }
     }
 
-    /** Prints a progress line every 10 seconds and one line per epoch. */
-    static final class ConsoleProgress implements TrainingProgress {
-        private final PrintStream out;
-        private long lastReport = System.nanoTime();
-
-        ConsoleProgress(PrintStream out) {
-            this.out = out;
-        }
-
-        @Override
-        public void batch(int epoch, int batch, int batches, double loss, double accuracy, double imagesPerSecond,
-                double secondsLeft) {
-            long now = System.nanoTime();
-            if (now - lastReport < REPORT_INTERVAL_NANOS) {
-                return;
+    /** The run's options from the command's; {@code --resume} takes none but the name. */
+    private TrainOptions options() {
+        if (resume) {
+            List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
+                    .map(o -> o.longestName()).filter(o -> !o.equals("--name") && !o.equals("--resume")).toList();
+            if (!given.isEmpty()) {
+                throw new IllegalArgumentException("--resume continues with the settings the run started with; "
+                        + "leave out " + String.join(", ", given));
             }
-            lastReport = now;
-            out.printf(Locale.ROOT, "imsrc train: epoch %d, batch %d/%d: loss %.4f, accuracy %.4f, %.0f images/s, "
-                    + "%s left%n", epoch, batch, batches, loss, accuracy, imagesPerSecond, duration(secondsLeft));
         }
-
-        @Override
-        public void epoch(EpochStats s, int epochs) {
-            out.printf(Locale.ROOT, "imsrc train: epoch %d/%d done in %s: loss %.4f, accuracy %.4f, held-out accuracy "
-                    + "%.4f, learning rate %.4f, %.0f images/s; checkpoint written%n", s.epoch(), epochs,
-                    duration(s.seconds()), s.loss(), s.accuracy(), s.heldOutAccuracy(), s.learningRate(),
-                    s.imagesPerSecond());
-        }
-
-        @Override
-        public void note(String message) {
-            out.println("imsrc train: " + message);
-        }
-
-        static String duration(double seconds) {
-            long s = Math.round(seconds);
-            if (s < 60) {
-                return s + " s";
-            }
-            if (s < 3600) {
-                return s / 60 + " min " + s % 60 + " s";
-            }
-            return s / 3600 + " h " + s % 3600 / 60 + " min";
-        }
+        return TrainOptions.builder()
+                .name(name)
+                .architecture(ModelArchitecture.cifarResnet(depth, width, scale))
+                .margin(margin)
+                .epochs(epochs)
+                .batchSize(batchSize)
+                .learningRate(learningRate)
+                .warmupEpochs(warmupEpochs)
+                .weightDecay(weightDecay)
+                .seed(seed)
+                .sources(sources)
+                .holdoutSources(holdoutSources)
+                .holdoutFraction(holdoutSources.isEmpty() ? holdoutFraction : 0)
+                .library(!noLibrary)
+                .limit(limit)
+                .threads(threads)
+                .build();
     }
 }

@@ -3,6 +3,7 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.launcher.job.FlinkRest;
 import io.imsrc.common.config.Settings;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
@@ -12,10 +13,7 @@ import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.ApiClient.Part;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -33,7 +31,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Every service pointed at an existing one: PostgreSQL and Kafka of their own (DB_HOST...,
@@ -102,10 +99,9 @@ class ClusterSubmitITCase {
         env.put("MODEL_NAME", "resnet20-cifar10");
         env.put("CHECKPOINT_INTERVAL_MS", "500");
 
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        int exit = new CommandLine(new IngestCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8)))
-                .execute("--skip-ingested");
-        String out = console.toString(StandardCharsets.UTF_8);
+        CapturedConsole console = new CapturedConsole();
+        int exit = console.commandLine(new IngestCommand().withSettings(Settings.of(env))).execute("--skip-ingested");
+        String out = console.out();
         assertThat(exit).as(out).isZero();
         assertThat(out).contains("running on the cluster").contains("Flink dashboard  " + restUrl)
                 .contains("read to the end (" + IMAGES + " images)")
@@ -122,24 +118,23 @@ class ClusterSubmitITCase {
         String jobId = jobs.get(0).get("jid").asText();
 
         // A second submitter (compose's one-shot run again): nothing to read, nothing submitted.
-        ByteArrayOutputStream second = new ByteArrayOutputStream();
-        assertThat(new CommandLine(new IngestCommand(Settings.of(env), new PrintStream(second, true, StandardCharsets.UTF_8)))
-                .execute("--skip-ingested")).isZero();
-        assertThat(second.toString(StandardCharsets.UTF_8)).contains("not reading it again")
+        CapturedConsole second = new CapturedConsole();
+        assertThat(second.commandLine(new IngestCommand().withSettings(Settings.of(env))).execute("--skip-ingested"))
+                .isZero();
+        assertThat(second.out()).contains("not reading it again")
                 .contains("already runs on " + restUrl + " (" + jobId + ")");
         assertThat(rest.get("/jobs/overview").get("jobs")).hasSize(1);
 
         // start beside the cluster's job: serves, follows the job, and leaves it running at Ctrl-C.
-        int apiPort = TestPorts.freePort();
-        env.put("API_PORT", Integer.toString(apiPort));
+        env.put("API_PORT", "0");
         env.put("FAISS_INDEX_PATH", temp.resolve("index.bin").toString());
-        ByteArrayOutputStream startConsole = new ByteArrayOutputStream();
-        StartCommand start = new StartCommand(Settings.of(env), new PrintStream(startConsole, true, StandardCharsets.UTF_8));
-        CompletableFuture<Integer> started = CompletableFuture.supplyAsync(() -> new CommandLine(start).execute());
+        CapturedConsole startConsole = new CapturedConsole();
+        StartCommand start = new StartCommand().withSettings(Settings.of(env));
+        CompletableFuture<Integer> started = CompletableFuture.supplyAsync(() -> startConsole.commandLine(start).execute());
         try {
             Waiting.until(() -> start.running() != null || started.isDone(), "start to serve");
-            assertThat(started).as(startConsole.toString(StandardCharsets.UTF_8)).isNotDone();
-            ApiClient api = new ApiClient(apiPort, null);
+            assertThat(started).as(startConsole.out()).isNotDone();
+            ApiClient api = new ApiClient(start.running().server().port(), null);
             Waiting.until(() -> api.get("/health/ready").status() == 200, "the index");
             byte[] query = CifarData.sample("train", 1).get(8).bytes();
             ApiClient.Response search = api.postMultipart("/search?limit=3", List.of(Part.file("file", "q.jpg", query)));
@@ -149,7 +144,7 @@ class ClusterSubmitITCase {
             start.stop();
         }
         assertThat(started.get()).isZero();
-        assertThat(startConsole.toString(StandardCharsets.UTF_8)).contains("already runs on")
+        assertThat(startConsole.out()).contains("already runs on")
                 .contains("stopped; the job keeps running on the cluster");
         assertThat(rest.get("/jobs/" + jobId).get("state").asText()).isEqualTo("RUNNING");
     }

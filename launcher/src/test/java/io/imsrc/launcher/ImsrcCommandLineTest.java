@@ -3,11 +3,8 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.io.StringWriter;
@@ -76,23 +73,16 @@ class ImsrcCommandLineTest {
         assertThat(noName.exit()).isEqualTo(2);
         assertThat(noName.err()).contains("Missing required option: '--name=NAME'");
 
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            CommandLine train = new CommandLine(new TrainCommand(Settings.of(Map.of("DATA_DIR", temp.toString())),
-                    new PrintStream(new ByteArrayOutputStream())));
-            assertThat(train.execute("--name", "mine", "--resume", "--epochs", "5", "--seed", "3")).isEqualTo(2);
-            assertThat(err.toString(StandardCharsets.UTF_8))
-                    .contains("--resume continues with the settings the run started with; leave out --epochs, --seed");
-            err.reset();
-            CommandLine bad = new CommandLine(new TrainCommand(Settings.of(Map.of("DATA_DIR", temp.toString())),
-                    new PrintStream(new ByteArrayOutputStream())));
-            assertThat(bad.execute("--name", "mine", "--no-library", "--depth", "21")).isEqualTo(2);
-            assertThat(err.toString(StandardCharsets.UTF_8)).contains("6n + 2");
-        } finally {
-            System.setErr(originalErr);
-        }
+        CapturedConsole resumed = new CapturedConsole();
+        Settings settings = Settings.of(Map.of("DATA_DIR", temp.toString()));
+        CommandLine train = resumed.commandLine(new TrainCommand().withSettings(settings));
+        assertThat(train.execute("--name", "mine", "--resume", "--epochs", "5", "--seed", "3")).isEqualTo(2);
+        assertThat(resumed.err())
+                .contains("--resume continues with the settings the run started with; leave out --epochs, --seed");
+        CapturedConsole wrongDepth = new CapturedConsole();
+        CommandLine bad = wrongDepth.commandLine(new TrainCommand().withSettings(settings));
+        assertThat(bad.execute("--name", "mine", "--no-library", "--depth", "21")).isEqualTo(2);
+        assertThat(wrongDepth.err()).contains("6n + 2");
         assertThat(temp).isEmptyDirectory();
     }
 
@@ -111,18 +101,13 @@ class ImsrcCommandLineTest {
 
     @Test
     void a_taken_port_is_refused_before_anything_starts(@TempDir Path temp) throws Exception {
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CapturedConsole console = new CapturedConsole();
         try (ServerSocket taken = new ServerSocket(0)) {
             Map<String, String> env = Map.of("DATA_DIR", temp.toString(), "API_PORT", Integer.toString(taken.getLocalPort()));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = new CommandLine(new StartCommand(Settings.of(env), new PrintStream(new ByteArrayOutputStream())))
-                    .execute();
+            int exit = console.commandLine(new StartCommand().withSettings(Settings.of(env))).execute();
             assertThat(exit).isEqualTo(2);
-        } finally {
-            System.setErr(originalErr);
         }
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("for the API is taken").contains("API_PORT (or --port)");
+        assertThat(console.err()).contains("for the API is taken").contains("API_PORT (or --port)");
         assertThat(temp.resolve("postgres")).as("nothing started").doesNotExist();
     }
 }

@@ -8,13 +8,10 @@ import io.imsrc.common.config.Settings;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.Waiting;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -25,7 +22,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code imsrc ingest} as a user runs it, in-process: embedded PostgreSQL and Kafka in the data
@@ -65,9 +61,9 @@ class IngestCommandITCase {
                 "FLINK_WEB_PORT", Integer.toString(dashboardPort),
                 "CHECKPOINT_INTERVAL_MS", "500",
                 "BATCH_SIZE", "16"));
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        IngestCommand command = new IngestCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
-        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> new CommandLine(command).execute());
+        CapturedConsole console = new CapturedConsole();
+        IngestCommand command = new IngestCommand().withSettings(Settings.of(env));
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> console.commandLine(command).execute());
         try {
             runAndStop(command, exit, dashboardPort, console);
         } finally {
@@ -75,14 +71,13 @@ class IngestCommandITCase {
         }
 
         // A second start on the same data, bulk only: the folder is there already, nothing is added.
-        ByteArrayOutputStream second = new ByteArrayOutputStream();
-        IngestCommand again = new IngestCommand(Settings.of(env), new PrintStream(second, true, StandardCharsets.UTF_8));
-        assertThat(new CommandLine(again).execute("--no-uploads")).isZero();
-        assertThat(second.toString(StandardCharsets.UTF_8)).contains("done, 0 new images stored");
+        CapturedConsole second = new CapturedConsole();
+        assertThat(second.commandLine(new IngestCommand().withSettings(Settings.of(env))).execute("--no-uploads")).isZero();
+        assertThat(second.out()).contains("done, 0 new images stored");
     }
 
     private void runAndStop(IngestCommand command, CompletableFuture<Integer> exit, int dashboardPort,
-            ByteArrayOutputStream console) throws Exception {
+            CapturedConsole console) throws Exception {
 
         Waiting.until(() -> command.running() != null || exit.isDone(), "the job to start");
         assertThat(exit).isNotDone();
@@ -128,7 +123,7 @@ class IngestCommandITCase {
             }
             return sum == 30;
         }, "the metrics to report 30 images embedded");
-        String out = console.toString(StandardCharsets.UTF_8);
+        String out = console.out();
         assertThat(out).contains("Flink dashboard  " + dashboard).contains("PostgreSQL       jdbc:postgresql://")
                 .contains("(embedded)");
         int kafkaPort = Integer.parseInt(running.services().kafkaBootstrapServers().split(":")[1]);
@@ -137,7 +132,7 @@ class IngestCommandITCase {
         command.stop();
 
         assertThat(exit.get()).isZero();
-        assertThat(console.toString(StandardCharsets.UTF_8)).contains("imsrc ingest: stopped, 30 new images stored");
+        assertThat(console.out()).contains("imsrc ingest: stopped, 30 new images stored");
         Waiting.until(() -> TestPorts.isFree(dashboardPort) && TestPorts.isFree(kafkaPort) && TestPorts.isFree(postgresPort),
                 "the dashboard, Kafka and PostgreSQL ports to be free again");
     }

@@ -8,21 +8,16 @@ import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.embedded.SharedPostgres;
 import io.imsrc.ingest.testing.CifarData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The steps users run by hand, on an existing PostgreSQL (DB_HOST): {@code migrate} sets the schema
@@ -33,14 +28,12 @@ class MaintenanceCommandsITCase {
 
     @TempDir Path temp;
 
-    private record Ran(int exit, String out) {}
+    private record Ran(int exit, String out, String err) {}
 
-    private static Ran run(BiFunction<Settings, PrintStream, Callable<Integer>> command, Map<String, String> env,
-            String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int exit = new CommandLine(command.apply(Settings.of(env), new PrintStream(out, true, StandardCharsets.UTF_8)))
-                .execute(args);
-        return new Ran(exit, out.toString(StandardCharsets.UTF_8));
+    private static Ran run(Supplier<ImsrcCommand> command, Map<String, String> env, String... args) {
+        CapturedConsole console = new CapturedConsole();
+        int exit = console.commandLine(command.get().withSettings(Settings.of(env))).execute(args);
+        return new Ran(exit, console.out(), console.err());
     }
 
     @Test
@@ -94,17 +87,9 @@ class MaintenanceCommandsITCase {
         }
         Map<String, String> env = Map.of("DATA_DIR", temp.resolve("data").toString(), "DB_HOST", "127.0.0.1",
                 "DB_PORT", Integer.toString(closed), "DB_NAME", "nowhere");
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Ran migrate;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            migrate = run(MigrateCommand::new, env);
-        } finally {
-            System.setErr(originalErr);
-        }
+        Ran migrate = run(MigrateCommand::new, env);
         assertThat(migrate.exit()).isEqualTo(1);
-        String message = err.toString(StandardCharsets.UTF_8);
+        String message = migrate.err();
         assertThat(message.lines()).hasSize(1);
         assertThat(message).startsWith("imsrc migrate: cannot reach or migrate PostgreSQL at jdbc:postgresql://127.0.0.1:"
                 + closed + "/nowhere").contains("check DB_HOST, DB_PORT");

@@ -6,15 +6,11 @@ import io.imsrc.common.config.Settings;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.testing.ApiClient;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code imsrc serve} as a user runs it, in-process: the query server on an embedded PostgreSQL in
@@ -27,23 +23,24 @@ class ServeCommandITCase {
 
     @Test
     void serve_runs_the_query_server_on_embedded_services_and_stops_cleanly() throws Exception {
-        int port = TestPorts.freePort();
         Map<String, String> env = Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(port));
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        ServeCommand serve = new ServeCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
-        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> new CommandLine(serve).execute("--no-uploads"));
+                "API_PORT", "0");
+        CapturedConsole console = new CapturedConsole();
+        ServeCommand serve = new ServeCommand().withSettings(Settings.of(env));
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> console.commandLine(serve).execute("--no-uploads"));
+        int port;
         try {
             Waiting.until(() -> serve.server() != null || exit.isDone(), "the server to start");
-            assertThat(exit).as(console.toString(StandardCharsets.UTF_8)).isNotDone();
+            assertThat(exit).as(console.out()).isNotDone();
+            port = serve.server().port(); // API_PORT=0: the one it bound
             ApiClient api = new ApiClient(port, null);
             Waiting.until(() -> api.get("/health").status() == 200, "the index to be ready");
             assertThat(api.get("/status").json().get("services").get("kafka").get("configured").asBoolean()).isFalse();
             assertThat(api.postFile("/upload", new byte[] {1}).json().get("error").asText()).isEqualTo("uploads_disabled");
-            assertThat(console.toString(StandardCharsets.UTF_8)).contains("API              http://localhost:" + port)
+            assertThat(console.out()).contains("API              http://localhost:" + port)
                     .contains("(embedded)");
         } finally {
             serve.stop();

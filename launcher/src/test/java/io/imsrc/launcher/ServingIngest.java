@@ -5,15 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.imsrc.common.config.Settings;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import picocli.CommandLine;
 
 /**
  * {@code imsrc ingest --no-bulk --serve} as a user starts it, on a thread of the test: embedded
@@ -23,10 +19,10 @@ import picocli.CommandLine;
 final class ServingIngest implements AutoCloseable {
 
     private final IngestCommand command;
-    private final ByteArrayOutputStream console;
+    private final CapturedConsole console;
     private final CompletableFuture<Integer> exit;
 
-    private ServingIngest(IngestCommand command, ByteArrayOutputStream console, CompletableFuture<Integer> exit) {
+    private ServingIngest(IngestCommand command, CapturedConsole console, CompletableFuture<Integer> exit) {
         this.command = command;
         this.console = console;
         this.exit = exit;
@@ -56,11 +52,10 @@ final class ServingIngest implements AutoCloseable {
 
     /** Starts {@code imsrc ingest} with these arguments (which must include --serve) and waits as above. */
     static ServingIngest start(Map<String, String> environment, String... arguments) throws Exception {
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        IngestCommand command = new IngestCommand(Settings.of(environment),
-                new PrintStream(console, true, StandardCharsets.UTF_8));
+        CapturedConsole console = new CapturedConsole();
+        IngestCommand command = new IngestCommand().withSettings(Settings.of(environment));
         CompletableFuture<Integer> exit =
-                CompletableFuture.supplyAsync(() -> new CommandLine(command).execute(arguments));
+                CompletableFuture.supplyAsync(() -> console.commandLine(command).execute(arguments));
         ServingIngest ingest = new ServingIngest(command, console, exit);
         try {
             Waiting.until(() -> command.running() != null || exit.isDone(), "the ingest job and the server to start");
@@ -86,7 +81,7 @@ final class ServingIngest implements AutoCloseable {
     }
 
     String console() {
-        return console.toString(StandardCharsets.UTF_8);
+        return console.out();
     }
 
     /** Stops it (Ctrl-C's path) and returns the command's exit code. */

@@ -10,6 +10,7 @@ import static io.imsrc.launcher.ImsrcProcesses.stop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.launcher.job.FlinkRest;
 import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.testing.SharedFiles;
@@ -17,9 +18,6 @@ import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.ApiClient.Part;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,7 +31,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The README's first command for real: {@code bin/imsrc} with no subcommand, in a process of its
@@ -159,18 +156,10 @@ class StartEndToEndITCase {
     void a_first_start_without_a_readable_source_stops_with_what_to_do() throws Exception {
         Map<String, String> env = Map.of("DATA_DIR", temp.resolve("data").toString(),
                 "CIFAR10_SOURCE", temp.resolve("nowhere.tar.gz") + "#train", "API_PORT", "0", "FLINK_WEB_PORT", "0");
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            exit = new CommandLine(new StartCommand(Settings.of(env), new PrintStream(new ByteArrayOutputStream())))
-                    .execute();
-        } finally {
-            System.setErr(originalErr);
-        }
+        CapturedConsole console = new CapturedConsole();
+        int exit = console.commandLine(new StartCommand().withSettings(Settings.of(env))).execute();
         assertThat(exit).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("imsrc start: " + temp.resolve("nowhere.tar.gz"))
+        assertThat(console.err()).contains("imsrc start: " + temp.resolve("nowhere.tar.gz"))
                 .contains("no such folder or archive").doesNotContain("WARNING");
     }
 

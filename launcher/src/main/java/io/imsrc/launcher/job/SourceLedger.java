@@ -1,4 +1,4 @@
-package io.imsrc.launcher;
+package io.imsrc.launcher.job;
 
 import io.imsrc.common.io.Downloads;
 import io.imsrc.ingest.DatabaseOptions;
@@ -16,15 +16,15 @@ import java.util.Optional;
  * imsrc start} reads CIFAR-10 once: a second start finds it here and skips it. A source is written
  * here only when all its images are durably stored ({@link SourceCompletion}).
  */
-final class SourceLedger {
+public final class SourceLedger {
 
     /** A source read to the end. */
-    record Entry(String source, long imagesRead, OffsetDateTime completedAt) {}
+    public record Entry(String source, long imagesRead, OffsetDateTime completedAt) {}
 
     private final DatabaseOptions database;
     private final String modelId;
 
-    SourceLedger(DatabaseOptions database, String modelId) {
+    public SourceLedger(DatabaseOptions database, String modelId) {
         this.database = database;
         this.modelId = modelId;
     }
@@ -33,13 +33,13 @@ final class SourceLedger {
      * How a source is known in the ledger: its location (a path made absolute, a URL as given), its
      * root and its limit, since a larger limit has more to read.
      */
-    static String key(BulkSourceSpec spec) {
+    public static String key(BulkSourceSpec spec) {
         String location = Downloads.isUrl(spec.location()) ? spec.location()
                 : Path.of(spec.location()).toAbsolutePath().normalize().toString();
         return location + (spec.root().isEmpty() ? "" : "#" + spec.root()) + (spec.limit() > 0 ? " limit " + spec.limit() : "");
     }
 
-    Optional<Entry> find(BulkSourceSpec spec) throws SQLException {
+    public Optional<Entry> find(BulkSourceSpec spec) throws SQLException {
         try (Connection c = database.connect();
                 PreparedStatement s = c.prepareStatement(
                         "SELECT images_read, completed_at FROM ingested_sources WHERE source = ? AND model_id = ?")) {
@@ -53,7 +53,7 @@ final class SourceLedger {
     }
 
     /** Records that {@code spec} was read to the end with {@code imagesRead} images; the first record stays. */
-    void complete(BulkSourceSpec spec, long imagesRead) throws SQLException {
+    public void complete(BulkSourceSpec spec, long imagesRead) throws SQLException {
         try (Connection c = database.connect();
                 PreparedStatement s = c.prepareStatement("INSERT INTO ingested_sources (source, model_id, images_read) "
                         + "VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {

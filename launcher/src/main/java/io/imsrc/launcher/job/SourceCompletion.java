@@ -1,13 +1,11 @@
-package io.imsrc.launcher;
+package io.imsrc.launcher.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import java.io.PrintStream;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,38 +21,32 @@ import org.slf4j.LoggerFactory;
  * <p>Owns a daemon thread that polls once a second until the sources are recorded or the job is
  * over; {@link #close} stops it.
  */
-final class SourceCompletion implements AutoCloseable {
+public final class SourceCompletion implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SourceCompletion.class);
 
     /** A bulk source of the job, with the images it will read. */
-    record Source(BulkSourceSpec spec, long images) {}
+    public record Source(BulkSourceSpec spec, long images) {}
 
     private final FlinkRest flink;
     private final String jobId;
     private final List<Source> sources;
     private final SourceLedger ledger;
-    private final PrintStream out;
-    private final String name;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "source-completion");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Consumer<Source> onRecorded;
+    private final ScheduledExecutorService timer = DaemonScheduler.create("source-completion");
     private volatile boolean recorded;
 
-    /** @param name the command, for the console ("imsrc start") */
-    SourceCompletion(FlinkRest flink, String jobId, List<Source> sources, SourceLedger ledger, PrintStream out,
-            String name) {
+    /** @param onRecorded told of each source once it is in the ledger (the console says so) */
+    public SourceCompletion(FlinkRest flink, String jobId, List<Source> sources, SourceLedger ledger,
+            Consumer<Source> onRecorded) {
         this.flink = flink;
         this.jobId = jobId;
         this.sources = List.copyOf(sources);
         this.ledger = ledger;
-        this.out = out;
-        this.name = name;
+        this.onRecorded = onRecorded;
     }
 
-    SourceCompletion start() {
+    public SourceCompletion start() {
         if (!sources.isEmpty()) {
             timer.scheduleWithFixedDelay(this::poll, 1, 1, TimeUnit.SECONDS);
         }
@@ -62,12 +54,12 @@ final class SourceCompletion implements AutoCloseable {
     }
 
     /** Whether there is any source to record. */
-    boolean hasSources() {
+    public boolean hasSources() {
         return !sources.isEmpty();
     }
 
     /** Whether the sources are in the ledger. */
-    boolean recorded() {
+    public boolean recorded() {
         return recorded;
     }
 
@@ -109,14 +101,13 @@ final class SourceCompletion implements AutoCloseable {
     }
 
     /** Records every source as read to the end, and stops polling. Idempotent. */
-    synchronized void completeAll() throws java.sql.SQLException {
+    public synchronized void completeAll() throws java.sql.SQLException {
         if (recorded) {
             return;
         }
         for (Source source : sources) {
             ledger.complete(source.spec(), source.images());
-            out.printf(Locale.ROOT, "%s: %s read to the end (%,d images); a next start will not read it again%n",
-                    name, source.spec(), source.images());
+            onRecorded.accept(source);
         }
         recorded = true;
         timer.shutdown();

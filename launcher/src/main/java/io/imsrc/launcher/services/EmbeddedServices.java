@@ -1,4 +1,4 @@
-package io.imsrc.launcher;
+package io.imsrc.launcher.services;
 
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.db.SchemaMigrations;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <p>Owns what it started; {@link #close} stops it in reverse order, is idempotent and may be called
  * from a shutdown hook while the main thread is still running.
  */
-final class EmbeddedServices implements AutoCloseable {
+public final class EmbeddedServices implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedServices.class);
 
@@ -48,7 +48,7 @@ final class EmbeddedServices implements AutoCloseable {
      * @throws ServiceStartException when a service cannot be started or reached; its message is
      *     the console's one line, the cause is logged
      */
-    static EmbeddedServices start(ImsrcConfig config, boolean needKafka) throws ServiceStartException {
+    public static EmbeddedServices start(ImsrcConfig config, boolean needKafka) throws ServiceStartException {
         EmbeddedPostgresServer postgres = null;
         EmbeddedKafkaBroker kafka = null;
         try {
@@ -97,57 +97,57 @@ final class EmbeddedServices implements AutoCloseable {
             }
             return new EmbeddedServices(postgres, kafka, database, kafkaServers);
         } catch (ServiceStartException | RuntimeException e) {
-            for (AutoCloseable started : new AutoCloseable[] {kafka, postgres}) {
-                if (started != null) {
-                    RuntimeException more = Closeables.close(started, null);
-                    if (more != null) {
-                        e.addSuppressed(more);
-                    }
-                }
+            RuntimeException more = stop(kafka, postgres);
+            if (more != null) {
+                e.addSuppressed(more);
             }
             throw e;
         }
     }
 
+    /** Stops what was started, Kafka before PostgreSQL; returns the first failure, later ones suppressed. */
+    private static RuntimeException stop(EmbeddedKafkaBroker kafka, EmbeddedPostgresServer postgres) {
+        RuntimeException failure = null;
+        for (AutoCloseable started : new AutoCloseable[] {kafka, postgres}) {
+            if (started != null) {
+                failure = Closeables.close(started, failure);
+            }
+        }
+        return failure;
+    }
+
     private static ServiceStartException failed(String what, Throwable cause, String todo) {
         // One line on the console; the trace only where it was asked for (-Dimsrc.log.level=debug).
         LOG.debug("{}", what, cause);
-        return new ServiceStartException(what + ": " + IngestRun.rootMessage(cause) + " (" + todo + ")", cause);
+        return new ServiceStartException(what + ": " + ServiceStartException.rootMessage(cause) + " (" + todo + ")", cause);
     }
 
-    DatabaseOptions database() {
+    public DatabaseOptions database() {
         return database;
     }
 
     /** The Kafka cluster, or {@code null} when Kafka was not asked for. */
-    String kafkaBootstrapServers() {
+    public String kafkaBootstrapServers() {
         return kafkaBootstrapServers;
     }
 
-    boolean embeddedPostgres() {
+    public boolean embeddedPostgres() {
         return postgres != null;
     }
 
-    boolean embeddedKafka() {
+    public boolean embeddedKafka() {
         return kafka != null;
     }
 
     @Override
     public synchronized void close() {
-        if (closed) {
-            return;
+        if (!closed) {
+            closed = true;
+            RuntimeException failure = stop(kafka, postgres);
+            if (failure != null) {
+                throw failure;
+            }
+            LOG.info("Embedded services stopped");
         }
-        closed = true;
-        RuntimeException failure = null;
-        if (kafka != null) {
-            failure = Closeables.close(kafka, null);
-        }
-        if (postgres != null) {
-            failure = Closeables.close(postgres, failure);
-        }
-        if (failure != null) {
-            throw failure;
-        }
-        LOG.info("Embedded services stopped");
     }
 }

@@ -1,4 +1,4 @@
-package io.imsrc.launcher;
+package io.imsrc.launcher.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * The few calls of Flink's REST API (the dashboard's) the launcher makes: which jobs run, a job's
  * vertices, its latest completed checkpoint, the sums of its operators' metrics. The same for the local Flink and a cluster.
  */
-final class FlinkRest {
+public final class FlinkRest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -31,15 +31,15 @@ final class FlinkRest {
     /** The metric ids a vertex has for a set of names: they do not change while the job runs. */
     private final Map<String, List<String>> metricIds = new ConcurrentHashMap<>();
 
-    FlinkRest(String baseUrl) {
+    public FlinkRest(String baseUrl) {
         this.baseUrl = baseUrl.replaceAll("/+$", "");
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return baseUrl;
     }
 
-    JsonNode get(String path) throws IOException {
+    public JsonNode get(String path) throws IOException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(10)).GET().build();
         HttpResponse<String> response;
         try {
@@ -61,7 +61,7 @@ final class FlinkRest {
      * whose id ends in {@code .name} (Flink prefixes an operator's metrics with its name, spaces
      * and colons replaced). A metric no vertex has yet (its task not running) counts 0.
      */
-    Map<String, Long> operatorMetricSums(String jobId, Set<String> names) throws IOException {
+    public Map<String, Long> operatorMetricSums(String jobId, Set<String> names) throws IOException {
         Map<String, Long> sums = new HashMap<>();
         names.forEach(n -> sums.put(n, 0L));
         for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
@@ -90,7 +90,7 @@ final class FlinkRest {
     }
 
     /** The id of a job called {@code name} that is not over yet (running, created, restarting...). */
-    Optional<String> activeJob(String name) throws IOException {
+    public Optional<String> activeJob(String name) throws IOException {
         for (JsonNode job : get("/jobs/overview").path("jobs")) {
             String state = job.path("state").asText();
             boolean over = state.equals("FINISHED") || state.equals("CANCELED") || state.equals("FAILED");

@@ -1,15 +1,16 @@
-package io.imsrc.launcher;
+package io.imsrc.launcher.console;
 
 import io.imsrc.ingest.DatabaseOptions;
+import io.imsrc.launcher.job.DaemonScheduler;
+import io.imsrc.launcher.job.FlinkRest;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * too, so the line reaches the total rather than stopping at what this run added. Owns a daemon
  * thread; {@link #close} stops it.
  */
-final class IngestProgress implements AutoCloseable {
+public final class IngestProgress implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestProgress.class);
     /** The admission's counters (ImageAdmissionOperator) of images it did not pass on to be stored. */
@@ -36,12 +37,8 @@ final class IngestProgress implements AutoCloseable {
 
     private final DatabaseOptions database;
     private final String modelId;
-    private final PrintStream out;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ingest-progress");
-        t.setDaemon(true);
-        return t;
-    });
+    private final PrintWriter out;
+    private final ScheduledExecutorService timer = DaemonScheduler.create("ingest-progress");
     private long start;
     private boolean baselineTaken;
     private long planned;
@@ -53,7 +50,7 @@ final class IngestProgress implements AutoCloseable {
     private long lastIngested;
     private long lastTime;
 
-    IngestProgress(DatabaseOptions database, String modelId, PrintStream out) {
+    public IngestProgress(DatabaseOptions database, String modelId, PrintWriter out) {
         this.database = database;
         this.modelId = modelId;
         this.out = out;
@@ -64,7 +61,7 @@ final class IngestProgress implements AutoCloseable {
      *
      * @param recorded whether the bulk sources are recorded as read to the end: the line then ends
      */
-    IngestProgress follow(FlinkRest rest, String job, BooleanSupplier recorded) {
+    public IngestProgress follow(FlinkRest rest, String job, BooleanSupplier recorded) {
         this.flink = rest;
         this.jobId = job;
         this.sourcesRecorded = recorded;
@@ -76,7 +73,7 @@ final class IngestProgress implements AutoCloseable {
      *
      * @param planned images the bounded sources will read
      */
-    IngestProgress start(long planned, long intervalSeconds) throws SQLException {
+    public IngestProgress start(long planned, long intervalSeconds) throws SQLException {
         this.planned = planned;
         if (!baselineTaken) {
             baseline();
@@ -91,19 +88,19 @@ final class IngestProgress implements AutoCloseable {
      * Counts what is stored before the job starts, so that images the job stores before {@link
      * #start} are counted as this run's.
      */
-    IngestProgress baseline() throws SQLException {
+    public IngestProgress baseline() throws SQLException {
         this.start = count();
         this.baselineTaken = true;
         return this;
     }
 
     /** The model's vectors stored when {@link #baseline} was taken. */
-    long storedBefore() {
+    public long storedBefore() {
         return start;
     }
 
     /** Vectors this run added. */
-    long stored() throws SQLException {
+    public long stored() throws SQLException {
         return count() - start;
     }
 
@@ -167,7 +164,7 @@ final class IngestProgress implements AutoCloseable {
         }
     }
 
-    static String formatSeconds(double seconds) {
+    public static String formatSeconds(double seconds) {
         long s = Math.round(seconds);
         return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s / 60 % 60)
                 : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";

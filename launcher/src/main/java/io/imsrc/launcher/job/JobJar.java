@@ -1,4 +1,4 @@
-package io.imsrc.launcher;
+package io.imsrc.launcher.job;
 
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.ingest.IngestJob;
@@ -15,11 +15,11 @@ import java.nio.file.Path;
  * build left beside the ingest-job classes this process runs (its target/ folder, or the installed
  * jar's folder in the local Maven repository).
  */
-final class JobJar {
+public final class JobJar {
 
     private JobJar() {}
 
-    static Path locate(ImsrcConfig config) throws IOException {
+    public static Path locate(ImsrcConfig config) throws IOException {
         if (config.flink().jobJar() != null) {
             Path jar = config.flink().jobJar();
             if (!Files.isRegularFile(jar)) {
