@@ -3,6 +3,7 @@ package io.imsrc.launcher;
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.image.DecodeBudget;
+import io.imsrc.ingest.DatabaseOptions;
 import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
@@ -220,14 +221,9 @@ final class IngestRun {
         QueryServer server = null;
         if (plan.serve()) {
             try {
-                QueryServerOptions.Builder options = QueryServerOptions.from(config, model)
-                        .database(started.database().jdbcUrl(), started.database().user(), started.database().password())
-                        .kafkaBootstrapServers(started.kafkaBootstrapServers())
-                        .flinkDashboardUrl(dashboardUrl);
-                if (plan.apiPort() != null) {
-                    options.port(plan.apiPort());
-                }
-                server = QueryServer.start(options.build());
+                QueryServerOptions options = QueryServerOptions.from(config, new QueryServerOptions.Services(
+                        login(started.database()), started.kafkaBootstrapServers(), model, dashboardUrl));
+                server = QueryServer.start(plan.apiPort() == null ? options : options.withPort(plan.apiPort()));
             } catch (Exception e) {
                 if (job != null && !cluster) {
                     job.cancel();
@@ -515,4 +511,7 @@ final class IngestRun {
         return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 
+    private static QueryServerOptions.PostgresLogin login(DatabaseOptions database) {
+        return new QueryServerOptions.PostgresLogin(database.jdbcUrl(), database.user(), database.password());
+    }
 }

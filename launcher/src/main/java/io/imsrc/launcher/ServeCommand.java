@@ -4,6 +4,7 @@ import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
+import io.imsrc.ingest.DatabaseOptions;
 import io.imsrc.query.QueryServer;
 import io.imsrc.query.QueryServerOptions;
 import java.io.IOException;
@@ -75,14 +76,10 @@ public final class ServeCommand implements Callable<Integer> {
         Thread hook = new Thread(this::stop, "imsrc-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            QueryServerOptions.Builder options = QueryServerOptions.from(config, model)
-                    .database(services.database().jdbcUrl(), services.database().user(), services.database().password())
-                    .kafkaBootstrapServers(services.kafkaBootstrapServers());
-            if (port != null) {
-                options.port(port);
-            }
+            QueryServerOptions options = QueryServerOptions.from(config, new QueryServerOptions.Services(
+                    login(services.database()), services.kafkaBootstrapServers(), model, null));
             try {
-                server = QueryServer.start(options.build());
+                server = QueryServer.start(port == null ? options : options.withPort(port));
             } catch (IllegalArgumentException e) {
                 System.err.println("imsrc serve: " + e.getMessage());
                 return 2;
@@ -138,5 +135,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     QueryServer server() {
         return server;
+    }
+
+    private static QueryServerOptions.PostgresLogin login(DatabaseOptions database) {
+        return new QueryServerOptions.PostgresLogin(database.jdbcUrl(), database.user(), database.password());
     }
 }

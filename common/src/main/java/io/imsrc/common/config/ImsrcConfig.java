@@ -176,6 +176,19 @@ public record ImsrcConfig(
         /** QUERY_EMBED_THREADS=auto. */
         public static final int AUTO = 0;
 
+        /** This API on {@code newPort} instead (a command line's --port over API_PORT). */
+        public ApiConfig withPort(int newPort) {
+            if (newPort < 0 || newPort > 65535) {
+                throw new IllegalArgumentException("port must be 0-65535, got " + newPort);
+            }
+            return new ApiConfig(host, newPort, token, searchRequiresToken, embedThreads, queryBatchSize, allowedOrigins,
+                    requestBodyTimeoutMs);
+        }
+
+        public Duration requestBodyTimeout() {
+            return Duration.ofMillis(requestBodyTimeoutMs);
+        }
+
         @Override
         public String toString() {
             return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)")
@@ -194,7 +207,12 @@ public record ImsrcConfig(
 
     public record BatchConfig(int batchSize, long maxDelayMs) {}
 
-    public record IndexRefreshConfig(long intervalMs) {}
+    public record IndexRefreshConfig(long intervalMs) {
+
+        public Duration interval() {
+            return Duration.ofMillis(intervalMs);
+        }
+    }
 
     /**
      * The Flink job.
