@@ -303,7 +303,7 @@ public final class SearchBenchmark {
                         }
                     }
                     System.out.printf("bare FAISS %s (%s) over all %d vectors, k=10: p50 %.3f ms, p99 %.3f ms%n", type,
-                            index.description(), idArray.length, percentile(search, 50), percentile(search, 99));
+                            index.spec().factoryDescription(), idArray.length, percentile(search, 50), percentile(search, 99));
                 }
             }
         }
