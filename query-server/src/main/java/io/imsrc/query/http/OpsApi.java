@@ -1,5 +1,6 @@
 package io.imsrc.query.http;
 
+import io.imsrc.common.io.Futures;
 import io.imsrc.query.health.HealthCheck;
 import io.imsrc.query.index.IndexLag;
 import io.imsrc.query.index.IndexManager;
@@ -203,7 +204,7 @@ public final class OpsApi {
             IndexManager.Status done = rebuild.get(10, TimeUnit.MINUTES);
             ctx.json(new ReindexResponse("done", done.indexType(), done.vectors(), instant(done.builtAtMillis())));
         } catch (ExecutionException e) {
-            throw ApiException.unavailable("reindex_failed", "the rebuild failed: " + e.getCause().getMessage()
+            throw ApiException.unavailable("reindex_failed", "the rebuild failed: " + Futures.cause(e).getMessage()
                     + "; the previous index stays live");
         } catch (TimeoutException e) {
             ctx.status(202).json(new ReindexResponse("rebuilding", index.status().indexType(), null, null));

@@ -11,6 +11,7 @@ import io.imsrc.query.index.IndexSnapshot;
 import io.imsrc.query.index.Prototypes;
 import io.imsrc.query.search.CategoryRanking;
 import io.imsrc.query.search.CategoryScore;
+import io.imsrc.query.search.Cosine;
 import io.imsrc.query.search.Hit;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.search.SearchOutcome;
@@ -255,7 +256,7 @@ public final class SearchApi {
             return null;
         }
         long id = nearest.id(0, 0);
-        return new CategoryInfo.Representative(id, clamp(nearest.score(0, 0)), ImageApi.contentUrl(id));
+        return new CategoryInfo.Representative(id, Cosine.clamp(nearest.score(0, 0)), ImageApi.contentUrl(id));
     }
 
     /** Answers 503 before the body is read when there is no index to search yet. */
@@ -312,7 +313,7 @@ public final class SearchApi {
         List<CategorySimilarity> out = new ArrayList<>(ranking.size());
         for (CategoryScore score : ranking) {
             Prototypes.Entry entry = prototypes.get(score.category());
-            out.add(new CategorySimilarity(score.category(), clamp(score.similarity()),
+            out.add(new CategorySimilarity(score.category(), Cosine.clamp(score.similarity()),
                     entry == null ? 0 : entry.imageCount()));
         }
         return out;
@@ -325,9 +326,5 @@ public final class SearchApi {
 
     static double ms(long nanos) {
         return Math.round(nanos / 1e3) / 1e3;
-    }
-
-    private static double clamp(double cosine) {
-        return Math.max(-1.0, Math.min(1.0, cosine));
     }
 }

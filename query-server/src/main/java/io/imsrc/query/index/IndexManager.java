@@ -1,6 +1,7 @@
 package io.imsrc.query.index;
 
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.io.Futures;
 import io.imsrc.query.store.Database;
 import io.imsrc.query.store.VectorRow;
 import io.imsrc.query.store.VectorStore;
@@ -21,6 +22,7 @@ import io.imsrc.query.health.WorkerHealth;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -157,8 +159,8 @@ public final class IndexManager implements AutoCloseable {
     public void awaitReady(Duration timeout) throws InterruptedException, TimeoutException {
         try {
             ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(Futures.cause(e));
         }
     }
 
