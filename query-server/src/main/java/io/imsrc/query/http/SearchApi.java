@@ -1,5 +1,7 @@
 package io.imsrc.query.http;
 
+import static io.imsrc.query.http.SearchAnswers.ms;
+
 import io.imsrc.common.embed.Embedding;
 import io.imsrc.common.embed.EmbeddingException;
 import io.imsrc.common.embed.ModelDescription;
@@ -12,7 +14,6 @@ import io.imsrc.query.index.Prototypes;
 import io.imsrc.query.search.CategoryRanking;
 import io.imsrc.query.search.CategoryScore;
 import io.imsrc.query.search.Cosine;
-import io.imsrc.query.search.Hit;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.search.SearchOutcome;
 import io.imsrc.query.search.SearchRequest;
@@ -115,7 +116,7 @@ public final class SearchApi {
             SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
             metrics.searched(request.usePrototypes());
             ctx.json(answer(lease.snapshot(), query, outcome, request, ImageId.of(received.bytes()),
-                    timings(start, decoded, embedded, outcome)));
+                    SearchAnswers.timings(start, decoded, embedded, outcome)));
         }
     }
 
@@ -163,7 +164,7 @@ public final class SearchApi {
             Embedding query = Embedding.withoutPrediction(vector.get());
             SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
             metrics.searched(request.usePrototypes());
-            ctx.json(answer(lease.snapshot(), query, outcome, request, imageId, timings(start, read, read, outcome)));
+            ctx.json(answer(lease.snapshot(), query, outcome, request, imageId, SearchAnswers.timings(start, read, read, outcome)));
         }
     }
 
@@ -199,8 +200,7 @@ public final class SearchApi {
             Prototypes prototypes = lease.snapshot().prototypes();
             List<CategoryScore> ranking = CategoryRanking.rank(query.vector(), prototypes, categories);
             long ranked = System.nanoTime();
-            ctx.json(new PrototypeSearchResponse(predicted(query, ranking), confidence(query),
-                    similarities(ranking, prototypes), lease.snapshot().modelId(),
+            ctx.json(SearchAnswers.prototypes(query, ranking, SearchAnswers.Generation.of(lease.snapshot()),
                     new SearchTimings(ms(decoded - start), ms(embedded - decoded), ms(ranked - embedded), 0,
                             ms(System.nanoTime() - start))));
         }
@@ -282,49 +282,16 @@ public final class SearchApi {
         return files.get(0);
     }
 
-    private SearchResponse answer(IndexSnapshot snapshot, Embedding query, SearchOutcome outcome,
+    /**
+     * The answer for {@code outcome}. The ranking is reported even when it did not choose the
+     * categories: it is the query's nearest categories, and cheap (one dot product per category).
+     */
+    private static SearchResponse answer(IndexSnapshot snapshot, Embedding query, SearchOutcome outcome,
             SearchRequest request, long queryImageId, SearchTimings timings) {
-        List<SearchResult> results = new ArrayList<>(outcome.hits().size());
-        for (Hit hit : outcome.hits()) {
-            results.add(new SearchResult(hit.imageId(), hit.category(), hit.similarity(),
-                    ImageApi.contentUrl(hit.imageId())));
-        }
-        // The ranking is reported even when it did not choose the categories: it is the query's
-        // nearest categories, and cheap (one dot product per category).
         List<CategoryScore> ranking = outcome.ranking().isEmpty()
                 ? CategoryRanking.rank(query.vector(), snapshot.prototypes(), request.categories())
                 : outcome.ranking();
-        boolean full = results.size() == request.limit() && request.offset() + request.limit() <= SearchRequest.MAX_OFFSET;
-        return new SearchResponse(results, predicted(query, ranking), confidence(query),
-                similarities(ranking, snapshot.prototypes()), outcome.searched(), request.usePrototypes(),
-                request.limit(), request.offset(), full ? request.offset() + request.limit() : null, queryImageId,
-                snapshot.modelId(), snapshot.type().configValue(), snapshot.size(), timings);
-    }
-
-    private static String predicted(Embedding query, List<CategoryScore> ranking) {
-        return query.prediction().orElse(ranking.isEmpty() ? null : ranking.get(0).category());
-    }
-
-    private static Double confidence(Embedding query) {
-        return query.prediction().isPresent() ? (double) query.confidence() : null;
-    }
-
-    private static List<CategorySimilarity> similarities(List<CategoryScore> ranking, Prototypes prototypes) {
-        List<CategorySimilarity> out = new ArrayList<>(ranking.size());
-        for (CategoryScore score : ranking) {
-            Prototypes.Entry entry = prototypes.get(score.category());
-            out.add(new CategorySimilarity(score.category(), Cosine.clamp(score.similarity()),
-                    entry == null ? 0 : entry.imageCount()));
-        }
-        return out;
-    }
-
-    private static SearchTimings timings(long start, long decoded, long embedded, SearchOutcome outcome) {
-        return new SearchTimings(ms(decoded - start), ms(embedded - decoded), ms(outcome.prototypeNanos()),
-                ms(outcome.indexNanos()), ms(System.nanoTime() - start));
-    }
-
-    static double ms(long nanos) {
-        return Math.round(nanos / 1e3) / 1e3;
+        return SearchAnswers.search(request, outcome, query, ranking, SearchAnswers.Generation.of(snapshot),
+                queryImageId, timings);
     }
 }
