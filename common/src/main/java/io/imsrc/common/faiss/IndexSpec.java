@@ -12,21 +12,24 @@ import java.util.regex.Pattern;
 public sealed interface IndexSpec {
 
     /** The index_factory description, as {@link FaissIndex#create} takes it. */
-    String factoryDescription();
+    default String factoryDescription() {
+        if (this instanceof Ivf ivf) {
+            return "IVF" + ivf.nlist() + ",Flat";
+        }
+        if (this instanceof Hnsw hnsw) {
+            return "IDMap2,HNSW" + hnsw.m() + ",Flat";
+        }
+        return "IDMap2,Flat";
+    }
 
     /** Exact search, the caller's ids kept by an IDMap2. */
-    record Flat() implements IndexSpec {
-        @Override
-        public String factoryDescription() {
-            return "IDMap2,Flat";
-        }
-    }
+    record Flat() implements IndexSpec {}
 
     /**
      * Inverted lists over a k-means coarse quantizer; IndexIVF stores the ids itself (no IDMap2:
      * see {@link FaissIndex}).
      *
-     * @param nlist the number of lists
+     * @param nlist the number of lists, at least 1
      */
     record Ivf(int nlist) implements IndexSpec {
         public Ivf {
@@ -34,28 +37,18 @@ public sealed interface IndexSpec {
                 throw new IllegalArgumentException("nlist must be positive, got " + nlist);
             }
         }
-
-        @Override
-        public String factoryDescription() {
-            return "IVF" + nlist + ",Flat";
-        }
     }
 
     /**
      * A graph, the caller's ids kept by an IDMap2.
      *
-     * @param m neighbours per node
+     * @param m neighbours per node, at least 2
      */
     record Hnsw(int m) implements IndexSpec {
         public Hnsw {
             if (m < 2) {
                 throw new IllegalArgumentException("M must be at least 2, got " + m);
             }
-        }
-
-        @Override
-        public String factoryDescription() {
-            return "IDMap2,HNSW" + m + ",Flat";
         }
     }
 

@@ -34,24 +34,35 @@ public final class ApiServer {
         return app;
     }
 
+    /** The route table, by the part of the API each route belongs to. */
     private static void routes(Javalin app, Endpoints endpoints) {
-        SearchApi search = endpoints.search();
-        ImageApi images = endpoints.images();
-        OpsApi ops = endpoints.ops();
         app.get("/", ctx -> ctx.redirect("/app/"), Access.OPEN);
+        imageRoutes(app, endpoints.images());
+        searchRoutes(app, endpoints.search());
+        operationRoutes(app, endpoints.ops());
+    }
+
+    private static void imageRoutes(Javalin app, ImageApi images) {
         app.post("/upload", images::upload, Access.WRITE);
         app.get("/images/{id}", images::image, Access.READ);
         app.get("/images/{id}/content", images::content, Access.READ);
+    }
+
+    private static void searchRoutes(Javalin app, SearchApi search) {
         app.get("/images/{id}/similar", search::similar, Access.READ);
         app.post("/search", search::search, Access.READ);
         app.post("/search/prototypes", search::prototypes, Access.READ);
         app.get("/categories", search::categories, Access.READ);
+    }
+
+    /** Probes and metrics stay open: an orchestrator or a scraper has no token. */
+    private static void operationRoutes(Javalin app, OpsApi ops) {
         app.get("/status", ops::status, Access.READ);
+        app.post("/admin/reindex", ops::reindex, Access.WRITE);
         app.get("/health", ops::health, Access.OPEN);
         app.get("/health/live", ops::live, Access.OPEN);
         app.get("/health/ready", ops::ready, Access.OPEN);
         app.get("/metrics", ops::metrics, Access.OPEN);
-        app.post("/admin/reindex", ops::reindex, Access.WRITE);
     }
 
     private static void configure(JavalinConfig config) {

@@ -8,15 +8,7 @@ import java.util.Optional;
  * How far the searchable index trails PostgreSQL: the commit time of the newest vector minus that
  * of the newest searchable one. /status reports it and the metrics gauge reads it when scraped.
  */
-public final class IndexLag {
-
-    private final IndexManager index;
-    private final VectorStore store;
-
-    public IndexLag(IndexManager index, VectorStore store) {
-        this.index = index;
-        this.store = store;
-    }
+public record IndexLag(IndexManager index, VectorStore store) {
 
     /** The lag now, reading PostgreSQL; NaN when it cannot be known (no index yet, PostgreSQL away). */
     public double seconds() {
