@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,10 +89,10 @@ public final class IndexManager implements AutoCloseable {
             long newestSearchableSeq, long newestSearchableCreatedAtMillis, long lastRefreshMillis, long builtAtMillis,
             long lastSaveMillis, boolean rebuilding, int pendingHoles, String lastError) {}
 
-    /** A generation held for the length of one search. */
+    /** A generation held for the length of one search; closing it again does nothing. */
     public static final class Lease implements AutoCloseable {
         private final IndexSnapshot snapshot;
-        private boolean released;
+        private final AtomicBoolean released = new AtomicBoolean();
 
         private Lease(IndexSnapshot snapshot) {
             this.snapshot = snapshot;
@@ -103,8 +104,7 @@ public final class IndexManager implements AutoCloseable {
 
         @Override
         public void close() {
-            if (!released) {
-                released = true;
+            if (released.compareAndSet(false, true)) {
                 snapshot.release();
             }
         }
