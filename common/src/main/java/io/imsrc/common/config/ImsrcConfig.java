@@ -22,6 +22,10 @@ import java.util.regex.Pattern;
  * <p>The README's configuration reference lists every variable with its default; names of the
  * original design are kept (docs/design.md, "Configuration"). Every value is checked here, so a
  * component that receives a config never sees an out-of-range value.
+ *
+ * <p>The records and their reader stay in one file (over 300 lines) on purpose: a new setting is a
+ * record component and a line of {@link #from(Settings)}, edited together; components such as the
+ * query server's options compose these records instead of copying their values.
  */
 public record ImsrcConfig(
         DatabaseConfig database,
