@@ -77,7 +77,12 @@ public enum IndexType {
 
     /**
      * The index for {@code vectorCount} vectors: flat, IVF with {@link #nlist} lists (an exact flat
-     * index while there are too few vectors to train them) or HNSW with M = {@value #HNSW_M}.
+     * index while there are too few vectors to train them) or HNSW with M = {@value #HNSW_M}; as
+     * factory strings "IDMap2,Flat", "IVF&lt;nlist&gt;,Flat" or "IDMap2,HNSW32,Flat".
+     *
+     * <p>IVF goes without IDMap2 on purpose: IndexIVF stores ids itself, and FAISS 1.7.3
+     * mislabels results after remove_ids on an IVF inside an id map (see {@link
+     * FaissIndex}).
      */
     public IndexSpec spec(long vectorCount) {
         if (vectorCount < 0) {
@@ -91,18 +96,6 @@ public enum IndexType {
             }
             case HNSW -> new IndexSpec.Hnsw(HNSW_M);
         };
-    }
-
-    /**
-     * The index_factory description of {@link #spec}: "IDMap2,Flat", "IVF&lt;nlist&gt;,Flat" or
-     * "IDMap2,HNSW32,Flat".
-     *
-     * <p>IVF goes without IDMap2 on purpose: IndexIVF stores ids itself, and FAISS 1.7.3
-     * mislabels results after remove_ids on an IVF inside an id map (see {@link
-     * FaissIndex}).
-     */
-    public String factoryDescription(long vectorCount) {
-        return spec(vectorCount).factoryDescription();
     }
 
     /** The number of IVF lists for {@code vectorCount} vectors: 4 sqrt(n), at least 1. */
