@@ -3,7 +3,6 @@ package io.imsrc.query.http;
 import static io.imsrc.query.http.SearchAnswers.ms;
 
 import io.imsrc.common.embed.Embedding;
-import io.imsrc.common.embed.EmbeddingException;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.record.ImageId;
@@ -34,8 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The search endpoints: by an uploaded image (POST /search), by a stored one (GET
@@ -47,24 +44,19 @@ public final class SearchApi {
     private static final String ERROR = "application/json";
 
     private final IndexManager index;
-    private final QueryEmbedder embedder;
-    private final ModelDescription model;
+    private final QueryImages queries;
     private final Catalog catalog;
-    private final RequestImages queryImages;
     private final SearchParameters parameters;
     private final HttpMetrics metrics;
-    private final Duration timeout;
 
+    /** @param timeout how long a query waits for the model before it is answered 503 */
     public SearchApi(IndexManager index, QueryEmbedder embedder, ModelDescription model, Catalog catalog,
             RequestImages queryImages, SearchParameters parameters, HttpMetrics metrics, Duration timeout) {
         this.index = index;
-        this.embedder = embedder;
-        this.model = model;
+        this.queries = new QueryImages(queryImages, model, embedder, timeout);
         this.catalog = catalog;
-        this.queryImages = queryImages;
         this.parameters = parameters;
         this.metrics = metrics;
-        this.timeout = timeout;
     }
 
     @OpenApi(
@@ -107,10 +99,10 @@ public final class SearchApi {
         requireReady();
         // The body is read and the query embedded before a generation is leased: a slow client
         // must not keep a retired generation's memory alive.
-        RequestImages.Received received = single(queryImages.read(ctx));
-        DecodedImage image = queryImages.decode(received);
+        RequestImages.Received received = queries.read(ctx);
+        DecodedImage image = queries.decode(received);
         long decoded = System.nanoTime();
-        Embedding query = embed(image);
+        Embedding query = queries.embed(image);
         long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
             SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
@@ -192,9 +184,9 @@ public final class SearchApi {
         long start = System.nanoTime();
         Set<String> categories = SearchParameters.categories(ctx);
         requireReady();
-        DecodedImage image = queryImages.decode(single(queryImages.read(ctx)));
+        DecodedImage image = queries.decode(queries.read(ctx));
         long decoded = System.nanoTime();
-        Embedding query = embed(image);
+        Embedding query = queries.embed(image);
         long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
             Prototypes prototypes = lease.snapshot().prototypes();
@@ -264,22 +256,6 @@ public final class SearchApi {
         if (!index.isReady()) {
             index.lease().close(); // throws IndexNotReadyException with the manager's reason
         }
-    }
-
-    private Embedding embed(DecodedImage image) throws EmbeddingException, InterruptedException {
-        try {
-            return embedder.embed(model.preprocess(image), timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new ApiException(503, "overloaded", "the model could not embed the query within "
-                    + timeout.toSeconds() + " s; the server is too busy, try again");
-        }
-    }
-
-    private RequestImages.Received single(List<RequestImages.Received> files) {
-        if (files.size() != 1) {
-            throw ApiException.badRequest("too_many_files", "a search takes one image, got " + files.size());
-        }
-        return files.get(0);
     }
 
     /**
