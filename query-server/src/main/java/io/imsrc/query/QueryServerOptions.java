@@ -70,11 +70,6 @@ public record QueryServerOptions(
                 uploadsTopic, uploads, limits);
     }
 
-    public QueryServerOptions withLimits(Limits value) {
-        return new QueryServerOptions(services, api, search, faiss, indexRefresh, images, dbTimeouts, uploadsTopic,
-                uploads, value);
-    }
-
     /** The server's choice of model threads when QUERY_EMBED_THREADS is auto. */
     public int effectiveEmbedThreads() {
         // One model thread with PyTorch's intra-op threads over every core: a lone query uses every
@@ -98,19 +93,6 @@ public record QueryServerOptions(
         public Services {
             Objects.requireNonNull(postgres, "postgres");
             Objects.requireNonNull(model, "model");
-        }
-
-        /** PostgreSQL and the model only: no uploads, no dashboard. */
-        public static Services of(PostgresLogin postgres, ConfiguredModel model) {
-            return new Services(postgres, null, model, null);
-        }
-
-        public Services withKafka(String bootstrapServers) {
-            return new Services(postgres, bootstrapServers, model, flinkDashboardUrl);
-        }
-
-        public Services withFlinkDashboard(String url) {
-            return new Services(postgres, kafkaBootstrapServers, model, url);
         }
 
         @Override

@@ -73,9 +73,9 @@ class AppBrowserITCase {
         embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         catalog = TestCatalog.create("browser");
         CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
-        server = QueryServer.start(TestServers.options(TestServers.services(catalog.jdbcUrl(), catalog.user(), model)
-                        .withKafka(SharedKafka.get().bootstrapServers())
-                        .withFlinkDashboard("http://localhost:8081"),
+        server = QueryServer.start(TestServers.options(new QueryServerOptions.Services(
+                        new QueryServerOptions.PostgresLogin(catalog.jdbcUrl(), catalog.user(), null),
+                        SharedKafka.get().bootstrapServers(), model, "http://localhost:8081"),
                 temp.resolve("index.bin"), Map.of("KAFKA_UPLOADS_TOPIC", SharedKafka.newTopic("browser-uploads", 1))));
         server.index().awaitReady(WAIT);
         api = new ApiClient(server.port(), null);
@@ -367,7 +367,7 @@ class AppBrowserITCase {
             deadPort = socket.getLocalPort();
         }
         QueryServerOptions options = TestServers.options(
-                TestServers.services(catalog.jdbcUrl(), catalog.user(), model).withKafka("127.0.0.1:" + deadPort),
+                TestServers.services(catalog.jdbcUrl(), catalog.user(), model, "127.0.0.1:" + deadPort),
                 temp.resolve("index-kafka-down.bin"));
         try (QueryServer lonely = QueryServer.start(options)) {
             browser.get("http://127.0.0.1:" + lonely.port() + "/app/");

@@ -108,10 +108,10 @@ class HostileRequestsITCase {
         values.put("API_TOKEN", TOKEN);
         values.put("MAX_UPLOAD_SIZE", Integer.toString(MAX_UPLOAD));
         values.put("REQUEST_BODY_TIMEOUT_MS", Long.toString(BODY_TIMEOUT.toMillis()));
-        QueryServerOptions.Services services = TestServers.services(catalog.jdbcUrl(), catalog.user(), model)
-                .withKafka(SharedKafka.get().bootstrapServers());
-        return TestServers.options(services, indexPath, values).withLimits(new QueryServerOptions.Limits(MAX_FILES,
-                Duration.ofMillis(500), QueryServerOptions.Limits.DEFAULTS.requestTimeout()));
+        QueryServerOptions.Services services = TestServers.services(catalog.jdbcUrl(), catalog.user(), model,
+                SharedKafka.get().bootstrapServers());
+        return TestServers.withLimits(TestServers.options(services, indexPath, values), new QueryServerOptions.Limits(
+                MAX_FILES, Duration.ofMillis(500), QueryServerOptions.Limits.DEFAULTS.requestTimeout()));
     }
 
     @AfterAll

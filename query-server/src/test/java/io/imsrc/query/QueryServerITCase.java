@@ -103,7 +103,7 @@ class QueryServerITCase {
         values.put("KAFKA_UPLOADS_TOPIC", topic);
         values.put("API_TOKEN", TOKEN);
         values.put("MAX_UPLOAD_SIZE", Long.toString(MAX_UPLOAD));
-        return TestServers.options(TestServers.services(database.jdbcUrl(), database.user(), model).withKafka(kafka),
+        return TestServers.options(TestServers.services(database.jdbcUrl(), database.user(), model, kafka),
                 indexPath, values);
     }
 
@@ -392,9 +392,9 @@ class QueryServerITCase {
 
     @Test
     void an_upload_kafka_does_not_take_answers_503_and_leaves_nothing_queued() throws Exception {
-        try (QueryServer offline = QueryServer.start(options(catalog, temp.resolve("index-offline.bin"), IndexType.FLATL2,
-                "127.0.0.1:1", Map.of()).withLimits(new QueryServerOptions.Limits(
-                        QueryServerOptions.Limits.DEFAULTS.maxFilesPerUpload(),
+        try (QueryServer offline = QueryServer.start(TestServers.withLimits(options(catalog,
+                temp.resolve("index-offline.bin"), IndexType.FLATL2, "127.0.0.1:1", Map.of()),
+                new QueryServerOptions.Limits(QueryServerOptions.Limits.DEFAULTS.maxFilesPerUpload(),
                         QueryServerOptions.Limits.DEFAULTS.decodeWait(), Duration.ofSeconds(3))))) {
             byte[] png = TestImages.encode(TestImages.noise(16, 16, 99), "png");
             ApiClient client = new ApiClient(offline.port(), TOKEN);

@@ -102,8 +102,8 @@ class QueuedUploadSweepITCase {
                 + "(5006, 'rejected', 'NO_CATEGORY', now() - interval '1 year', now() - interval '1 year')");
 
         QueryServerOptions options = TestServers.options(
-                TestServers.services(catalog.jdbcUrl(), catalog.user(), TestServers.referenceModel(temp.resolve("m")))
-                        .withKafka(SharedKafka.get().bootstrapServers()),
+                TestServers.services(catalog.jdbcUrl(), catalog.user(), TestServers.referenceModel(temp.resolve("m")),
+                        SharedKafka.get().bootstrapServers()),
                 temp.resolve("index.bin"), Map.of("KAFKA_UPLOADS_TOPIC", SharedKafka.newTopic("sweep", 1)));
         assertThat(QueuedUploadSweeper.Deadlines.of(options.uploads())).isEqualTo(QueuedUploadSweeper.Deadlines.defaults());
         try (QueryServer server = QueryServer.start(options)) {

@@ -51,8 +51,22 @@ public final class TestServers {
         return QueryServerOptions.from(ImsrcConfig.from(Settings.of(values)), services);
     }
 
-    /** PostgreSQL at {@code jdbcUrl} without a password, and {@code model}. */
+    /** PostgreSQL at {@code jdbcUrl} without a password, and {@code model}; no Kafka (uploads answer 503). */
     public static QueryServerOptions.Services services(String jdbcUrl, String user, ConfiguredModel model) {
-        return QueryServerOptions.Services.of(new QueryServerOptions.PostgresLogin(jdbcUrl, user, null), model);
+        return services(jdbcUrl, user, model, null);
+    }
+
+    /** The same with the Kafka cluster at {@code kafkaBootstrapServers}. */
+    public static QueryServerOptions.Services services(String jdbcUrl, String user, ConfiguredModel model,
+            String kafkaBootstrapServers) {
+        return new QueryServerOptions.Services(new QueryServerOptions.PostgresLogin(jdbcUrl, user, null),
+                kafkaBootstrapServers, model, null);
+    }
+
+    /** {@code options} with other bounds than the server's own. */
+    public static QueryServerOptions withLimits(QueryServerOptions options, QueryServerOptions.Limits limits) {
+        return new QueryServerOptions(options.services(), options.api(), options.search(), options.faiss(),
+                options.indexRefresh(), options.images(), options.dbTimeouts(), options.uploadsTopic(),
+                options.uploads(), limits);
     }
 }
