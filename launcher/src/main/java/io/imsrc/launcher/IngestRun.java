@@ -166,14 +166,9 @@ final class IngestRun {
         QueryServer server = null;
         if (plan.serve()) {
             try {
-                QueryServerOptions.Builder options = QueryServerOptions.from(config, model)
-                        .database(started.database().jdbcUrl(), started.database().user(), started.database().password())
-                        .kafkaBootstrapServers(started.kafkaBootstrapServers())
-                        .flinkDashboardUrl(job.dashboardUrl());
-                if (plan.apiPort() != null) {
-                    options.port(plan.apiPort());
-                }
-                server = QueryServer.start(options.build());
+                QueryServerOptions options = QueryServerOptions.from(config,
+                        started.forQueryServer(model, job.dashboardUrl()));
+                server = QueryServer.start(plan.apiPort() == null ? options : options.withPort(plan.apiPort()));
             } catch (Exception e) {
                 if (job.client() != null && !job.cluster()) {
                     job.client().cancel();
@@ -318,4 +313,5 @@ final class IngestRun {
     Running running() {
         return running;
     }
+
 }

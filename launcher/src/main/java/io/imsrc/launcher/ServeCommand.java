@@ -45,14 +45,9 @@ public final class ServeCommand extends ImsrcCommand {
         ConfiguredModel model = context.model(config);
         services = context.services(config, !noUploads);
         try (CommandContext.ShutdownHook hook = context.onShutdown(this::stop)) {
-            QueryServerOptions.Builder options = QueryServerOptions.from(config, model)
-                    .database(services.database().jdbcUrl(), services.database().user(), services.database().password())
-                    .kafkaBootstrapServers(services.kafkaBootstrapServers());
-            if (port != null) {
-                options.port(port);
-            }
+            QueryServerOptions options = QueryServerOptions.from(config, services.forQueryServer(model, null));
             try {
-                server = QueryServer.start(options.build());
+                server = QueryServer.start(port == null ? options : options.withPort(port));
             } catch (IllegalArgumentException e) {
                 throw CommandContext.Failure.usage(e.getMessage());
             }

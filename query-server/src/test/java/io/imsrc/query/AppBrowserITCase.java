@@ -26,6 +26,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,6 +61,7 @@ class AppBrowserITCase {
     private QueryServer server;
     private ApiClient api;
     private TestCatalog catalog;
+    private ConfiguredModel model;
     private HeadlessChromium chromium;
     private ChromeDriver browser;
     private org.openqa.selenium.support.ui.WebDriverWait wait;
@@ -67,16 +69,14 @@ class AppBrowserITCase {
 
     @BeforeAll
     void start() throws Exception {
-        ConfiguredModel model = TestServers.referenceModel(temp.resolve("models"));
+        model = TestServers.referenceModel(temp.resolve("models"));
         embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         catalog = TestCatalog.create("browser");
         CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
-        server = QueryServer.start(TestServers.options(model, temp.resolve("index.bin"))
-                .database(catalog.jdbcUrl(), catalog.user(), null)
-                .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
-                .uploadsTopic(SharedKafka.newTopic("browser-uploads", 1))
-                .flinkDashboardUrl("http://localhost:8081")
-                .build());
+        server = QueryServer.start(TestServers.options(new QueryServerOptions.Services(
+                        new QueryServerOptions.PostgresLogin(catalog.jdbcUrl(), catalog.user(), null),
+                        SharedKafka.get().bootstrapServers(), model, "http://localhost:8081"),
+                temp.resolve("index.bin"), Map.of("KAFKA_UPLOADS_TOPIC", SharedKafka.newTopic("browser-uploads", 1))));
         server.index().awaitReady(WAIT);
         api = new ApiClient(server.port(), null);
         base = "http://127.0.0.1:" + server.port();
@@ -366,15 +366,10 @@ class AppBrowserITCase {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             deadPort = socket.getLocalPort();
         }
-        QueryServerOptions.Builder options = QueryServerOptions.builder()
-                .database(server.options().jdbcUrl(), server.options().dbUser(), null)
-                .kafkaBootstrapServers("127.0.0.1:" + deadPort)
-                .model(server.options().model())
-                .device(Device.CPU)
-                .indexPath(temp.resolve("index-kafka-down.bin"))
-                .host("127.0.0.1")
-                .port(0);
-        try (QueryServer lonely = QueryServer.start(options.build())) {
+        QueryServerOptions options = TestServers.options(
+                TestServers.services(catalog.jdbcUrl(), catalog.user(), model, "127.0.0.1:" + deadPort),
+                temp.resolve("index-kafka-down.bin"));
+        try (QueryServer lonely = QueryServer.start(options)) {
             browser.get("http://127.0.0.1:" + lonely.port() + "/app/");
             WebElement warning = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("service-warning")));
             wait.until(d -> warning.getText().contains("Kafka does not answer"));
@@ -398,14 +393,8 @@ class AppBrowserITCase {
         try (Connection blocker = catalog.connect(); Statement lock = blocker.createStatement()) {
             blocker.setAutoCommit(false);
             lock.execute("LOCK TABLE categories IN ACCESS EXCLUSIVE MODE");
-            QueryServerOptions options = QueryServerOptions.builder()
-                    .database(server.options().jdbcUrl(), server.options().dbUser(), null)
-                    .model(server.options().model())
-                    .device(Device.CPU)
-                    .indexPath(temp.resolve("index-building.bin"))
-                    .host("127.0.0.1")
-                    .port(0)
-                    .build();
+            QueryServerOptions options = TestServers.options(TestServers.services(catalog.jdbcUrl(), catalog.user(),
+                    model), temp.resolve("index-building.bin"));
             try (QueryServer building = QueryServer.start(options)) {
                 assertThat(building.index().isReady()).isFalse();
                 browser.get("http://127.0.0.1:" + building.port() + "/app/");

@@ -26,6 +26,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,21 +93,25 @@ class HostileRequestsITCase {
         catalog = TestCatalog.create("hostile");
         CifarImages.store(catalog, stored, model.modelId().value());
         topic = SharedKafka.newTopic("hostile-uploads", 1);
-        server = QueryServer.start(options(temp.resolve("index.bin")).build());
+        server = QueryServer.start(options(temp.resolve("index.bin")));
         server.index().awaitReady(DEADLINE);
         http = new RawHttp(server.port());
     }
 
-    private QueryServerOptions.Builder options(Path indexPath) {
-        return TestServers.options(model, indexPath)
-                .database(catalog.jdbcUrl(), catalog.user(), null)
-                .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
-                .uploadsTopic(topic)
-                .apiToken(TOKEN)
-                .maxUploadSize(MAX_UPLOAD)
-                .maxFilesPerUpload(MAX_FILES)
-                .requestBodyTimeout(BODY_TIMEOUT)
-                .decodeWait(Duration.ofMillis(500));
+    private QueryServerOptions options(Path indexPath) {
+        return options(indexPath, Map.of());
+    }
+
+    private QueryServerOptions options(Path indexPath, Map<String, String> settings) {
+        Map<String, String> values = new HashMap<>(settings);
+        values.put("KAFKA_UPLOADS_TOPIC", topic);
+        values.put("API_TOKEN", TOKEN);
+        values.put("MAX_UPLOAD_SIZE", Integer.toString(MAX_UPLOAD));
+        values.put("REQUEST_BODY_TIMEOUT_MS", Long.toString(BODY_TIMEOUT.toMillis()));
+        QueryServerOptions.Services services = TestServers.services(catalog.jdbcUrl(), catalog.user(), model,
+                SharedKafka.get().bootstrapServers());
+        return TestServers.withLimits(TestServers.options(services, indexPath, values), new QueryServerOptions.Limits(
+                MAX_FILES, Duration.ofMillis(500), QueryServerOptions.Limits.DEFAULTS.requestTimeout()));
     }
 
     @AfterAll
@@ -357,9 +362,7 @@ class HostileRequestsITCase {
 
     @Test
     void behind_a_token_an_images_bytes_are_cacheable_by_the_client_only() throws Exception {
-        try (QueryServer closed = QueryServer.start(options(temp.resolve("closed-index.bin"))
-                .searchRequiresToken(true)
-                .build())) {
+        try (QueryServer closed = QueryServer.start(options(temp.resolve("closed-index.bin"), Map.of("SEARCH_REQUIRES_TOKEN", "true")))) {
             closed.index().awaitReady(DEADLINE);
             RawHttp client = new RawHttp(closed.port());
             String path = "/images/" + stored.get(1).imageId() + "/content";

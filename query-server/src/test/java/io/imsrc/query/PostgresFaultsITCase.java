@@ -21,6 +21,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,10 +67,12 @@ class PostgresFaultsITCase {
         stored = CifarImages.load("train", 0, 3, embedder);
         CifarImages.store(catalog, stored, model.modelId().value());
         proxy = new StallingProxy(postgres.host(), postgres.port());
-        server = QueryServer.start(TestServers.options(model, temp.resolve("index.bin"))
-                .database("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + postgres.database(), postgres.user(), null)
-                .dbTimeouts(TIMEOUTS)
-                .build());
+        server = QueryServer.start(TestServers.options(TestServers.services(
+                "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + postgres.database(), postgres.user(), model),
+                temp.resolve("index.bin"), Map.of(
+                        "DB_CONNECT_TIMEOUT_MS", Long.toString(TIMEOUTS.connect().toMillis()),
+                        "DB_SOCKET_TIMEOUT_MS", Long.toString(TIMEOUTS.socket().toMillis()),
+                        "DB_STATEMENT_TIMEOUT_MS", Long.toString(TIMEOUTS.statement().toMillis()))));
         server.index().awaitReady(DEADLINE);
         api = new ApiClient(server.port(), null);
     }

@@ -31,6 +31,7 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -85,20 +86,25 @@ class QueryServerITCase {
         catalog = TestCatalog.create("query");
         CifarImages.store(catalog, stored, model.modelId().value());
         topic = SharedKafka.newTopic("uploads", 1);
-        server = QueryServer.start(options(catalog, temp.resolve("index-a.bin"), IndexType.FLATL2).build());
+        server = QueryServer.start(options(catalog, temp.resolve("index-a.bin"), IndexType.FLATL2));
         server.index().awaitReady(DEADLINE);
         api = new ApiClient(server.port(), TOKEN);
         anonymous = new ApiClient(server.port(), null);
     }
 
-    private QueryServerOptions.Builder options(TestCatalog database, Path indexPath, IndexType type) {
-        return TestServers.options(model, indexPath)
-                .indexType(type)
-                .database(database.jdbcUrl(), database.user(), null)
-                .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
-                .uploadsTopic(topic)
-                .apiToken(TOKEN)
-                .maxUploadSize(MAX_UPLOAD);
+    private QueryServerOptions options(TestCatalog database, Path indexPath, IndexType type) {
+        return options(database, indexPath, type, SharedKafka.get().bootstrapServers(), Map.of());
+    }
+
+    private QueryServerOptions options(TestCatalog database, Path indexPath, IndexType type, String kafka,
+            Map<String, String> settings) {
+        Map<String, String> values = new HashMap<>(settings);
+        values.put("FAISS_INDEX_TYPE", type.configValue());
+        values.put("KAFKA_UPLOADS_TOPIC", topic);
+        values.put("API_TOKEN", TOKEN);
+        values.put("MAX_UPLOAD_SIZE", Long.toString(MAX_UPLOAD));
+        return TestServers.options(TestServers.services(database.jdbcUrl(), database.user(), model, kafka),
+                indexPath, values);
     }
 
     @AfterAll
@@ -366,9 +372,8 @@ class QueryServerITCase {
 
     @Test
     void with_search_requires_token_reads_need_it_too_but_health_and_metrics_stay_open() throws Exception {
-        try (QueryServer closed = QueryServer.start(options(catalog, temp.resolve("index-closed.bin"), IndexType.FLATL2)
-                .searchRequiresToken(true)
-                .build())) {
+        try (QueryServer closed = QueryServer.start(options(catalog, temp.resolve("index-closed.bin"), IndexType.FLATL2,
+                SharedKafka.get().bootstrapServers(), Map.of("SEARCH_REQUIRES_TOKEN", "true")))) {
             closed.index().awaitReady(DEADLINE);
             ApiClient withToken = new ApiClient(closed.port(), TOKEN);
             ApiClient without = new ApiClient(closed.port(), null);
@@ -387,10 +392,10 @@ class QueryServerITCase {
 
     @Test
     void an_upload_kafka_does_not_take_answers_503_and_leaves_nothing_queued() throws Exception {
-        try (QueryServer offline = QueryServer.start(options(catalog, temp.resolve("index-offline.bin"), IndexType.FLATL2)
-                .kafkaBootstrapServers("127.0.0.1:1")
-                .requestTimeout(Duration.ofSeconds(3))
-                .build())) {
+        try (QueryServer offline = QueryServer.start(TestServers.withLimits(options(catalog,
+                temp.resolve("index-offline.bin"), IndexType.FLATL2, "127.0.0.1:1", Map.of()),
+                new QueryServerOptions.Limits(QueryServerOptions.Limits.DEFAULTS.maxFilesPerUpload(),
+                        QueryServerOptions.Limits.DEFAULTS.decodeWait(), Duration.ofSeconds(3))))) {
             byte[] png = TestImages.encode(TestImages.noise(16, 16, 99), "png");
             ApiClient client = new ApiClient(offline.port(), TOKEN);
             assertError(client.postMultipart("/upload", List.of(Part.file("file", "p.png", png))), 503, "kafka_unavailable");
@@ -600,14 +605,14 @@ class QueryServerITCase {
         }
         List<JsonNode> first = new ArrayList<>();
         String builtAt;
-        try (QueryServer a = QueryServer.start(options(other, indexPath, IndexType.HNSW).build())) {
+        try (QueryServer a = QueryServer.start(options(other, indexPath, IndexType.HNSW))) {
             a.index().awaitReady(DEADLINE);
             ApiClient client = new ApiClient(a.port(), null);
             queries.forEach(q -> first.add(ok(client.get(q)).get("results")));
             builtAt = ok(client.get("/status")).get("index").get("built_at").asText();
         }
         assertThat(indexPath.getParent()).isNotEmptyDirectory();
-        try (QueryServer b = QueryServer.start(options(other, indexPath, IndexType.HNSW).build())) {
+        try (QueryServer b = QueryServer.start(options(other, indexPath, IndexType.HNSW))) {
             b.index().awaitReady(DEADLINE);
             ApiClient client = new ApiClient(b.port(), null);
             JsonNode index = ok(client.get("/status")).get("index");

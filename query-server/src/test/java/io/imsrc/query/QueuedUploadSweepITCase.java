@@ -101,17 +101,11 @@ class QueuedUploadSweepITCase {
         execute(catalog, "INSERT INTO uploads (image_id, state, reason, received_at, updated_at) VALUES "
                 + "(5006, 'rejected', 'NO_CATEGORY', now() - interval '1 year', now() - interval '1 year')");
 
-        QueryServerOptions options = QueryServerOptions.builder()
-                .database(catalog.jdbcUrl(), catalog.user(), null)
-                .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
-                .uploadsTopic(SharedKafka.newTopic("sweep", 1))
-                .model(TestServers.referenceModel(temp.resolve("m")))
-                .device(Device.CPU)
-                .indexPath(temp.resolve("index.bin"))
-                .host("127.0.0.1")
-                .port(0)
-                .build();
-        assertThat(options.uploadDeadlines()).isEqualTo(QueuedUploadSweeper.Deadlines.defaults());
+        QueryServerOptions options = TestServers.options(
+                TestServers.services(catalog.jdbcUrl(), catalog.user(), TestServers.referenceModel(temp.resolve("m")),
+                        SharedKafka.get().bootstrapServers()),
+                temp.resolve("index.bin"), Map.of("KAFKA_UPLOADS_TOPIC", SharedKafka.newTopic("sweep", 1)));
+        assertThat(QueuedUploadSweeper.Deadlines.of(options.uploads())).isEqualTo(QueuedUploadSweeper.Deadlines.defaults());
         try (QueryServer server = QueryServer.start(options)) {
             ApiClient api = new ApiClient(server.port(), null);
             long end = System.nanoTime() + DEADLINE.toNanos();

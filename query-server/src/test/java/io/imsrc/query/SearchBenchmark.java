@@ -17,6 +17,8 @@ import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.query.index.CategoryIndex;
 import io.imsrc.query.index.IndexManager;
+import io.imsrc.query.testing.ApiClient;
+import io.imsrc.query.testing.TestServers;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -124,7 +126,8 @@ public final class SearchBenchmark {
                     List<Integer> loaded = clients.stream().filter(c -> c > 1).toList();
                     report("coalescing", measure(script, queryFile, pair, loaded, rounds, seconds), loaded);
                     System.out.printf("mean query batch with coalescing: %.2f%n",
-                            servers.get("imsrc flatl2").queryEmbedder().meanBatchSize());
+                            new ApiClient(servers.get("imsrc flatl2").port(), null).get("/status").json()
+                                    .get("model").get("mean_query_batch").asDouble());
                 }
                 if (freshness > 0 && !servers.isEmpty()) {
                     freshness(postgres, servers.values().iterator().next(), model.modelId().value(), freshness);
@@ -139,16 +142,11 @@ public final class SearchBenchmark {
 
     private static QueryServer start(EmbeddedPostgresServer postgres, ConfiguredModel model, IndexType type, Path dir,
             int batch) throws Exception {
-        QueryServer server = QueryServer.start(QueryServerOptions.builder()
-                .database(postgres.jdbcUrl(), postgres.user(), null)
-                .model(model)
-                .device(Device.CPU)
-                .indexType(type)
-                .indexPath(dir.resolve("index-" + type.configValue() + "-" + batch).resolve("faiss.bin"))
-                .host("127.0.0.1")
-                .port(0)
-                .queryBatchSize(batch)
-                .build());
+        QueryServer server = QueryServer.start(TestServers.options(
+                TestServers.services(postgres.jdbcUrl(), postgres.user(), model),
+                dir.resolve("index-" + type.configValue() + "-" + batch).resolve("faiss.bin"),
+                Map.of("FAISS_INDEX_TYPE", type.configValue(), "QUERY_BATCH_SIZE", Integer.toString(batch),
+                        "INDEX_REFRESH_MS", "500")));
         server.index().awaitReady(Duration.ofMinutes(5));
         return server;
     }
@@ -305,7 +303,7 @@ public final class SearchBenchmark {
                         }
                     }
                     System.out.printf("bare FAISS %s (%s) over all %d vectors, k=10: p50 %.3f ms, p99 %.3f ms%n", type,
-                            index.description(), idArray.length, percentile(search, 50), percentile(search, 99));
+                            index.spec().factoryDescription(), idArray.length, percentile(search, 50), percentile(search, 99));
                 }
             }
         }

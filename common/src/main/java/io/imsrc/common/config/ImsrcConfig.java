@@ -22,6 +22,10 @@ import java.util.regex.Pattern;
  * <p>The README's configuration reference lists every variable with its default; names of the
  * original design are kept (docs/design.md, "Configuration"). Every value is checked here, so a
  * component that receives a config never sees an out-of-range value.
+ *
+ * <p>The records and their reader stay in one file (over 300 lines) on purpose: a new setting is a
+ * record component and a line of {@link #from(Settings)}, edited together; components such as the
+ * query server's options compose these records instead of copying their values.
  */
 public record ImsrcConfig(
         DatabaseConfig database,
@@ -176,6 +180,19 @@ public record ImsrcConfig(
         /** QUERY_EMBED_THREADS=auto. */
         public static final int AUTO = 0;
 
+        /** This API on {@code newPort} instead (a command line's --port over API_PORT). */
+        public ApiConfig withPort(int newPort) {
+            if (newPort < 0 || newPort > 65535) {
+                throw new IllegalArgumentException("port must be 0-65535, got " + newPort);
+            }
+            return new ApiConfig(host, newPort, token, searchRequiresToken, embedThreads, queryBatchSize, allowedOrigins,
+                    requestBodyTimeoutMs);
+        }
+
+        public Duration requestBodyTimeout() {
+            return Duration.ofMillis(requestBodyTimeoutMs);
+        }
+
         @Override
         public String toString() {
             return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)")
@@ -194,7 +211,12 @@ public record ImsrcConfig(
 
     public record BatchConfig(int batchSize, long maxDelayMs) {}
 
-    public record IndexRefreshConfig(long intervalMs) {}
+    public record IndexRefreshConfig(long intervalMs) {
+
+        public Duration interval() {
+            return Duration.ofMillis(intervalMs);
+        }
+    }
 
     /**
      * The Flink job.

@@ -64,6 +64,11 @@ import org.bytedeco.javacpp.PointerScope;
  * wrong, before any native call; what only FAISS can judge (a factory string, training
  * an IVF with fewer vectors than lists, an unknown id) comes back as a {@link
  * FaissException} with FAISS's message.
+ *
+ * <p>It stays one class of about 380 lines on purpose: it is the facade the native mapping
+ * ({@link FaissLibrary}) hides behind, and every method follows the same lock, check and
+ * translate-the-exception protocol above; split, the protocol would have to be checked in
+ * several places, and a {@code Pointer} would have to travel between them.
  */
 public final class FaissIndex implements AutoCloseable {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();

@@ -76,24 +76,25 @@ public enum IndexType {
     }
 
     /**
-     * The index_factory description for an index that will hold {@code vectorCount}
-     * vectors: "IDMap2,Flat", "IVF&lt;nlist&gt;,Flat" or "IDMap2,HNSW32,Flat".
+     * The index for {@code vectorCount} vectors: flat, IVF with {@link #nlist} lists (an exact flat
+     * index while there are too few vectors to train them) or HNSW with M = {@value #HNSW_M}; as
+     * factory strings "IDMap2,Flat", "IVF&lt;nlist&gt;,Flat" or "IDMap2,HNSW32,Flat".
      *
      * <p>IVF goes without IDMap2 on purpose: IndexIVF stores ids itself, and FAISS 1.7.3
      * mislabels results after remove_ids on an IVF inside an id map (see {@link
      * FaissIndex}).
      */
-    public String factoryDescription(long vectorCount) {
+    public IndexSpec spec(long vectorCount) {
         if (vectorCount < 0) {
             throw new IllegalArgumentException("vector count must not be negative, got " + vectorCount);
         }
         return switch (this) {
-            case FLATL2 -> "IDMap2,Flat";
+            case FLATL2 -> new IndexSpec.Flat();
             case IVFFLAT -> {
                 int nlist = nlist(vectorCount);
-                yield vectorCount < (long) MIN_POINTS_PER_LIST * nlist ? "IDMap2,Flat" : "IVF" + nlist + ",Flat";
+                yield vectorCount < (long) MIN_POINTS_PER_LIST * nlist ? new IndexSpec.Flat() : new IndexSpec.Ivf(nlist);
             }
-            case HNSW -> "IDMap2,HNSW" + HNSW_M + ",Flat";
+            case HNSW -> new IndexSpec.Hnsw(HNSW_M);
         };
     }
 

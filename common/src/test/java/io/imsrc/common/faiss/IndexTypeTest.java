@@ -27,18 +27,18 @@ class IndexTypeTest {
 
     @Test
     void ivf_uses_four_sqrt_n_lists_and_falls_back_to_flat_below_39_vectors_per_list() {
-        assertThat(IndexType.IVFFLAT.factoryDescription(60_000)).isEqualTo("IVF980,Flat");
-        assertThat(IndexType.IVFFLAT.factoryDescription(1_000_000)).isEqualTo("IVF4000,Flat");
+        assertThat(IndexType.IVFFLAT.spec(60_000).factoryDescription()).isEqualTo("IVF980,Flat");
+        assertThat(IndexType.IVFFLAT.spec(1_000_000).factoryDescription()).isEqualTo("IVF4000,Flat");
         // 4 sqrt(24,336) = 624 lists need 24,336 vectors; one fewer is too few to train.
-        assertThat(IndexType.IVFFLAT.factoryDescription(24_336)).isEqualTo("IVF624,Flat");
-        assertThat(IndexType.IVFFLAT.factoryDescription(24_335)).isEqualTo("IDMap2,Flat");
-        assertThat(IndexType.IVFFLAT.factoryDescription(0)).isEqualTo("IDMap2,Flat");
+        assertThat(IndexType.IVFFLAT.spec(24_336).factoryDescription()).isEqualTo("IVF624,Flat");
+        assertThat(IndexType.IVFFLAT.spec(24_335).factoryDescription()).isEqualTo("IDMap2,Flat");
+        assertThat(IndexType.IVFFLAT.spec(0).factoryDescription()).isEqualTo("IDMap2,Flat");
     }
 
     @Test
     void flat_and_hnsw_do_not_depend_on_the_vector_count() {
-        assertThat(IndexType.FLATL2.factoryDescription(10)).isEqualTo("IDMap2,Flat");
-        assertThat(IndexType.HNSW.factoryDescription(10_000_000)).isEqualTo("IDMap2,HNSW32,Flat");
+        assertThat(IndexType.FLATL2.spec(10).factoryDescription()).isEqualTo("IDMap2,Flat");
+        assertThat(IndexType.HNSW.spec(10_000_000).factoryDescription()).isEqualTo("IDMap2,HNSW32,Flat");
     }
 
     @ParameterizedTest
@@ -46,7 +46,7 @@ class IndexTypeTest {
     void every_description_builds_a_faiss_index_that_keeps_ids(IndexType type) {
         float[] vectors = TestVectors.randomUnitVectors(30_000, 8, 1);
         long[] ids = TestVectors.distinctIds(30_000, 2);
-        try (FaissIndex index = FaissIndex.create(8, type.factoryDescription(30_000), Metric.INNER_PRODUCT)) {
+        try (FaissIndex index = FaissIndex.create(8, type.spec(30_000).factoryDescription(), Metric.INNER_PRODUCT)) {
             if (!index.isTrained()) {
                 index.train(vectors);
             }

@@ -1,5 +1,6 @@
 package io.imsrc.launcher.services;
 
+import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.io.Closeables;
@@ -7,6 +8,7 @@ import io.imsrc.common.record.UploadRecordCodec;
 import io.imsrc.embedded.EmbeddedKafkaBroker;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.ingest.DatabaseOptions;
+import io.imsrc.query.QueryServerOptions;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -129,6 +131,12 @@ public final class EmbeddedServices implements AutoCloseable {
     /** The Kafka cluster, or {@code null} when Kafka was not asked for. */
     public String kafkaBootstrapServers() {
         return kafkaBootstrapServers;
+    }
+
+    /** What the query server is given of them, with the model and the Flink dashboard's address (or null). */
+    public QueryServerOptions.Services forQueryServer(ConfiguredModel model, String flinkDashboardUrl) {
+        return new QueryServerOptions.Services(new QueryServerOptions.PostgresLogin(database().jdbcUrl(),
+                database().user(), database().password()), kafkaBootstrapServers(), model, flinkDashboardUrl);
     }
 
     public boolean embeddedPostgres() {

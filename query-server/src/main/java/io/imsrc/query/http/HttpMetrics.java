@@ -1,5 +1,6 @@
 package io.imsrc.query.http;
 
+import io.imsrc.query.index.IndexLag;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.search.QueryEmbedder;
 import io.javalin.http.Context;
@@ -32,11 +33,7 @@ public final class HttpMetrics {
     private final Counter searches;
     private final Counter uploads;
 
-    /**
-     * @param lagSeconds the commit time of the newest vector in PostgreSQL minus that of the newest
-     *     searchable one, or NaN when unknown
-     */
-    public HttpMetrics(IndexManager index, QueryEmbedder embedder, DoubleSupplier lagSeconds) {
+    public HttpMetrics(IndexManager index, IndexLag lag, QueryEmbedder embedder) {
         requests = Counter.builder()
                 .name("imsrc_http_requests_total")
                 .help("HTTP requests answered, by method, route and status")
@@ -68,7 +65,7 @@ public final class HttpMetrics {
             return last == 0 ? Double.NaN : (System.currentTimeMillis() - last) / 1000.0;
         });
         gauge("imsrc_index_lag_seconds",
-                "Commit time of the newest vector in PostgreSQL minus that of the newest searchable one", lagSeconds);
+                "Commit time of the newest vector in PostgreSQL minus that of the newest searchable one", lag::seconds);
         gauge("imsrc_index_rebuilding", "1 while a full rebuild runs beside the live index",
                 () -> index.status().rebuilding() ? 1 : 0);
         gauge("imsrc_query_embed_batch_mean", "Queries per forward pass so far (above 1 when coalescing pays)",

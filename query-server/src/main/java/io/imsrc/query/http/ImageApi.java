@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * stored are not published again. The rows of the uploads Kafka took are marked published; one a
  * stopped server left queued and unpublished is given up later by the {@link
  * io.imsrc.query.upload.QueuedUploadSweeper}.
+ *
+ * <p>Over 300 lines because a third of it is the OpenAPI annotations of its three endpoints (the
+ * API's documentation is generated from them); the handlers themselves are short.
  */
 public final class ImageApi {
 

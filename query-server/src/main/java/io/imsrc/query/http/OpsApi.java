@@ -1,6 +1,8 @@
 package io.imsrc.query.http;
 
+import io.imsrc.common.io.Futures;
 import io.imsrc.query.health.HealthCheck;
+import io.imsrc.query.index.IndexLag;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.store.Catalog;
@@ -84,7 +86,7 @@ public final class OpsApi {
         Long behind = null;
         if (counts != null) {
             newestSeq = newest.map(VectorStore.Newest::seq).orElse(0L);
-            lag = s.ready() ? lagSeconds(newest, s) : null;
+            lag = s.ready() ? IndexLag.seconds(newest, s) : null;
             behind = s.ready() ? Math.max(0, counts.vectors() - s.vectors()) : counts.vectors();
         }
         StatusResponse.IndexInfo info = new StatusResponse.IndexInfo(s.ready(), s.indexType(), s.categories(),
@@ -103,27 +105,6 @@ public final class OpsApi {
                 : new StatusResponse.Service(true, false, postgresProblem);
         ctx.json(new StatusResponse(counts, info, modelInfo, new StatusResponse.Services(postgres, kafka),
                 (System.nanoTime() - startedAtNanos) / 1e9, flinkDashboardUrl));
-    }
-
-    /** The commit time of the newest vector minus that of the newest searchable one; 0 when caught up. */
-    private static double lagSeconds(Optional<VectorStore.Newest> newest, IndexManager.Status s) {
-        if (newest.isEmpty() || newest.get().seq() <= s.newestSearchableSeq()) {
-            return 0;
-        }
-        return Math.max(0, newest.get().createdAtMillis() - s.newestSearchableCreatedAtMillis()) / 1000.0;
-    }
-
-    /** The lag for the metrics gauge: NaN when it cannot be known. */
-    public double lagSeconds() {
-        IndexManager.Status s = index.status();
-        if (!s.ready()) {
-            return Double.NaN;
-        }
-        try {
-            return lagSeconds(store.newest(), s);
-        } catch (SQLException e) {
-            return Double.NaN;
-        }
     }
 
     private static String instant(long millis) {
@@ -228,7 +209,7 @@ public final class OpsApi {
             IndexManager.Status done = rebuild.get(10, TimeUnit.MINUTES);
             ctx.json(new ReindexResponse("done", done.indexType(), done.vectors(), instant(done.builtAtMillis())));
         } catch (ExecutionException e) {
-            throw ApiException.unavailable("reindex_failed", "the rebuild failed: " + e.getCause().getMessage()
+            throw ApiException.unavailable("reindex_failed", "the rebuild failed: " + Futures.cause(e).getMessage()
                     + "; the previous index stays live");
         } catch (TimeoutException e) {
             ctx.status(202).json(new ReindexResponse("rebuilding", index.status().indexType(), null, null));

@@ -1,7 +1,8 @@
 package io.imsrc.query.http;
 
+import static io.imsrc.query.http.SearchAnswers.ms;
+
 import io.imsrc.common.embed.Embedding;
-import io.imsrc.common.embed.EmbeddingException;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.record.ImageId;
@@ -11,7 +12,7 @@ import io.imsrc.query.index.IndexSnapshot;
 import io.imsrc.query.index.Prototypes;
 import io.imsrc.query.search.CategoryRanking;
 import io.imsrc.query.search.CategoryScore;
-import io.imsrc.query.search.Hit;
+import io.imsrc.query.search.Cosine;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.search.SearchOutcome;
 import io.imsrc.query.search.SearchRequest;
@@ -32,8 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The search endpoints: by an uploaded image (POST /search), by a stored one (GET
@@ -45,24 +44,19 @@ public final class SearchApi {
     private static final String ERROR = "application/json";
 
     private final IndexManager index;
-    private final QueryEmbedder embedder;
-    private final ModelDescription model;
+    private final QueryImages queries;
     private final Catalog catalog;
-    private final RequestImages queryImages;
     private final SearchParameters parameters;
     private final HttpMetrics metrics;
-    private final Duration timeout;
 
+    /** @param timeout how long a query waits for the model before it is answered 503 */
     public SearchApi(IndexManager index, QueryEmbedder embedder, ModelDescription model, Catalog catalog,
             RequestImages queryImages, SearchParameters parameters, HttpMetrics metrics, Duration timeout) {
         this.index = index;
-        this.embedder = embedder;
-        this.model = model;
+        this.queries = new QueryImages(queryImages, model, embedder, timeout);
         this.catalog = catalog;
-        this.queryImages = queryImages;
         this.parameters = parameters;
         this.metrics = metrics;
-        this.timeout = timeout;
     }
 
     @OpenApi(
@@ -105,16 +99,16 @@ public final class SearchApi {
         requireReady();
         // The body is read and the query embedded before a generation is leased: a slow client
         // must not keep a retired generation's memory alive.
-        RequestImages.Received received = single(queryImages.read(ctx));
-        DecodedImage image = queryImages.decode(received);
+        RequestImages.Received received = queries.read(ctx);
+        DecodedImage image = queries.decode(received);
         long decoded = System.nanoTime();
-        Embedding query = embed(image);
+        Embedding query = queries.embed(image);
         long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
             SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
             metrics.searched(request.usePrototypes());
             ctx.json(answer(lease.snapshot(), query, outcome, request, ImageId.of(received.bytes()),
-                    timings(start, decoded, embedded, outcome)));
+                    SearchAnswers.timings(start, decoded, embedded, outcome)));
         }
     }
 
@@ -162,7 +156,7 @@ public final class SearchApi {
             Embedding query = Embedding.withoutPrediction(vector.get());
             SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
             metrics.searched(request.usePrototypes());
-            ctx.json(answer(lease.snapshot(), query, outcome, request, imageId, timings(start, read, read, outcome)));
+            ctx.json(answer(lease.snapshot(), query, outcome, request, imageId, SearchAnswers.timings(start, read, read, outcome)));
         }
     }
 
@@ -190,16 +184,15 @@ public final class SearchApi {
         long start = System.nanoTime();
         Set<String> categories = SearchParameters.categories(ctx);
         requireReady();
-        DecodedImage image = queryImages.decode(single(queryImages.read(ctx)));
+        DecodedImage image = queries.decode(queries.read(ctx));
         long decoded = System.nanoTime();
-        Embedding query = embed(image);
+        Embedding query = queries.embed(image);
         long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
             Prototypes prototypes = lease.snapshot().prototypes();
             List<CategoryScore> ranking = CategoryRanking.rank(query.vector(), prototypes, categories);
             long ranked = System.nanoTime();
-            ctx.json(new PrototypeSearchResponse(predicted(query, ranking), confidence(query),
-                    similarities(ranking, prototypes), lease.snapshot().modelId(),
+            ctx.json(SearchAnswers.prototypes(query, ranking, SearchAnswers.Generation.of(lease.snapshot()),
                     new SearchTimings(ms(decoded - start), ms(embedded - decoded), ms(ranked - embedded), 0,
                             ms(System.nanoTime() - start))));
         }
@@ -255,7 +248,7 @@ public final class SearchApi {
             return null;
         }
         long id = nearest.id(0, 0);
-        return new CategoryInfo.Representative(id, clamp(nearest.score(0, 0)), ImageApi.contentUrl(id));
+        return new CategoryInfo.Representative(id, Cosine.clamp(nearest.score(0, 0)), ImageApi.contentUrl(id));
     }
 
     /** Answers 503 before the body is read when there is no index to search yet. */
@@ -265,69 +258,16 @@ public final class SearchApi {
         }
     }
 
-    private Embedding embed(DecodedImage image) throws EmbeddingException, InterruptedException {
-        try {
-            return embedder.embed(model.preprocess(image), timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new ApiException(503, "overloaded", "the model could not embed the query within "
-                    + timeout.toSeconds() + " s; the server is too busy, try again");
-        }
-    }
-
-    private RequestImages.Received single(List<RequestImages.Received> files) {
-        if (files.size() != 1) {
-            throw ApiException.badRequest("too_many_files", "a search takes one image, got " + files.size());
-        }
-        return files.get(0);
-    }
-
-    private SearchResponse answer(IndexSnapshot snapshot, Embedding query, SearchOutcome outcome,
+    /**
+     * The answer for {@code outcome}. The ranking is reported even when it did not choose the
+     * categories: it is the query's nearest categories, and cheap (one dot product per category).
+     */
+    private static SearchResponse answer(IndexSnapshot snapshot, Embedding query, SearchOutcome outcome,
             SearchRequest request, long queryImageId, SearchTimings timings) {
-        List<SearchResult> results = new ArrayList<>(outcome.hits().size());
-        for (Hit hit : outcome.hits()) {
-            results.add(new SearchResult(hit.imageId(), hit.category(), hit.similarity(),
-                    ImageApi.contentUrl(hit.imageId())));
-        }
-        // The ranking is reported even when it did not choose the categories: it is the query's
-        // nearest categories, and cheap (one dot product per category).
         List<CategoryScore> ranking = outcome.ranking().isEmpty()
                 ? CategoryRanking.rank(query.vector(), snapshot.prototypes(), request.categories())
                 : outcome.ranking();
-        boolean full = results.size() == request.limit() && request.offset() + request.limit() <= SearchRequest.MAX_OFFSET;
-        return new SearchResponse(results, predicted(query, ranking), confidence(query),
-                similarities(ranking, snapshot.prototypes()), outcome.searched(), request.usePrototypes(),
-                request.limit(), request.offset(), full ? request.offset() + request.limit() : null, queryImageId,
-                snapshot.modelId(), snapshot.type().configValue(), snapshot.size(), timings);
-    }
-
-    private static String predicted(Embedding query, List<CategoryScore> ranking) {
-        return query.prediction().orElse(ranking.isEmpty() ? null : ranking.get(0).category());
-    }
-
-    private static Double confidence(Embedding query) {
-        return query.prediction().isPresent() ? (double) query.confidence() : null;
-    }
-
-    private static List<CategorySimilarity> similarities(List<CategoryScore> ranking, Prototypes prototypes) {
-        List<CategorySimilarity> out = new ArrayList<>(ranking.size());
-        for (CategoryScore score : ranking) {
-            Prototypes.Entry entry = prototypes.get(score.category());
-            out.add(new CategorySimilarity(score.category(), clamp(score.similarity()),
-                    entry == null ? 0 : entry.imageCount()));
-        }
-        return out;
-    }
-
-    private static SearchTimings timings(long start, long decoded, long embedded, SearchOutcome outcome) {
-        return new SearchTimings(ms(decoded - start), ms(embedded - decoded), ms(outcome.prototypeNanos()),
-                ms(outcome.indexNanos()), ms(System.nanoTime() - start));
-    }
-
-    static double ms(long nanos) {
-        return Math.round(nanos / 1e3) / 1e3;
-    }
-
-    private static double clamp(double cosine) {
-        return Math.max(-1.0, Math.min(1.0, cosine));
+        return SearchAnswers.search(request, outcome, query, ranking, SearchAnswers.Generation.of(snapshot),
+                queryImageId, timings);
     }
 }

@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The query parameters of the search endpoints, checked into a {@link SearchRequest}: limit,
@@ -52,35 +53,29 @@ public final class SearchParameters {
     }
 
     static int integer(Context ctx, String name, int defaultValue, int min, int max) {
-        String raw = single(ctx, name);
-        if (raw == null) {
-            return defaultValue;
-        }
-        try {
-            int value = Integer.parseInt(raw.strip());
-            if (value >= min && value <= max) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw invalid(name, "an integer from " + min + " to " + max, raw);
+        return number(ctx, name, defaultValue, Integer::parseInt, min, max, "an integer from " + min + " to " + max);
     }
 
     static double decimal(Context ctx, String name, double defaultValue, double min, double max) {
+        return number(ctx, name, defaultValue, Double::parseDouble, min, max, "a number from " + min + " to " + max);
+    }
+
+    /** The parameter parsed and within [min, max] (NaN never is), the default when it is absent. */
+    private static <T extends Number> T number(Context ctx, String name, T defaultValue, Function<String, T> parse,
+            double min, double max, String accepts) {
         String raw = single(ctx, name);
         if (raw == null) {
             return defaultValue;
         }
         try {
-            double value = Double.parseDouble(raw.strip());
-            if (value >= min && value <= max) {
+            T value = parse.apply(raw.strip());
+            if (value.doubleValue() >= min && value.doubleValue() <= max) {
                 return value;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw invalid(name, "a number from " + min + " to " + max, raw);
+        throw invalid(name, accepts, raw);
     }
 
     static boolean bool(Context ctx, String name, boolean defaultValue) {

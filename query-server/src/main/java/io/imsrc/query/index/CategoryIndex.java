@@ -1,6 +1,7 @@
 package io.imsrc.query.index;
 
 import io.imsrc.common.faiss.FaissIndex;
+import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.faiss.Metric;
 import io.imsrc.common.faiss.SearchResult;
@@ -10,7 +11,7 @@ import java.util.Objects;
  * The FAISS index of one category's images. The second search stage searches only the indexes of
  * the categories the first stage chose, so each category gets its own, built with the configured
  * type; a category too small for IVF's training falls back to an exact flat index (see {@link
- * IndexType#factoryDescription}).
+ * IndexType#spec}).
  *
  * <p>Thread-safe: {@link FaissIndex} lets searches run in parallel and serialises adds. Owns its
  * native index; {@link #close} frees it.
@@ -25,12 +26,12 @@ public final class CategoryIndex implements AutoCloseable {
 
     private final String category;
     private final FaissIndex index;
-    private final String description;
+    private final IndexSpec spec;
 
-    private CategoryIndex(String category, FaissIndex index, String description) {
+    private CategoryIndex(String category, FaissIndex index, IndexSpec spec) {
         this.category = category;
         this.index = index;
-        this.description = description;
+        this.spec = spec;
     }
 
     /**
@@ -40,8 +41,8 @@ public final class CategoryIndex implements AutoCloseable {
      */
     public static CategoryIndex build(String category, IndexType type, int dimension, float[] vectors, long[] ids) {
         Objects.requireNonNull(category, "category");
-        String description = type.factoryDescription(ids.length);
-        FaissIndex index = FaissIndex.create(dimension, description, Metric.INNER_PRODUCT);
+        IndexSpec spec = type.spec(ids.length);
+        FaissIndex index = FaissIndex.create(dimension, spec.factoryDescription(), Metric.INNER_PRODUCT);
         try {
             if (!index.isTrained()) {
                 index.train(vectors);
@@ -49,26 +50,30 @@ public final class CategoryIndex implements AutoCloseable {
             if (ids.length > 0) {
                 index.addWithIds(vectors, ids);
             }
-            tune(index, description);
+            tune(index, spec);
         } catch (RuntimeException e) {
             index.close();
             throw e;
         }
-        return new CategoryIndex(category, index, description);
+        return new CategoryIndex(category, index, spec);
     }
 
-    /** An index read from a file written by {@link #write}. */
-    public static CategoryIndex read(String category, java.nio.file.Path file, String description) {
+    /** An index read from a file written by {@link #write}, built as {@code spec} says. */
+    public static CategoryIndex read(String category, java.nio.file.Path file, IndexSpec spec) {
         FaissIndex index = FaissIndex.read(file);
-        tune(index, description);
-        return new CategoryIndex(category, index, description);
+        try {
+            tune(index, spec);
+        } catch (RuntimeException e) {
+            index.close();
+            throw e;
+        }
+        return new CategoryIndex(category, index, spec);
     }
 
-    private static void tune(FaissIndex index, String description) {
-        if (description.startsWith("IVF")) {
-            int nlist = Integer.parseInt(description.substring(3, description.indexOf(',')));
-            index.setNprobe(Math.max(1, (nlist + IVF_NPROBE_DIVISOR - 1) / IVF_NPROBE_DIVISOR));
-        } else if (description.contains("HNSW")) {
+    private static void tune(FaissIndex index, IndexSpec spec) {
+        if (spec instanceof IndexSpec.Ivf ivf) {
+            index.setNprobe(Math.max(1, (ivf.nlist() + IVF_NPROBE_DIVISOR - 1) / IVF_NPROBE_DIVISOR));
+        } else if (spec instanceof IndexSpec.Hnsw) {
             index.setEfSearch(HNSW_EF_SEARCH);
         }
     }
@@ -77,9 +82,9 @@ public final class CategoryIndex implements AutoCloseable {
         return category;
     }
 
-    /** The FAISS factory description it was built with. */
-    public String description() {
-        return description;
+    /** What it was built as. */
+    public IndexSpec spec() {
+        return spec;
     }
 
     public long size() {

@@ -1,6 +1,7 @@
 package io.imsrc.query.index;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -54,7 +55,7 @@ final class IndexFiles {
         for (CategoryIndex index : snapshot.categoryIndexes()) {
             String file = (n++) + ".faiss";
             index.write(parts.resolve(file));
-            entries.add(new Part(index.category(), file, index.description(), index.size()));
+            entries.add(new Part(index.category(), file, index.spec().factoryDescription(), index.size()));
             count += index.size();
         }
         long[] ids = snapshot.heldIds();
@@ -98,7 +99,8 @@ final class IndexFiles {
             }
             Path parts = manifestPath.toAbsolutePath().getParent().resolve(manifest.partsDirectory());
             for (Part part : manifest.categories()) {
-                loaded.add(CategoryIndex.read(part.category(), parts.resolve(part.file()), part.description()));
+                loaded.add(CategoryIndex.read(part.category(), parts.resolve(part.file()),
+                        IndexSpec.parse(part.description())));
             }
             long[] ids;
             try (DataInputStream in = new DataInputStream(Files.newInputStream(parts.resolve("ids.bin")))) {

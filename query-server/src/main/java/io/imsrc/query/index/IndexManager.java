@@ -1,32 +1,25 @@
 package io.imsrc.query.index;
 
 import io.imsrc.common.faiss.IndexType;
-import io.imsrc.query.store.Database;
-import io.imsrc.query.store.VectorRow;
-import io.imsrc.query.store.VectorStore;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
+import io.imsrc.common.io.Futures;
 import io.imsrc.query.health.HealthCheck;
 import io.imsrc.query.health.SupervisedLoop;
 import io.imsrc.query.health.WorkerHealth;
+import io.imsrc.query.store.Database;
+import io.imsrc.query.store.VectorStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,15 +46,18 @@ import org.slf4j.LoggerFactory;
  *       and at close.
  * </ul>
  *
+ * <p>The parts with state of their own are classes of their own: {@link ChangeListener} (the LISTEN
+ * connection), {@link GenerationBuilder} (reading PostgreSQL into a generation), {@link SavedIndex}
+ * (the files at FAISS_INDEX_PATH and their metadata row). What stays here is the lifecycle and the
+ * protocol between the refresh thread, the rebuild thread and searches, kept in one class (a little
+ * over 300 lines) so that the thread rules below can be checked in one place.
+ *
  * <p>Thread-safety: {@link #lease}, {@link #status}, {@link #rebuild} and {@link #close} may be
  * called from any thread. Only the refresh thread changes the live generation.
  */
 public final class IndexManager implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(IndexManager.class);
-    private static final String[] CHANNELS = {"imsrc_vectors", "imsrc_prototypes"};
-    /** How long a quiet LISTEN connection goes unchecked: a half-open one would stay quiet for ever. */
-    private static final long LISTENER_CHECK_MILLIS = 30_000;
 
     /**
      * How the manager runs.
@@ -93,10 +89,10 @@ public final class IndexManager implements AutoCloseable {
             long newestSearchableSeq, long newestSearchableCreatedAtMillis, long lastRefreshMillis, long builtAtMillis,
             long lastSaveMillis, boolean rebuilding, int pendingHoles, String lastError) {}
 
-    /** A generation held for the length of one search. */
+    /** A generation held for the length of one search; closing it again does nothing. */
     public static final class Lease implements AutoCloseable {
         private final IndexSnapshot snapshot;
-        private boolean released;
+        private final AtomicBoolean released = new AtomicBoolean();
 
         private Lease(IndexSnapshot snapshot) {
             this.snapshot = snapshot;
@@ -108,43 +104,39 @@ public final class IndexManager implements AutoCloseable {
 
         @Override
         public void close() {
-            if (!released) {
-                released = true;
+            if (released.compareAndSet(false, true)) {
                 snapshot.release();
             }
         }
     }
 
-    private final Database database;
     private final VectorStore store;
     private final Settings settings;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final ExecutorService rebuilder = Executors.newSingleThreadExecutor(daemon("index-rebuild"));
     private final SupervisedLoop refresher;
-    private final WorkerHealth listenerHealth;
-    // The refresh thread's own; close() closes the connection once that thread has stopped.
-    private Connection listener;
-    private long listenRetryAtMillis;
-    private long listenerCheckedAtMillis;
+    private final GenerationBuilder builder;
+    // The refresh thread's own; close() uses them once that thread has stopped.
+    private final ChangeListener listener;
+    private final SavedIndex saved;
     private HoleTracker holes;
     private volatile IndexSnapshot live;
     private volatile boolean closed;
     private volatile long lastRefreshMillis;
-    private volatile long lastSaveMillis;
     private volatile int pendingHoles;
-    private boolean changedSinceSave;
     private CompletableFuture<Status> rebuilding; // guarded by this
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
 
     public IndexManager(Database database, VectorStore store, Settings settings) {
-        this.database = Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(database, "database");
         this.store = Objects.requireNonNull(store, "store");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.holes = newHoleTracker();
+        this.builder = new GenerationBuilder(store, settings.type(), settings.dimension(), settings.holeTimeout());
+        this.listener = new ChangeListener(database, settings.pollInterval());
+        this.saved = new SavedIndex(store, settings.type(), settings.indexPath(), settings.saveInterval());
+        this.holes = builder.newHoleTracker();
         this.refresher = new SupervisedLoop("index-refresh",
                 new WorkerHealth("index refresh", "searches are answered from the index as it is", LOG), this::turn);
-        this.listenerHealth = new WorkerHealth("index listener",
-                "the index polls PostgreSQL every " + settings.pollInterval().toMillis() + " ms meanwhile", LOG);
     }
 
     /** Starts loading (or building) and refreshing in the background. */
@@ -157,8 +149,8 @@ public final class IndexManager implements AutoCloseable {
     public void awaitReady(Duration timeout) throws InterruptedException, TimeoutException {
         try {
             ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(Futures.cause(e));
         }
     }
 
@@ -200,7 +192,7 @@ public final class IndexManager implements AutoCloseable {
         // live generation stays.
         rebuilder.execute(() -> {
             try {
-                Built next = buildFromStore();
+                GenerationBuilder.Built next = builder.build();
                 tasks.add(() -> {
                     try {
                         swapIn(next);
@@ -236,11 +228,12 @@ public final class IndexManager implements AutoCloseable {
         String lastError = lastError().orElse(null);
         if (snapshot == null) {
             return new Status(false, store.modelId(), settings.type().configValue(), 0, 0, 0, 0, lastRefreshMillis, 0,
-                    lastSaveMillis, rebuildRunning, pendingHoles, lastError);
+                    saved.lastSaveMillis(), rebuildRunning, pendingHoles, lastError);
         }
         return new Status(true, snapshot.modelId(), snapshot.type().configValue(), snapshot.size(),
                 snapshot.categoryNames().size(), snapshot.newestSeq(), snapshot.newestCreatedAtMillis(),
-                lastRefreshMillis, snapshot.builtAtMillis(), lastSaveMillis, rebuildRunning, pendingHoles, lastError);
+                lastRefreshMillis, snapshot.builtAtMillis(), saved.lastSaveMillis(), rebuildRunning, pendingHoles,
+                lastError);
     }
 
     /** Why the last load, build or refresh failed, while the refresh thread has not succeeded since. */
@@ -266,7 +259,7 @@ public final class IndexManager implements AutoCloseable {
                         : Optional.of("the index is still being loaded or built; searches answer 503 until it is");
             }
         };
-        return List.of(loaded, refresher, listenerHealth);
+        return List.of(loaded, refresher, listener.health());
     }
 
     // ---- the refresh thread ----
@@ -277,8 +270,8 @@ public final class IndexManager implements AutoCloseable {
             initialize();
             ready.complete(null);
         }
-        listen();
-        waitForChange();
+        listener.listen();
+        listener.awaitChange();
         if (closed) {
             return;
         }
@@ -286,161 +279,48 @@ public final class IndexManager implements AutoCloseable {
             task.run();
         }
         refresh();
-        saveIfDue();
-    }
-
-    /** Opens the LISTEN connection when there is none and its backoff has passed. */
-    private void listen() {
-        long now = System.currentTimeMillis();
-        if (listener != null || now < listenRetryAtMillis) {
-            return;
-        }
-        Connection c = null;
-        try {
-            c = database.dedicatedConnection();
-            try (Statement s = c.createStatement()) {
-                for (String channel : CHANNELS) {
-                    s.execute("LISTEN " + channel);
-                }
-            }
-            listener = c;
-            listenerCheckedAtMillis = now;
-            listenerHealth.succeeded();
-        } catch (SQLException | RuntimeException e) {
-            closeQuietly(c);
-            listenRetryAtMillis = now + listenerHealth.failed(e);
-        }
-    }
-
-    /**
-     * Returns on a notification, or after the poll interval. A LISTEN connection that fails, or
-     * that has been quiet for a while and no longer answers, is closed, and the wait polls.
-     */
-    private void waitForChange() throws InterruptedException {
-        int timeout = (int) Math.max(1, settings.pollInterval().toMillis());
-        if (listener != null) {
-            try {
-                long now = System.currentTimeMillis();
-                if (now - listenerCheckedAtMillis >= LISTENER_CHECK_MILLIS) {
-                    listenerCheckedAtMillis = now;
-                    if (!listener.isValid(5)) {
-                        throw new SQLException("the LISTEN connection does not answer");
-                    }
-                }
-                PGNotification[] heard = listener.unwrap(PGConnection.class).getNotifications(timeout);
-                if (heard != null && heard.length > 0) {
-                    listenerCheckedAtMillis = System.currentTimeMillis();
-                }
-                return;
-            } catch (SQLException | RuntimeException e) {
-                listener = closeQuietly(listener);
-                listenRetryAtMillis = System.currentTimeMillis() + listenerHealth.failed(e);
-            }
-        }
-        Thread.sleep(timeout);
-    }
-
-    private static Connection closeQuietly(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // the connection is being thrown away
-            }
-        }
-        return null;
+        saved.saveIfDue(live);
     }
 
     private void initialize() throws Exception {
-        var saved = store.savedIndex(settings.type().configValue(), settings.indexPath().toString());
-        IndexSnapshot loaded = null;
-        if (saved.isPresent()) {
-            loaded = IndexFiles.load(settings.indexPath(), store.modelId(), settings.type())
-                    .filter(s -> s.newestSeq() == saved.get().maxSeq() && s.size() == saved.get().vectorCount())
-                    .orElse(null);
-        }
+        IndexSnapshot loaded = saved.load().orElse(null);
         if (loaded != null) {
-            long missing = addMissedBelow(loaded);
+            long missing = builder.addMissedBelow(loaded);
             live = loaded;
             LOG.info("Loaded the saved index ({} vectors up to sequence {}), {} added that committed after the save",
                     loaded.size(), loaded.newestSeq(), missing);
-            changedSinceSave = missing > 0;
+            if (missing > 0) {
+                saved.changed();
+            }
         } else {
             long start = System.nanoTime();
-            Built built = buildFromStore();
+            GenerationBuilder.Built built = builder.build();
             live = built.snapshot();
             holes = built.holes();
             LOG.info("Built the {} index: {} vectors in {} categories in {} ms", settings.type().configValue(),
                     live.size(), live.categoryNames().size(), (System.nanoTime() - start) / 1_000_000);
-            save();
+            saved.save(live);
         }
         // Ready means caught up: what committed above the watermark while the server was down too.
         refresh();
     }
 
-    /** Adds the vectors up to the saved watermark that the saved index does not hold. */
-    private long addMissedBelow(IndexSnapshot snapshot) throws Exception {
-        long[] ids = store.idsUpTo(snapshot.newestSeq());
-        List<Long> missing = new ArrayList<>();
-        for (long id : ids) {
-            if (!snapshot.holds(id)) {
-                missing.add(id);
-            }
-        }
-        if (missing.isEmpty()) {
-            return 0;
-        }
-        List<VectorRow> rows = new ArrayList<>();
-        store.forEachVectorOf(missing.stream().mapToLong(Long::longValue).toArray(), rows::add);
-        return snapshot.add(rows);
-    }
-
-    private record Built(IndexSnapshot snapshot, HoleTracker holes) {}
-
-    private Built buildFromStore() throws Exception {
-        Map<String, List<VectorRow>> byCategory = new LinkedHashMap<>();
-        List<Long> seqs = new ArrayList<>();
-        long builtAt = System.currentTimeMillis();
-        store.forEachVector(row -> {
-            byCategory.computeIfAbsent(row.category(), c -> new ArrayList<>()).add(row);
-            seqs.add(row.seq());
-        });
-        HoleTracker tracker = newHoleTracker();
-        tracker.read(0, seqs.stream().mapToLong(Long::longValue).toArray(), System.currentTimeMillis());
-        IndexSnapshot snapshot = IndexSnapshot.build(store.modelId(), settings.type(), settings.dimension(), builtAt,
-                byCategory);
-        return new Built(snapshot, tracker);
-    }
-
-    private HoleTracker newHoleTracker() {
-        // A writer has at most a few micro-batches in flight; a wider gap is another model's rows.
-        return new HoleTracker(settings.holeTimeout().toMillis(), 100_000);
-    }
-
     private void refresh() throws Exception {
-        IndexSnapshot snapshot = live;
         long now = System.currentTimeMillis();
-        catchUp(snapshot, holes, now);
-        snapshot.replacePrototypes(Prototypes.of(store.prototypes()));
+        catchUp(live, holes, now);
         lastRefreshMillis = now;
     }
 
     private void catchUp(IndexSnapshot snapshot, HoleTracker tracker, long now) throws Exception {
-        long watermark = snapshot.newestSeq();
-        long[] pending = tracker.pending(now);
-        List<VectorRow> rows = new ArrayList<>();
-        store.forEachVectorAfter(watermark, pending, rows::add);
-        tracker.read(watermark, rows.stream().mapToLong(VectorRow::seq).toArray(), now);
-        pendingHoles = tracker.size();
-        if (!rows.isEmpty() && snapshot.add(rows) > 0) {
-            changedSinceSave = true;
+        if (builder.catchUp(snapshot, tracker, now) > 0) {
+            saved.changed();
         }
+        pendingHoles = tracker.size();
     }
 
     /** On the refresh thread: brings a rebuilt generation up to date and makes it the live one. */
-    private void swapIn(Built next) throws Exception {
+    private void swapIn(GenerationBuilder.Built next) throws Exception {
         catchUp(next.snapshot(), next.holes(), System.currentTimeMillis());
-        next.snapshot().replacePrototypes(Prototypes.of(store.prototypes()));
         IndexSnapshot old = live;
         live = next.snapshot();
         holes = next.holes();
@@ -448,30 +328,7 @@ public final class IndexManager implements AutoCloseable {
             old.release();
         }
         LOG.info("Swapped in the rebuilt index: {} vectors", live.size());
-        save();
-    }
-
-    private void saveIfDue() {
-        if (changedSinceSave && System.currentTimeMillis() - lastSaveMillis >= settings.saveInterval().toMillis()) {
-            save();
-        }
-    }
-
-    private void save() {
-        IndexSnapshot snapshot = live;
-        if (snapshot == null) {
-            return;
-        }
-        try {
-            IndexFiles.Manifest manifest = IndexFiles.save(snapshot, settings.indexPath());
-            store.recordSavedIndex(settings.type().configValue(), settings.indexPath().toString(), manifest.vectorCount(),
-                    manifest.newestSeq(), snapshot.builtAtMillis());
-            lastSaveMillis = System.currentTimeMillis();
-            changedSinceSave = false;
-        } catch (IOException | SQLException | RuntimeException e) {
-            // The index stays searchable; the next start rebuilds instead of loading.
-            LOG.warn("Cannot save the index to {}: {}", settings.indexPath(), e.toString());
-        }
+        saved.save(live);
     }
 
     /** Stops refreshing, saves the live generation and frees it once no search holds it. */
@@ -482,12 +339,12 @@ public final class IndexManager implements AutoCloseable {
         }
         closed = true;
         refresher.close();
-        listener = closeQuietly(listener);
+        listener.close();
         rebuilder.shutdownNow();
         IndexSnapshot snapshot = live;
         if (snapshot != null) {
-            if (changedSinceSave) {
-                save();
+            if (saved.hasChanges()) {
+                saved.save(snapshot);
             }
             live = null;
             snapshot.release();

@@ -3,6 +3,7 @@ package io.imsrc.query.search;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.Embedding;
 import io.imsrc.common.embed.EmbeddingException;
+import io.imsrc.common.io.Futures;
 import io.imsrc.query.health.HealthCheck;
 import io.imsrc.query.health.SupervisedLoop;
 import io.imsrc.query.health.WorkerHealth;
@@ -99,14 +100,8 @@ public final class QueryEmbedder implements AutoCloseable {
         try {
             return pending.result().get(timeout, unit);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof EmbeddingException ee) {
-                throw ee;
-            }
-            if (cause instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new EmbeddingException("embedding the query failed: " + cause, cause);
+            throw Futures.failure(e, EmbeddingException.class,
+                    cause -> new EmbeddingException("embedding the query failed: " + cause, cause));
         } catch (TimeoutException e) {
             pending.result().cancel(false);
             throw e;

@@ -66,8 +66,7 @@ public final class VectorSearch {
             }
             SearchResult result = index.search(query, k);
             for (int r = 0, n = result.count(0); r < n; r++) {
-                // Float rounding can put the cosine of identical unit vectors a hair above 1.
-                hits.add(new Hit(result.id(0, r), category, Math.max(-1.0, Math.min(1.0, result.score(0, r)))));
+                hits.add(new Hit(result.id(0, r), category, Cosine.clamp(result.score(0, r))));
             }
         }
         return hits;

@@ -1,5 +1,6 @@
 package io.imsrc.query.upload;
 
+import io.imsrc.common.config.ImsrcConfig.UploadsConfig;
 import io.imsrc.common.record.Rejection;
 import io.imsrc.query.health.SupervisedLoop;
 import io.imsrc.query.health.WorkerHealth;
@@ -54,6 +55,11 @@ public final class QueuedUploadSweeper implements AutoCloseable {
                 throw new IllegalArgumentException("upload deadlines are at least a second, got " + publish + " and "
                         + ingest);
             }
+        }
+
+        /** UPLOAD_PUBLISH_DEADLINE_MS and UPLOAD_INGEST_DEADLINE_MS as the configuration has them. */
+        public static Deadlines of(UploadsConfig config) {
+            return new Deadlines(Duration.ofMillis(config.publishDeadlineMs()), Duration.ofMillis(config.ingestDeadlineMs()));
         }
 
         /** UPLOAD_PUBLISH_DEADLINE_MS and UPLOAD_INGEST_DEADLINE_MS's defaults: 5 minutes and 7 days. */

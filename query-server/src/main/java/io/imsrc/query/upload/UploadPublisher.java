@@ -1,6 +1,7 @@
 package io.imsrc.query.upload;
 
 import io.imsrc.common.io.Closeables;
+import io.imsrc.common.io.Futures;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
 import io.imsrc.common.record.UploadsTopic;
@@ -128,7 +129,7 @@ public final class UploadPublisher implements AutoCloseable {
                 f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 return (Exception) null;
             } catch (ExecutionException e) {
-                return e.getCause() instanceof Exception cause ? cause : e;
+                return Futures.cause(e) instanceof Exception cause ? cause : e;
             } catch (TimeoutException e) {
                 return e;
             } catch (InterruptedException e) {

@@ -1,20 +1,22 @@
 package io.imsrc.query.testing;
 
 import io.imsrc.common.config.ConfiguredModel;
-import io.imsrc.common.embed.Device;
+import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.query.QueryServerOptions;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The query server as the integration tests run it: the reference ResNet-20 (its TorchScript file
  * from the shared models), on the CPU, exact indexes, a fast refresh, the loopback address and a
- * free port. Each test adds its database, Kafka and whatever it is about.
+ * free port. Each test adds its services and the settings it is about, as the variables a user
+ * would set, so they go through the same reader and checks.
  */
 public final class TestServers {
 
@@ -27,15 +29,44 @@ public final class TestServers {
         return new ConfiguredModel(description, ModelId.forFile(description.name(), modelFile), cacheDir);
     }
 
-    /** Options with the tests' defaults for {@code model}, the index saved at {@code indexPath}. */
-    public static QueryServerOptions.Builder options(ConfiguredModel model, Path indexPath) {
-        return QueryServerOptions.builder()
-                .model(model)
-                .device(Device.CPU)
-                .indexType(IndexType.FLATL2)
-                .indexPath(indexPath)
-                .refreshInterval(Duration.ofMillis(200))
-                .host("127.0.0.1")
-                .port(0);
+    /** Options with the tests' defaults for {@code services}, the index saved at {@code indexPath}. */
+    public static QueryServerOptions options(QueryServerOptions.Services services, Path indexPath) {
+        return options(services, indexPath, Map.of());
+    }
+
+    /**
+     * Options with the tests' defaults, {@code settings} (variable name to value, as in the README's
+     * configuration reference) over them.
+     */
+    public static QueryServerOptions options(QueryServerOptions.Services services, Path indexPath,
+            Map<String, String> settings) {
+        Map<String, String> values = new HashMap<>();
+        values.put("DEVICE", "cpu");
+        values.put("FAISS_INDEX_TYPE", "flatl2");
+        values.put("FAISS_INDEX_PATH", indexPath.toString());
+        values.put("INDEX_REFRESH_MS", "200");
+        values.put("API_HOST", "127.0.0.1");
+        values.put("API_PORT", "0");
+        values.putAll(settings);
+        return QueryServerOptions.from(ImsrcConfig.from(Settings.of(values)), services);
+    }
+
+    /** PostgreSQL at {@code jdbcUrl} without a password, and {@code model}; no Kafka (uploads answer 503). */
+    public static QueryServerOptions.Services services(String jdbcUrl, String user, ConfiguredModel model) {
+        return services(jdbcUrl, user, model, null);
+    }
+
+    /** The same with the Kafka cluster at {@code kafkaBootstrapServers}. */
+    public static QueryServerOptions.Services services(String jdbcUrl, String user, ConfiguredModel model,
+            String kafkaBootstrapServers) {
+        return new QueryServerOptions.Services(new QueryServerOptions.PostgresLogin(jdbcUrl, user, null),
+                kafkaBootstrapServers, model, null);
+    }
+
+    /** {@code options} with other bounds than the server's own. */
+    public static QueryServerOptions withLimits(QueryServerOptions options, QueryServerOptions.Limits limits) {
+        return new QueryServerOptions(options.services(), options.api(), options.search(), options.faiss(),
+                options.indexRefresh(), options.images(), options.dbTimeouts(), options.uploadsTopic(),
+                options.uploads(), limits);
     }
 }

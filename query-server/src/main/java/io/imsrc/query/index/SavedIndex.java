@@ -1,0 +1,88 @@
+package io.imsrc.query.index;
+
+import io.imsrc.common.faiss.IndexType;
+import io.imsrc.query.store.VectorStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generation saved at FAISS_INDEX_PATH: its files ({@link IndexFiles}) and the metadata row
+ * that vouches for them (table {@code faiss}), read at start and written after a build, every
+ * {@code saveInterval} while the live generation changes, and at close.
+ *
+ * <p>Used by the refresh thread, and by {@code close} once that thread has stopped; {@link
+ * #lastSaveMillis} may be read from any thread.
+ */
+final class SavedIndex {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexManager.class);
+
+    private final VectorStore store;
+    private final IndexType type;
+    private final Path path;
+    private final Duration saveInterval;
+    private volatile long lastSaveMillis;
+    private boolean changed;
+
+    SavedIndex(VectorStore store, IndexType type, Path path, Duration saveInterval) {
+        this.store = store;
+        this.type = type;
+        this.path = path;
+        this.saveInterval = saveInterval;
+    }
+
+    /**
+     * The saved generation when its metadata row and its manifest match this model, index type and
+     * watermark; empty when there is none or it does not fit (then the caller builds).
+     */
+    Optional<IndexSnapshot> load() throws SQLException {
+        var saved = store.savedIndex(type.configValue(), path.toString());
+        if (saved.isEmpty()) {
+            return Optional.empty();
+        }
+        return IndexFiles.load(path, store.modelId(), type)
+                .filter(s -> s.newestSeq() == saved.get().maxSeq() && s.size() == saved.get().vectorCount());
+    }
+
+    /** Notes that the live generation differs from the saved one. */
+    void changed() {
+        changed = true;
+    }
+
+    boolean hasChanges() {
+        return changed;
+    }
+
+    /** Saves {@code snapshot} when it changed and the last save is {@code saveInterval} ago. */
+    void saveIfDue(IndexSnapshot snapshot) {
+        if (changed && System.currentTimeMillis() - lastSaveMillis >= saveInterval.toMillis()) {
+            save(snapshot);
+        }
+    }
+
+    /** Saves {@code snapshot}; a failure is logged, and the next start builds instead of loading. */
+    void save(IndexSnapshot snapshot) {
+        if (snapshot == null) {
+            return;
+        }
+        try {
+            IndexFiles.Manifest manifest = IndexFiles.save(snapshot, path);
+            store.recordSavedIndex(type.configValue(), path.toString(), manifest.vectorCount(), manifest.newestSeq(),
+                    snapshot.builtAtMillis());
+            lastSaveMillis = System.currentTimeMillis();
+            changed = false;
+        } catch (IOException | SQLException | RuntimeException e) {
+            // The index stays searchable; the next start rebuilds instead of loading.
+            LOG.warn("Cannot save the index to {}: {}", path, e.toString());
+        }
+    }
+
+    long lastSaveMillis() {
+        return lastSaveMillis;
+    }
+}
