@@ -1,5 +1,7 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.enumerator;
 
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
+import io.imsrc.ingest.source.bulk.split.BulkSplitSerializer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;

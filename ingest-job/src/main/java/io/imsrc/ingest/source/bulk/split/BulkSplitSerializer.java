@@ -1,5 +1,6 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.split;
 
+import io.imsrc.ingest.source.bulk.format.Container;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class BulkSplitSerializer implements SimpleVersionedSerializer<Bulk
         return read(new DataInputDeserializer(serialized));
     }
 
-    static void write(BulkSplit split, DataOutputView out) throws IOException {
+    public static void write(BulkSplit split, DataOutputView out) throws IOException {
         out.writeUTF(split.id());
         out.writeByte(split.content().ordinal());
         out.writeByte(split.container().ordinal());
@@ -59,7 +60,7 @@ public final class BulkSplitSerializer implements SimpleVersionedSerializer<Bulk
         out.writeLong(split.position());
     }
 
-    static BulkSplit read(DataInputView in) throws IOException {
+    public static BulkSplit read(DataInputView in) throws IOException {
         String id = in.readUTF();
         BulkSplit.Content content = BulkSplit.Content.values()[in.readByte()];
         Container container = Container.values()[in.readByte()];
