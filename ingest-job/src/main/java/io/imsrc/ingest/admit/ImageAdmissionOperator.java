@@ -1,6 +1,7 @@
 package io.imsrc.ingest.admit;
 
 import io.imsrc.common.record.Rejection;
+import io.imsrc.ingest.prototype.CategorySums;
 import io.imsrc.ingest.record.AdmittedImage;
 import io.imsrc.ingest.record.DeadLetter;
 import io.imsrc.ingest.record.ImageMeta;
@@ -9,7 +10,6 @@ import io.imsrc.ingest.record.RawImage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -98,7 +98,7 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
     private void bootstrapFromStore() throws Exception {
         KeyGroupRange range = ((CheckpointableKeyedStateBackend<?>) getKeyedStateBackend()).getKeyGroupRange();
         int maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
-        Map<String, PrototypeSums> sums = new LinkedHashMap<>();
+        CategorySums<String> sums = new CategorySums<>();
         long start = System.nanoTime();
         long[] loaded = {0};
         bootstrap.forEachStoredImage(image -> {
@@ -111,37 +111,15 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
                 seen.update(new Seen(image.sha256(), image.category(), false));
             } else {
                 seen.update(new Seen(image.sha256(), null, true));
-                sums.computeIfAbsent(image.category(), c -> new PrototypeSums(image.vector().length)).add(image.vector());
+                sums.add(image.category(), image.vector());
             }
             loaded[0]++;
         });
-        for (Map.Entry<String, PrototypeSums> entry : sums.entrySet()) {
-            storedPrototypes.add(new PrototypeDelta(entry.getKey(), entry.getValue().sum, entry.getValue().count));
-        }
+        sums.forEach((category, sum) -> storedPrototypes.add(sum.toDelta(category)));
         bootstrapImages = loaded[0];
         LOG.info("Admission subtask {} starts from {} stored images ({} categories with vectors) read in {} ms",
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), loaded[0], sums.size(),
                 (System.nanoTime() - start) / 1_000_000);
-    }
-
-    private static final class PrototypeSums {
-        final double[] sum;
-        long count;
-
-        PrototypeSums(int dimension) {
-            sum = new double[dimension];
-        }
-
-        void add(float[] vector) {
-            if (vector.length != sum.length) {
-                throw new IllegalStateException("stored vectors of one model differ in length: " + vector.length + " vs "
-                        + sum.length);
-            }
-            for (int i = 0; i < vector.length; i++) {
-                sum[i] += vector[i];
-            }
-            count++;
-        }
     }
 
     @Override

@@ -59,7 +59,7 @@ public final class PrototypeOperator extends AbstractStreamOperator<PrototypeRow
     public void processElement(StreamRecord<PrototypeDelta> element) throws Exception {
         PrototypeDelta delta = element.getValue();
         PrototypeSum current = sums.value();
-        sums.update(current == null ? new PrototypeSum(new double[0], 0).plus(delta) : current.plus(delta));
+        sums.update((current == null ? PrototypeSum.EMPTY : current).plus(delta));
         changed.add(delta.category());
         if (flushTimer == null) {
             long now = getProcessingTimeService().getCurrentProcessingTime();
