@@ -1,6 +1,7 @@
 package io.imsrc.ingest.admit;
 
 import io.imsrc.common.record.Rejection;
+import io.imsrc.ingest.operator.FlushingOperator;
 import io.imsrc.ingest.prototype.CategorySums;
 import io.imsrc.ingest.record.AdmittedImage;
 import io.imsrc.ingest.record.DeadLetter;
@@ -13,7 +14,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -22,9 +22,6 @@ import org.apache.flink.runtime.state.CheckpointableKeyedStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.BoundedOneInput;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
@@ -50,13 +47,13 @@ import org.slf4j.LoggerFactory;
  * per category down {@link #STORED_PROTOTYPES} to the prototype operator. Both states come from
  * one read, in one place, before this subtask admits anything, so no image can be counted both by
  * the bootstrap and as new. The sums go out on the first processing-time tick, or before the
- * first record, barrier or end of input, whichever comes first.
+ * first record, barrier, watermark or end of input, whichever comes first ({@link
+ * FlushingOperator}).
  *
  * <p>Metrics: {@code admitted}, {@code duplicates}, {@code deadLetters} (and one counter per reason,
  * {@code deadLetters_<REASON>}), {@code bootstrapImages}.
  */
-public final class ImageAdmissionOperator extends AbstractStreamOperator<AdmittedImage>
-        implements OneInputStreamOperator<RawImage, AdmittedImage>, BoundedOneInput, ProcessingTimeCallback {
+public final class ImageAdmissionOperator extends FlushingOperator<RawImage, AdmittedImage> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ImageAdmissionOperator.class);
@@ -133,26 +130,13 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
         long images = bootstrapImages;
         group.gauge("bootstrapImages", () -> images);
         if (!storedPrototypes.isEmpty()) {
-            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime(), this);
+            startDeadline(0);
         }
     }
 
+    /** Sends the bootstrap's sums on, once. */
     @Override
-    public void onProcessingTime(long time) {
-        emitStoredPrototypes();
-    }
-
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) {
-        emitStoredPrototypes();
-    }
-
-    @Override
-    public void endInput() {
-        emitStoredPrototypes();
-    }
-
-    private void emitStoredPrototypes() {
+    protected void flush() {
         if (storedPrototypes.isEmpty()) {
             return;
         }
@@ -164,7 +148,7 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
 
     @Override
     public void processElement(StreamRecord<RawImage> element) throws Exception {
-        emitStoredPrototypes();
+        flushNow();
         RawImage raw = element.getValue();
         ImageMeta meta = raw.meta();
         if (raw.rejection() != null) {
