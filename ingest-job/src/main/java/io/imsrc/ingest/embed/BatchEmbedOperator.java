@@ -61,7 +61,7 @@ public final class BatchEmbedOperator extends FlushingOperator<AdmittedImage, Em
     @Override
     public void open() throws Exception {
         super.open();
-        buffer = new ArrayList<>(settings.batchSize());
+        buffer = new ArrayList<>(settings.batch().batchSize());
         int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
                 .get(TaskManagerOptions.NUM_TASK_SLOTS);
         embedder = Embedder.load(settings.model(),
@@ -85,10 +85,10 @@ public final class BatchEmbedOperator extends FlushingOperator<AdmittedImage, Em
     @Override
     public void processElement(StreamRecord<AdmittedImage> element) throws Exception {
         buffer.add(element.getValue());
-        if (buffer.size() >= settings.batchSize()) {
+        if (buffer.size() >= settings.batch().batchSize()) {
             flushNow();
         } else if (buffer.size() == 1) {
-            startDeadline(settings.maxDelayMs());
+            startDeadline(settings.batch().maxDelayMs());
         }
     }
 
@@ -99,7 +99,7 @@ public final class BatchEmbedOperator extends FlushingOperator<AdmittedImage, Em
             return;
         }
         List<AdmittedImage> batch = buffer;
-        buffer = new ArrayList<>(settings.batchSize());
+        buffer = new ArrayList<>(settings.batch().batchSize());
         List<float[]> inputs = new ArrayList<>(batch.size());
         for (AdmittedImage image : batch) {
             inputs.add(image.modelInput());
