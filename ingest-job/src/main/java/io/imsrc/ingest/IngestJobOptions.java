@@ -59,13 +59,13 @@ public record IngestJobOptions(
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(embedding, "embedding");
         bulkSources = List.copyOf(bulkSources);
+        if (bulkSources.isEmpty() && uploads == null) {
+            throw new IllegalArgumentException("nothing to ingest: give a bulk source, the uploads topic, or both");
+        }
         Objects.requireNonNull(search, "search");
         Objects.requireNonNull(images, "images");
         Objects.requireNonNull(flink, "flink");
         Objects.requireNonNull(cacheDir, "cacheDir");
-        if (bulkSources.isEmpty() && uploads == null) {
-            throw new IllegalArgumentException("nothing to ingest: give a bulk source, the uploads topic, or both");
-        }
         if (watchIntervalMs < 1 || flushIntervalMs < 0) {
             throw new IllegalArgumentException("the watch interval must be positive and the flush interval not negative");
         }
@@ -73,16 +73,6 @@ public record IngestJobOptions(
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** MAX_UPLOAD_SIZE: the largest file or upload the job reads. */
-    public long maxImageBytes() {
-        return search.maxUploadSize();
-    }
-
-    /** MAX_IMAGE_PIXELS: the most pixels an image may declare. */
-    public long maxImagePixels() {
-        return images.maxImagePixels();
     }
 
     /** The job's parallelism, or 0 to leave it to the environment. */

@@ -32,12 +32,12 @@ public record EmbedSettings(
     public EmbedSettings {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(modelId, "modelId");
-        Objects.requireNonNull(device, "device");
-        Objects.requireNonNull(batch, "batch");
         Objects.requireNonNull(modelCacheDir, "modelCacheDir");
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("the thread count must not be negative, got " + intraOpThreads);
         }
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(batch, "batch");
     }
 
     /**

@@ -134,27 +134,46 @@ public final class EntryCursors {
         public void close() {}
     }
 
-    private static final class TarEntries implements EntryCursor {
-        private final TarArchiveInputStream tar;
+    /**
+     * An archive's entries from entry {@code start} on: the entries before it are read past, since
+     * an archive is walked in order.
+     */
+    private abstract static class ArchiveEntries implements EntryCursor {
         private final long start;
         private long index = -1;
 
-        TarEntries(TarArchiveInputStream tar, long start) {
-            this.tar = tar;
+        ArchiveEntries(long start) {
             this.start = start;
         }
 
+        /** The archive's next entry, numbered {@code index}, or {@code null} after the last. */
+        abstract Entry read(long index) throws IOException;
+
         @Override
-        public Entry next() throws IOException {
-            TarArchiveEntry entry;
-            while ((entry = tar.getNextEntry()) != null) {
-                index++;
+        public final Entry next() throws IOException {
+            Entry entry;
+            while ((entry = read(++index)) != null) {
                 if (index >= start) {
-                    return new Entry(index, entryName(entry.getName()), entry.isFile(), entry.getSize(),
-                            () -> unclosable(tar));
+                    return entry;
                 }
             }
             return null;
+        }
+    }
+
+    private static final class TarEntries extends ArchiveEntries {
+        private final TarArchiveInputStream tar;
+
+        TarEntries(TarArchiveInputStream tar, long start) {
+            super(start);
+            this.tar = tar;
+        }
+
+        @Override
+        Entry read(long index) throws IOException {
+            TarArchiveEntry entry = tar.getNextEntry();
+            return entry == null ? null : new Entry(index, entryName(entry.getName()), entry.isFile(), entry.getSize(),
+                    () -> unclosable(tar));
         }
 
         @Override
@@ -163,29 +182,24 @@ public final class EntryCursors {
         }
     }
 
-    private static final class ZipEntries implements EntryCursor {
+    private static final class ZipEntries extends ArchiveEntries {
         private final ZipFile zip;
         private final Enumeration<? extends ZipEntry> entries;
-        private final long start;
-        private long index = -1;
 
         ZipEntries(ZipFile zip, long start) {
+            super(start);
             this.zip = zip;
             this.entries = zip.entries();
-            this.start = start;
         }
 
         @Override
-        public Entry next() {
-            while (entries.hasMoreElements()) {
-                ZipEntry entry = entries.nextElement();
-                index++;
-                if (index >= start) {
-                    return new Entry(index, entryName(entry.getName()), !entry.isDirectory(), entry.getSize(),
-                            () -> zip.getInputStream(entry));
-                }
+        Entry read(long index) {
+            if (!entries.hasMoreElements()) {
+                return null;
             }
-            return null;
+            ZipEntry entry = entries.nextElement();
+            return new Entry(index, entryName(entry.getName()), !entry.isDirectory(), entry.getSize(),
+                    () -> zip.getInputStream(entry));
         }
 
         @Override
