@@ -1,5 +1,6 @@
 package io.imsrc.ingest;
 
+import io.imsrc.common.config.ImsrcConfig.DatabaseConfig;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -21,6 +22,11 @@ public record DatabaseOptions(String jdbcUrl, String user, String password) impl
         if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("imsrc stores into PostgreSQL; expected a jdbc:postgresql: URL, got " + jdbcUrl);
         }
+    }
+
+    /** An external server's settings (DB_HOST...); the embedded server's are known once it runs. */
+    public static DatabaseOptions of(DatabaseConfig config) {
+        return new DatabaseOptions(config.jdbcUrl(), config.user(), config.password());
     }
 
     /** The connection settings of the Flink JDBC connector's sinks. */

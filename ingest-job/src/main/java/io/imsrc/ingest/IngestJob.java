@@ -52,11 +52,10 @@ public final class IngestJob implements Callable<Integer> {
                     + "the launcher's (bin/imsrc).");
             return 2;
         }
-        var db = config.database();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         IngestJobOptions options;
         try {
-            options = options(config, new DatabaseOptions(db.jdbcUrl(), db.user(), db.password()),
+            options = options(config, DatabaseOptions.of(config.database()),
                     ingest.uploads() ? config.kafka().bootstrapServers() : null, ingest.bulkSources(config)).build();
             attach(env, options);
         } catch (IOException | IllegalArgumentException e) {
@@ -70,8 +69,8 @@ public final class IngestJob implements Callable<Integer> {
     /**
      * The job's options from the configuration, with the services' addresses the caller knows, for
      * the caller to complete and build. FLINK_PARALLELISM=auto leaves the parallelism to the
-     * environment (a cluster's default); local mode sets it to the cores. Resolves the model at the client (a URL is downloaded into
-     * DATA_DIR/models) to compute its id.
+     * environment (a cluster's default); local mode sets it to the cores. Resolves the model at the
+     * client (a URL is downloaded into DATA_DIR/models) to compute its id.
      *
      * @param kafkaBootstrapServers {@code null} for a job without the uploads topic
      * @throws IOException when the model file cannot be found or downloaded
@@ -81,19 +80,14 @@ public final class IngestJob implements Callable<Integer> {
             throws IOException {
         ConfiguredModel model = ConfiguredModel.resolve(config);
         EmbedSettings embedding = new EmbedSettings(model.description(), model.modelId().value(),
-                config.model().device(), config.batch().batchSize(), config.batch().maxDelayMs(),
-                EmbedSettings.AUTO_THREADS, model.cacheDir().toString());
+                config.model().device(), config.batch(), EmbedSettings.AUTO_THREADS, model.cacheDir().toString());
         return IngestJobOptions.builder()
+                .config(config)
                 .database(database)
                 .embedding(embedding)
                 .bulkSources(bulkSources)
                 .uploads(kafkaBootstrapServers == null ? null : new UploadSourceOptions(
-                        kafkaBootstrapServers, config.kafka().uploadsTopic(), UploadSourceOptions.DEFAULT_GROUP_ID))
-                .maxImageBytes(config.search().maxUploadSize())
-                .maxImagePixels(config.model().maxImagePixels())
-                .parallelism(config.flink().parallelism())
-                .checkpointIntervalMs(config.flink().checkpointIntervalMs())
-                .cacheDir(config.dataDir().resolve("cache").toAbsolutePath());
+                        kafkaBootstrapServers, config.kafka().uploadsTopic(), UploadSourceOptions.DEFAULT_GROUP_ID));
     }
 
     /**
@@ -119,8 +113,8 @@ public final class IngestJob implements Callable<Integer> {
         if (options.parallelism() > 0) {
             env.setParallelism(options.parallelism());
         }
-        if (options.checkpointIntervalMs() > 0) {
-            env.enableCheckpointing(options.checkpointIntervalMs());
+        if (options.flink().checkpointIntervalMs() > 0) {
+            env.enableCheckpointing(options.flink().checkpointIntervalMs());
         }
         if (options.checkpointDirectory() != null) {
             Configuration storage = new Configuration();

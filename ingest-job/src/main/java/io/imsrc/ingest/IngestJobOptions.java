@@ -1,28 +1,37 @@
 package io.imsrc.ingest;
 
+import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.config.ImsrcConfig.FlinkConfig;
+import io.imsrc.common.config.ImsrcConfig.ModelConfig;
+import io.imsrc.common.config.ImsrcConfig.SearchConfig;
+import io.imsrc.common.config.Settings;
 import io.imsrc.ingest.embed.EmbedSettings;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.source.upload.UploadSourceOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * Everything the ingest job is built from. Immutable; build with {@link #builder}. The entry points
- * ({@link IngestJob}, the launcher) fill it from the configuration; nothing below reads the
- * environment.
+ * Everything the ingest job is built from: the configuration's records as {@link ImsrcConfig#from}
+ * read and checked them, plus what the entry point resolved (the database, the model, the sources,
+ * the Kafka cluster). Immutable; build with {@link #builder}. The entry points ({@link IngestJob},
+ * the launcher) fill it from the configuration; nothing below reads the environment.
+ *
+ * <p>The configured values are not checked again here, and a new setting belongs in its config
+ * record and reader: the job reads it from {@link #flink}, {@link #images} or {@link #search}.
  *
  * @param jobName the job's name in the Flink dashboard
  * @param database where images, vectors and prototypes go
- * @param embedding the model and its batching
+ * @param embedding the model and its batching (BATCH_SIZE, BATCH_MAX_DELAY_MS)
  * @param bulkSources folders and archives to ingest (may be empty)
  * @param uploads the Kafka uploads topic, or {@code null} to ingest bulk sources only
- * @param maxImageBytes larger files and uploads are dead letters (MAX_UPLOAD_SIZE)
- * @param maxImagePixels larger images are dead letters (MAX_IMAGE_PIXELS)
- * @param parallelism the job's parallelism (FLINK_PARALLELISM), or 0 to leave it to the environment
- *     (a cluster's default parallelism)
- * @param checkpointIntervalMs 0 turns checkpointing off (CHECKPOINT_INTERVAL_MS)
+ * @param search MAX_UPLOAD_SIZE: larger files and uploads are dead letters
+ * @param images MAX_IMAGE_PIXELS: larger images are dead letters
+ * @param flink FLINK_PARALLELISM (0 leaves it to the environment, a cluster's default) and
+ *     CHECKPOINT_INTERVAL_MS (0 turns checkpointing off)
  * @param cacheDir where downloaded archives are kept (DATA_DIR/cache)
  * @param watchIntervalMs how often a watched folder is scanned
  * @param flushIntervalMs how often prototypes, dead letters and upload states are written at most
@@ -37,10 +46,9 @@ public record IngestJobOptions(
         EmbedSettings embedding,
         List<BulkSourceSpec> bulkSources,
         UploadSourceOptions uploads,
-        long maxImageBytes,
-        long maxImagePixels,
-        int parallelism,
-        long checkpointIntervalMs,
+        SearchConfig search,
+        ModelConfig images,
+        FlinkConfig flink,
         Path cacheDir,
         long watchIntervalMs,
         long flushIntervalMs,
@@ -51,18 +59,15 @@ public record IngestJobOptions(
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(embedding, "embedding");
         bulkSources = List.copyOf(bulkSources);
-        Objects.requireNonNull(cacheDir, "cacheDir");
         if (bulkSources.isEmpty() && uploads == null) {
             throw new IllegalArgumentException("nothing to ingest: give a bulk source, the uploads topic, or both");
         }
-        if (maxImageBytes < 1 || maxImagePixels < 1) {
-            throw new IllegalArgumentException("the image size limits must be positive");
-        }
-        if (parallelism < 0) {
-            throw new IllegalArgumentException("parallelism must be 0 (the environment's) or positive, got " + parallelism);
-        }
-        if (checkpointIntervalMs < 0 || watchIntervalMs < 1 || flushIntervalMs < 0) {
-            throw new IllegalArgumentException("intervals must not be negative (the watch interval positive)");
+        Objects.requireNonNull(search, "search");
+        Objects.requireNonNull(images, "images");
+        Objects.requireNonNull(flink, "flink");
+        Objects.requireNonNull(cacheDir, "cacheDir");
+        if (watchIntervalMs < 1 || flushIntervalMs < 0) {
+            throw new IllegalArgumentException("the watch interval must be positive and the flush interval not negative");
         }
     }
 
@@ -70,23 +75,44 @@ public record IngestJobOptions(
         return new Builder();
     }
 
-    /** Builds {@link IngestJobOptions}; arguments are checked in {@link #build()}. */
+    /** The job's parallelism, or 0 to leave it to the environment. */
+    public int parallelism() {
+        return flink.parallelism();
+    }
+
+    /**
+     * Builds {@link IngestJobOptions}. The configured values start as the configuration's defaults
+     * (with one subtask) until {@link #config} gives the real configuration; the overrides after it
+     * are for the entry point's own choices (the launcher's local parallelism) and tests.
+     */
     public static final class Builder {
         private String jobName = "imsrc ingest";
         private DatabaseOptions database;
         private EmbedSettings embedding;
         private final List<BulkSourceSpec> bulkSources = new ArrayList<>();
         private UploadSourceOptions uploads;
-        private long maxImageBytes = 10_485_760L;
-        private long maxImagePixels = 40_000_000L;
-        private int parallelism = 1;
-        private long checkpointIntervalMs = 10_000;
-        private Path cacheDir = Path.of("data", "cache");
+        private SearchConfig search;
+        private ModelConfig images;
+        private FlinkConfig flink;
+        private Path cacheDir;
         private long watchIntervalMs = 1000;
         private long flushIntervalMs = 200;
         private String checkpointDirectory;
 
-        private Builder() {}
+        /** The configuration's defaults, but one subtask: what a test's job on a MiniCluster wants. */
+        private Builder() {
+            config(ImsrcConfig.from(Settings.of(Map.of())));
+            parallelism(1);
+        }
+
+        /** The configured values: MAX_UPLOAD_SIZE, MAX_IMAGE_PIXELS, the Flink settings, DATA_DIR/cache. */
+        public Builder config(ImsrcConfig config) {
+            this.search = config.search();
+            this.images = config.model();
+            this.flink = config.flink();
+            this.cacheDir = config.dataDir().resolve("cache").toAbsolutePath();
+            return this;
+        }
 
         public Builder jobName(String value) {
             this.jobName = value;
@@ -118,23 +144,22 @@ public record IngestJobOptions(
             return this;
         }
 
+        /** Overrides MAX_UPLOAD_SIZE. */
         public Builder maxImageBytes(long value) {
-            this.maxImageBytes = value;
+            this.search = new SearchConfig(search.useProtoFiltering(), search.defaultLimit(), value);
             return this;
         }
 
-        public Builder maxImagePixels(long value) {
-            this.maxImagePixels = value;
-            return this;
-        }
-
+        /** Overrides FLINK_PARALLELISM, as the launcher does with a local Flink's cores. */
         public Builder parallelism(int value) {
-            this.parallelism = value;
+            this.flink = new FlinkConfig(flink.restUrl(), value, flink.checkpointIntervalMs(), flink.webPort(),
+                    flink.jobJar());
             return this;
         }
 
+        /** Overrides CHECKPOINT_INTERVAL_MS. */
         public Builder checkpointIntervalMs(long value) {
-            this.checkpointIntervalMs = value;
+            this.flink = new FlinkConfig(flink.restUrl(), flink.parallelism(), value, flink.webPort(), flink.jobJar());
             return this;
         }
 
@@ -159,8 +184,8 @@ public record IngestJobOptions(
         }
 
         public IngestJobOptions build() {
-            return new IngestJobOptions(jobName, database, embedding, bulkSources, uploads, maxImageBytes, maxImagePixels,
-                    parallelism, checkpointIntervalMs, cacheDir, watchIntervalMs, flushIntervalMs, checkpointDirectory);
+            return new IngestJobOptions(jobName, database, embedding, bulkSources, uploads, search, images, flink,
+                    cacheDir, watchIntervalMs, flushIntervalMs, checkpointDirectory);
         }
     }
 }

@@ -17,8 +17,8 @@ import io.imsrc.ingest.source.bulk.BulkPlanner;
 import io.imsrc.ingest.source.bulk.BulkSource;
 import io.imsrc.ingest.source.bulk.BulkSourceResolver;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import io.imsrc.ingest.source.bulk.BulkSplit;
 import io.imsrc.ingest.source.bulk.ResolvedBulkSource;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
 import io.imsrc.ingest.source.upload.UploadSources;
 import java.io.IOException;
 import java.time.Duration;
@@ -97,13 +97,14 @@ public final class IngestTopology {
     public static Summary attach(
             StreamExecutionEnvironment env, IngestJobOptions options, UnaryOperator<DataStream<RawImage>> beforeAdmission)
             throws IOException {
+        long maxImageBytes = options.search().maxUploadSize();
         List<DataStream<RawImage>> inputs = new ArrayList<>();
         long planned = 0;
         List<Long> plannedPerSource = new ArrayList<>();
         boolean unbounded = false;
         for (int i = 0; i < options.bulkSources().size(); i++) {
             BulkSourceSpec spec = options.bulkSources().get(i);
-            ResolvedBulkSource resolved = BulkSourceResolver.resolve(spec, options.cacheDir(), options.maxImageBytes());
+            ResolvedBulkSource resolved = BulkSourceResolver.resolve(spec, options.cacheDir(), maxImageBytes);
             List<BulkSplit> splits = List.of();
             if (resolved.watch()) {
                 unbounded = true;
@@ -123,8 +124,8 @@ public final class IngestTopology {
         if (options.uploads() != null) {
             unbounded = true;
             UploadsTopic.ensureExists(options.uploads().bootstrapServers(), options.uploads().topic(),
-                    options.maxImageBytes(), Duration.ofSeconds(60));
-            inputs.add(env.fromSource(UploadSources.kafka(options.uploads(), options.maxImageBytes()),
+                    maxImageBytes, Duration.ofSeconds(60));
+            inputs.add(env.fromSource(UploadSources.kafka(options.uploads(), maxImageBytes),
                             WatermarkStrategy.noWatermarks(), "uploads: Kafka " + options.uploads().topic())
                     .uid("upload-source"));
         }
@@ -136,7 +137,7 @@ public final class IngestTopology {
 
         String modelId = options.embedding().modelId();
         ImagePreparation preparation = new ImagePreparation(
-                options.embedding().model(), options.maxImageBytes(), options.maxImagePixels());
+                options.embedding().model(), maxImageBytes, options.images().maxImagePixels());
         SingleOutputStreamOperator<AdmittedImage> admitted = raw
                 .keyBy(image -> image.meta().imageId(), Types.LONG)
                 .transform("admit: dedup + decode", TypeInformation.of(AdmittedImage.class),

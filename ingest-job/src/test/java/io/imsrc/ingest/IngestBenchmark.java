@@ -1,5 +1,6 @@
 package io.imsrc.ingest;
 
+import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
@@ -185,7 +186,7 @@ public final class IngestBenchmark {
                     .jobName("ingest benchmark")
                     .database(database)
                     .embedding(new io.imsrc.ingest.embed.EmbedSettings(IngestFixtures.resnet20(),
-                            IngestFixtures.resnet20ModelId(), Device.CPU, batch, 50,
+                            IngestFixtures.resnet20ModelId(), Device.CPU, new ImsrcConfig.BatchConfig(batch, 50),
                             io.imsrc.ingest.embed.EmbedSettings.AUTO_THREADS, temp.resolve("models").toString()))
                     .bulkSource(BulkSourceSpec.parse(SharedFiles.cifar10JpgArchive().toString()).withLimit(limit))
                     .parallelism(parallelism)
@@ -232,7 +233,8 @@ public final class IngestBenchmark {
         // As the job runs it: the cores shared out over the callers, as over a task manager's slots.
         int callers = Integer.parseInt(options.getOrDefault("parallelism", "1"));
         EmbedderOptions embedderOptions = new io.imsrc.ingest.embed.EmbedSettings(IngestFixtures.resnet20(),
-                IngestFixtures.resnet20ModelId(), Device.CPU, batch, 50, io.imsrc.ingest.embed.EmbedSettings.AUTO_THREADS,
+                IngestFixtures.resnet20ModelId(), Device.CPU, new ImsrcConfig.BatchConfig(batch, 50),
+                io.imsrc.ingest.embed.EmbedSettings.AUTO_THREADS,
                 "unused").embedderOptions(Runtime.getRuntime().availableProcessors(), callers);
         try (Embedder embedder = Embedder.load(IngestFixtures.resnet20(), embedderOptions)) {
             List<Thread> threads = new ArrayList<>();

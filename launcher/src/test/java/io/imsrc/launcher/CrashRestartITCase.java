@@ -13,6 +13,8 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.ingest.prototype.CategorySums;
+import io.imsrc.ingest.prototype.PrototypeSum;
 import io.imsrc.ingest.source.bulk.BulkImages;
 import io.imsrc.ingest.source.bulk.BulkSourceResolver;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
@@ -155,19 +157,14 @@ class CrashRestartITCase {
 
     /** Each category's prototype is the mean of its vectors (to 1e-5) and counts them. */
     private static void assertPrototypesAreTheMeans(Connection c) throws Exception {
-        Map<Integer, double[]> sums = new HashMap<>();
-        Map<Integer, Long> counts = new HashMap<>();
+        CategorySums<Integer> stored = new CategorySums<>();
         try (Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT i.category_id, v.embedding FROM vectors v JOIN images i USING (image_id)")) {
             while (rs.next()) {
-                float[] vector = floats(rs.getArray(2));
-                double[] sum = sums.computeIfAbsent(rs.getInt(1), k -> new double[vector.length]);
-                for (int i = 0; i < vector.length; i++) {
-                    sum[i] += vector[i];
-                }
-                counts.merge(rs.getInt(1), 1L, Long::sum);
+                stored.add(rs.getInt(1), floats(rs.getArray(2)));
             }
         }
+        Map<Integer, PrototypeSum> sums = stored.toMap();
         assertThat(sums).hasSize(10);
         try (Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT category_id, prototype, image_count FROM _category_prototypes")) {
@@ -175,12 +172,12 @@ class CrashRestartITCase {
             while (rs.next()) {
                 rows++;
                 int category = rs.getInt(1);
-                assertThat(rs.getLong(3)).as("category %d", category).isEqualTo(counts.get(category));
+                PrototypeSum sum = sums.get(category);
+                assertThat(rs.getLong(3)).as("category %d", category).isEqualTo(sum.count());
                 float[] prototype = floats(rs.getArray(2));
-                double[] sum = sums.get(category);
                 for (int i = 0; i < prototype.length; i++) {
                     assertThat((double) prototype[i]).as("category %d, dimension %d", category, i)
-                            .isCloseTo(sum[i] / counts.get(category), within(1e-5));
+                            .isCloseTo(sum.sum()[i] / sum.count(), within(1e-5));
                 }
             }
             assertThat(rows).isEqualTo(10);

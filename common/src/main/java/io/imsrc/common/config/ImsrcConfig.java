@@ -9,6 +9,7 @@ import io.imsrc.common.faiss.IndexType;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -209,7 +210,8 @@ public record ImsrcConfig(
         }
     }
 
-    public record BatchConfig(int batchSize, long maxDelayMs) {}
+    /** Serializable: the job carries it to the task managers inside its embedding settings. */
+    public record BatchConfig(int batchSize, long maxDelayMs) implements Serializable {}
 
     public record IndexRefreshConfig(long intervalMs) {
 

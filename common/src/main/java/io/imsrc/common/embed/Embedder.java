@@ -25,14 +25,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,10 +41,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threads.</b> {@link #embed} and {@link #embedImages} may be called from several threads at
  * once. DJL predictors are not thread-safe, so each thread that runs the model gets its own
  * predictor on its first call and keeps it until the embedder closes (one per Flink subtask, one
- * per HTTP worker). With {@link EmbedderOptions#predictorThreads()} above 1 the embedder also owns
- * that many worker threads, each with its own predictor, and spreads every call's batches over
- * them while the caller waits. The PyTorch settings that are per thread (intra-op threads, graph
- * optimiser) are applied in each thread that runs the model. {@link #close()} must not overlap
+ * per HTTP worker). Every call runs in its caller's thread; the embedder owns no threads. The
+ * PyTorch settings that are per thread (intra-op threads, graph optimiser) are applied in each
+ * thread that runs the model. {@link #close()} must not overlap
  * with calls still running: the owner closes once its callers have stopped, as Flink does in
  * {@code close()}. Calls after close fail with {@link IllegalStateException}.
  */
@@ -67,7 +58,6 @@ public final class Embedder implements AutoCloseable {
     private final ZooModel<NDList, NDList> model;
     private final ThreadLocal<Predictor<ModelBatch, List<Embedding>>> threadPredictor = new ThreadLocal<>();
     private final List<Predictor<?, ?>> predictors = new ArrayList<>(); // guarded by this
-    private final ExecutorService workers; // null: batches run in the calling thread
     private volatile boolean closed;
     private int dimension;
 
@@ -77,8 +67,6 @@ public final class Embedder implements AutoCloseable {
         this.options = options;
         this.modelId = modelId;
         this.model = model;
-        this.workers = options.predictorThreads() == 1 ? null : Executors.newFixedThreadPool(
-                options.predictorThreads(), new WorkerThreads(modelId.value()));
     }
 
     /**
@@ -206,48 +194,11 @@ public final class Embedder implements AutoCloseable {
         if (images.isEmpty()) {
             return List.of();
         }
-        if (workers == null) {
-            List<Embedding> out = new ArrayList<>(images.size());
-            for (int from = 0; from < images.size(); from += options.batchSize()) {
-                out.addAll(predictBatch(images.subList(from, Math.min(images.size(), from + options.batchSize()))));
-            }
-            return out;
+        List<Embedding> out = new ArrayList<>(images.size());
+        for (int from = 0; from < images.size(); from += options.batchSize()) {
+            out.addAll(predictBatch(images.subList(from, Math.min(images.size(), from + options.batchSize()))));
         }
-        return embedOnWorkers(images);
-    }
-
-    private List<Embedding> embedOnWorkers(List<float[]> images) throws EmbeddingException {
-        int chunk = ModelBatch.chunkSize(images.size(), options.batchSize(), options.predictorThreads());
-        List<Future<List<Embedding>>> futures = new ArrayList<>();
-        try {
-            for (int from = 0; from < images.size(); from += chunk) {
-                List<float[]> part = images.subList(from, Math.min(images.size(), from + chunk));
-                futures.add(workers.submit(() -> predictBatch(part)));
-            }
-            List<Embedding> out = new ArrayList<>(images.size());
-            for (Future<List<Embedding>> future : futures) {
-                out.addAll(future.get());
-            }
-            return out;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EmbeddingException("interrupted while embedding with " + modelId, e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof EmbeddingException) {
-                throw (EmbeddingException) cause;
-            }
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
-            }
-            throw new EmbeddingException("embedding with " + modelId + " failed: " + cause, cause);
-        } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("the embedder for " + modelId + " is closed", e);
-        } finally {
-            for (Future<List<Embedding>> future : futures) {
-                future.cancel(false); // no-op for finished ones; drops queued work after a failure
-            }
-        }
+        return out;
     }
 
     /** One forward pass of at most a batch of images, on this thread's predictor. */
@@ -323,8 +274,8 @@ public final class Embedder implements AutoCloseable {
     }
 
     /**
-     * Stops the worker threads, closes every thread's predictor, newest first, then the model;
-     * later failures are suppressed.
+     * Closes every thread's predictor, newest first, then the model; later failures are
+     * suppressed.
      */
     @Override
     public synchronized void close() {
@@ -333,16 +284,6 @@ public final class Embedder implements AutoCloseable {
         }
         closed = true;
         RuntimeException failure = null;
-        if (workers != null) {
-            workers.shutdownNow();
-            try {
-                if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
-                    LOG.warn("Worker threads of {} still running after 30 s; closing the model anyway", modelId);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
         for (int i = predictors.size() - 1; i >= 0; i--) {
             failure = Closeables.close(predictors.get(i), failure);
         }
@@ -350,23 +291,6 @@ public final class Embedder implements AutoCloseable {
         failure = Closeables.close(model, failure);
         if (failure != null) {
             throw failure;
-        }
-    }
-
-    /** Named daemon threads, so a forgotten embedder never keeps a JVM alive. */
-    private static final class WorkerThreads implements ThreadFactory {
-        private final String prefix;
-        private final AtomicInteger count = new AtomicInteger();
-
-        WorkerThreads(String modelId) {
-            this.prefix = "embedder-" + modelId + "-";
-        }
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread thread = new Thread(task, prefix + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
         }
     }
 }

@@ -23,11 +23,6 @@ import java.util.Objects;
  *     system property {@code ai.djl.pytorch.graph_optimizer} is set, which DJL applies on every
  *     call and so wins
  * @param modelCacheDir where models given by URL are downloaded to
- * @param predictorThreads how many threads, each with its own predictor, one embed call spreads
- *     its batches over; 1 runs everything in the calling thread. With more, a call's images are cut
- *     into at most {@code batchSize} per batch and at least one batch per thread, so even a single
- *     batch uses every thread. Pair it with {@code intraOpThreads} so that their product does not
- *     exceed the cores. Default 1: on 2 cores it was 0.9-1.3x of one predictor, not a clear win
  * @param tuneNativeAllocator whether loading the embedder fixes glibc's malloc thresholds for the
  *     whole process so freed tensor memory is reused instead of page-faulted in again on every
  *     call (on by default; 3-4.5x faster from batch 32 up on the development machine; see {@code
@@ -41,7 +36,6 @@ public record EmbedderOptions(
         boolean padBatches,
         boolean graphOptimizer,
         Path modelCacheDir,
-        int predictorThreads,
         boolean tuneNativeAllocator) {
 
     /**
@@ -56,8 +50,6 @@ public record EmbedderOptions(
 
     public static final int MAX_BATCH_SIZE = 4096;
 
-    public static final int MAX_PREDICTOR_THREADS = 256;
-
     public EmbedderOptions {
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(modelCacheDir, "modelCacheDir");
@@ -66,10 +58,6 @@ public record EmbedderOptions(
         }
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intra-op threads must be >= 0 (0 = PyTorch's default), got " + intraOpThreads);
-        }
-        if (predictorThreads < 1 || predictorThreads > MAX_PREDICTOR_THREADS) {
-            throw new IllegalArgumentException(
-                    "predictor threads must be between 1 and " + MAX_PREDICTOR_THREADS + ", got " + predictorThreads);
         }
         if (interOpThreads < 0) {
             throw new IllegalArgumentException("inter-op threads must be >= 0 (0 = PyTorch's default), got " + interOpThreads);
@@ -93,7 +81,6 @@ public record EmbedderOptions(
                 .padBatches(padBatches)
                 .graphOptimizer(graphOptimizer)
                 .modelCacheDir(modelCacheDir)
-                .predictorThreads(predictorThreads)
                 .tuneNativeAllocator(tuneNativeAllocator);
     }
 
@@ -107,7 +94,6 @@ public record EmbedderOptions(
         private boolean padBatches;
         private boolean graphOptimizer = true;
         private Path modelCacheDir = Path.of("data", "models");
-        private int predictorThreads = 1;
         private boolean tuneNativeAllocator = true;
 
         private Builder() {}
@@ -147,11 +133,6 @@ public record EmbedderOptions(
             return this;
         }
 
-        public Builder predictorThreads(int value) {
-            this.predictorThreads = value;
-            return this;
-        }
-
         public Builder tuneNativeAllocator(boolean value) {
             this.tuneNativeAllocator = value;
             return this;
@@ -159,7 +140,7 @@ public record EmbedderOptions(
 
         public EmbedderOptions build() {
             return new EmbedderOptions(device, batchSize, intraOpThreads, interOpThreads, padBatches, graphOptimizer,
-                    modelCacheDir, predictorThreads, tuneNativeAllocator);
+                    modelCacheDir, tuneNativeAllocator);
         }
     }
 }

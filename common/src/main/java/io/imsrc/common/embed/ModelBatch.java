@@ -50,17 +50,6 @@ record ModelBatch(List<float[]> images, int inputLength, int paddedCount) {
     }
 
     /**
-     * How many images go into each forward pass when {@code count} images are spread over {@code
-     * workers} predictors: at most {@code batchSize}, and few enough that every worker gets one.
-     */
-    static int chunkSize(int count, int batchSize, int workers) {
-        if (count < 1 || batchSize < 1 || workers < 1) {
-            throw new IllegalArgumentException("count, batch size and workers must be positive");
-        }
-        return Math.min(batchSize, (count + workers - 1) / workers);
-    }
-
-    /**
      * The batch size a batch of {@code count} images is run at: {@code count} itself without
      * padding, otherwise the smallest power of two that holds it, capped at {@code batchSize}. So
      * the model sees at most log2(batchSize) + 2 shapes and a lone image costs a batch of one.

@@ -355,18 +355,21 @@ public final class EmbedderBenchmark {
                     .interOpThreads(Integer.parseInt(args.getOrDefault("interop", "0")))
                     .padBatches(Boolean.parseBoolean(args.getOrDefault("pad", "true")))
                     .graphOptimizer(Boolean.parseBoolean(args.getOrDefault("optimizer", "true")))
-                    .predictorThreads(Integer.parseInt(args.getOrDefault("predictors", "1")))
                     .tuneNativeAllocator(Boolean.parseBoolean(args.getOrDefault("tune", "true")))
                     .build();
-            try (Embedder embedder = Embedder.load(description, options)) {
+            int predictors = Integer.parseInt(args.getOrDefault("predictors", "1"));
+            try (Embedder embedder = Embedder.load(description, options);
+                    PredictorPool pool = new PredictorPool(embedder, predictors)) {
+                // "predictors": one call's batches spread over that many threads, each its own predictor
+                EmbedCall embed = predictors == 1 ? embedder::embed : pool::embed;
                 if (Boolean.parseBoolean(args.getOrDefault("mixed", "false"))) {
-                    double full = mixed(embedder, batch, iters);
+                    double full = mixed(embedder, embed, batch, iters);
                     System.out.printf(Locale.ROOT, "RESULT forward=0 full=%.1f%n", full);
                     return;
                 }
                 boolean fullOnly = args.getOrDefault("measure", "both").equals("full");
                 double forward = threads == 1 && !fullOnly ? forward(embedder, batch, iters) : 0;
-                double full = parallel(threads, () -> full(embedder, batch, iters));
+                double full = parallel(threads, () -> full(embedder, embed, batch, iters));
                 System.out.printf(Locale.ROOT, "RESULT forward=%.1f full=%.1f%n", forward, full);
             }
         }
@@ -381,7 +384,7 @@ public final class EmbedderBenchmark {
             }
         }
 
-        static double full(Embedder embedder, int batch, int iters) throws Exception {
+        static double full(Embedder embedder, EmbedCall embed, int batch, int iters) throws Exception {
             Random random = new Random(1);
             List<float[]> images = new ArrayList<>();
             for (int i = 0; i < batch; i++) {
@@ -391,11 +394,11 @@ public final class EmbedderBenchmark {
                 }
                 images.add(image);
             }
-            return bestOfThree(() -> embedder.embed(images), batch, iters);
+            return bestOfThree(() -> embed.embed(images), batch, iters);
         }
 
         /** Micro-batches of seeded random sizes 1..maxBatch adding up to about {@code images}. */
-        static double mixed(Embedder embedder, int maxBatch, int images) throws Exception {
+        static double mixed(Embedder embedder, EmbedCall embed, int maxBatch, int images) throws Exception {
             Random random = new Random(7);
             List<List<float[]>> batches = new ArrayList<>();
             int total = 0;
@@ -409,13 +412,13 @@ public final class EmbedderBenchmark {
                 total += size;
             }
             for (List<float[]> batch : batches) { // every size once, as a long-running job would have
-                embedder.embed(batch);
+                embed.embed(batch);
             }
             double best = 0;
             for (int round = 0; round < 3; round++) {
                 long start = System.nanoTime();
                 for (List<float[]> batch : batches) {
-                    embedder.embed(batch);
+                    embed.embed(batch);
                 }
                 best = Math.max(best, total / ((System.nanoTime() - start) / 1e9));
             }
@@ -464,6 +467,11 @@ public final class EmbedderBenchmark {
     }
 
     @FunctionalInterface
+    /** One embed call: the embedder's own, or spread over a {@link PredictorPool}. */
+    private interface EmbedCall {
+        List<Embedding> embed(List<float[]> images) throws Exception;
+    }
+
     private interface Timed {
         void run() throws Exception;
     }

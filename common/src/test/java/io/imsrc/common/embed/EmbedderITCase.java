@@ -133,10 +133,11 @@ class EmbedderITCase {
                 .withModel(SharedFiles.model("resnet20-cifar10.pt").toString());
         EmbedderOptions options = EmbedderOptions.builder()
                 // 20 images over 3 threads: batches of 7, 7 and 6, each padded to 8
-                .device(Device.CPU).batchSize(8).predictorThreads(3).intraOpThreads(1).padBatches(true).build();
+                .device(Device.CPU).batchSize(8).intraOpThreads(1).padBatches(true).build();
 
-        try (Embedder embedder = Embedder.load(description, options)) {
-            List<Embedding> actual = embedder.embedImages(images);
+        try (Embedder embedder = Embedder.load(description, options);
+                PredictorPool threads = new PredictorPool(embedder, 3)) {
+            List<Embedding> actual = threads.embedImages(images);
 
             assertThat(actual).hasSameSizeAs(expected);
             for (int i = 0; i < expected.size(); i++) {

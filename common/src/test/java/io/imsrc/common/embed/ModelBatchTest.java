@@ -25,11 +25,11 @@ class ModelBatchTest {
 
     @Test
     void work_is_cut_so_that_every_predictor_thread_gets_a_batch_of_at_most_the_batch_size() {
-        assertThat(ModelBatch.chunkSize(32, 32, 1)).isEqualTo(32);
-        assertThat(ModelBatch.chunkSize(32, 32, 2)).isEqualTo(16);
-        assertThat(ModelBatch.chunkSize(33, 32, 2)).isEqualTo(17);
-        assertThat(ModelBatch.chunkSize(1000, 32, 2)).isEqualTo(32);
-        assertThat(ModelBatch.chunkSize(1, 32, 4)).isEqualTo(1);
+        assertThat(PredictorPool.chunkSize(32, 32, 1)).isEqualTo(32);
+        assertThat(PredictorPool.chunkSize(32, 32, 2)).isEqualTo(16);
+        assertThat(PredictorPool.chunkSize(33, 32, 2)).isEqualTo(17);
+        assertThat(PredictorPool.chunkSize(1000, 32, 2)).isEqualTo(32);
+        assertThat(PredictorPool.chunkSize(1, 32, 4)).isEqualTo(1);
     }
 
     @Test

@@ -1,6 +1,8 @@
 package io.imsrc.ingest.admit;
 
 import io.imsrc.common.record.Rejection;
+import io.imsrc.ingest.operator.FlushingOperator;
+import io.imsrc.ingest.prototype.CategorySums;
 import io.imsrc.ingest.record.AdmittedImage;
 import io.imsrc.ingest.record.DeadLetter;
 import io.imsrc.ingest.record.ImageMeta;
@@ -9,11 +11,9 @@ import io.imsrc.ingest.record.RawImage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -22,9 +22,6 @@ import org.apache.flink.runtime.state.CheckpointableKeyedStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.BoundedOneInput;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
@@ -50,13 +47,13 @@ import org.slf4j.LoggerFactory;
  * per category down {@link #STORED_PROTOTYPES} to the prototype operator. Both states come from
  * one read, in one place, before this subtask admits anything, so no image can be counted both by
  * the bootstrap and as new. The sums go out on the first processing-time tick, or before the
- * first record, barrier or end of input, whichever comes first.
+ * first record, barrier, watermark or end of input, whichever comes first ({@link
+ * FlushingOperator}).
  *
  * <p>Metrics: {@code admitted}, {@code duplicates}, {@code deadLetters} (and one counter per reason,
  * {@code deadLetters_<REASON>}), {@code bootstrapImages}.
  */
-public final class ImageAdmissionOperator extends AbstractStreamOperator<AdmittedImage>
-        implements OneInputStreamOperator<RawImage, AdmittedImage>, BoundedOneInput, ProcessingTimeCallback {
+public final class ImageAdmissionOperator extends FlushingOperator<RawImage, AdmittedImage> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ImageAdmissionOperator.class);
@@ -98,7 +95,7 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
     private void bootstrapFromStore() throws Exception {
         KeyGroupRange range = ((CheckpointableKeyedStateBackend<?>) getKeyedStateBackend()).getKeyGroupRange();
         int maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
-        Map<String, PrototypeSums> sums = new LinkedHashMap<>();
+        CategorySums<String> sums = new CategorySums<>();
         long start = System.nanoTime();
         long[] loaded = {0};
         bootstrap.forEachStoredImage(image -> {
@@ -111,37 +108,15 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
                 seen.update(new Seen(image.sha256(), image.category(), false));
             } else {
                 seen.update(new Seen(image.sha256(), null, true));
-                sums.computeIfAbsent(image.category(), c -> new PrototypeSums(image.vector().length)).add(image.vector());
+                sums.add(image.category(), image.vector());
             }
             loaded[0]++;
         });
-        for (Map.Entry<String, PrototypeSums> entry : sums.entrySet()) {
-            storedPrototypes.add(new PrototypeDelta(entry.getKey(), entry.getValue().sum, entry.getValue().count));
-        }
+        sums.forEach((category, sum) -> storedPrototypes.add(sum.toDelta(category)));
         bootstrapImages = loaded[0];
         LOG.info("Admission subtask {} starts from {} stored images ({} categories with vectors) read in {} ms",
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), loaded[0], sums.size(),
                 (System.nanoTime() - start) / 1_000_000);
-    }
-
-    private static final class PrototypeSums {
-        final double[] sum;
-        long count;
-
-        PrototypeSums(int dimension) {
-            sum = new double[dimension];
-        }
-
-        void add(float[] vector) {
-            if (vector.length != sum.length) {
-                throw new IllegalStateException("stored vectors of one model differ in length: " + vector.length + " vs "
-                        + sum.length);
-            }
-            for (int i = 0; i < vector.length; i++) {
-                sum[i] += vector[i];
-            }
-            count++;
-        }
     }
 
     @Override
@@ -155,26 +130,13 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
         long images = bootstrapImages;
         group.gauge("bootstrapImages", () -> images);
         if (!storedPrototypes.isEmpty()) {
-            getProcessingTimeService().registerTimer(getProcessingTimeService().getCurrentProcessingTime(), this);
+            startDeadline(0);
         }
     }
 
+    /** Sends the bootstrap's sums on, once. */
     @Override
-    public void onProcessingTime(long time) {
-        emitStoredPrototypes();
-    }
-
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) {
-        emitStoredPrototypes();
-    }
-
-    @Override
-    public void endInput() {
-        emitStoredPrototypes();
-    }
-
-    private void emitStoredPrototypes() {
+    protected void flush() {
         if (storedPrototypes.isEmpty()) {
             return;
         }
@@ -186,7 +148,7 @@ public final class ImageAdmissionOperator extends AbstractStreamOperator<Admitte
 
     @Override
     public void processElement(StreamRecord<RawImage> element) throws Exception {
-        emitStoredPrototypes();
+        flushNow();
         RawImage raw = element.getValue();
         ImageMeta meta = raw.meta();
         if (raw.rejection() != null) {

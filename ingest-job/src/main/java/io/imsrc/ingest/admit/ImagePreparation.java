@@ -5,7 +5,6 @@ import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.image.ImageDecoder;
 import io.imsrc.common.image.ImageFormat;
-import io.imsrc.common.image.ImageInfo;
 import io.imsrc.common.image.InvalidImageException;
 import io.imsrc.common.image.PngEncoder;
 import io.imsrc.common.record.CategoryNames;
@@ -13,6 +12,7 @@ import io.imsrc.common.record.Rejection;
 import io.imsrc.ingest.record.AdmittedImage;
 import io.imsrc.ingest.record.RawImage;
 import io.imsrc.ingest.record.StoredImage;
+import io.imsrc.ingest.source.bulk.format.CifarPixels;
 import java.io.Serializable;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,18 +21,13 @@ import java.util.Optional;
  * Decodes and validates one raw image and prepares what the rest of the job needs: the bytes to
  * store and the model input. Pure: no state, no I/O, thread-safe.
  *
- * <p>CIFAR-10 records arrive as planar pixels; they are stored as PNG (so a browser shows them) and
- * fed to the model from the pixels themselves, bit for bit what the reference pipeline sees.
+ * <p>CIFAR-10 records arrive as planar pixels ({@link CifarPixels}); they are stored as PNG (so a
+ * browser shows them) and fed to the model from the pixels themselves, bit for bit what the
+ * reference pipeline sees.
  */
 public final class ImagePreparation implements Serializable {
 
     private static final long serialVersionUID = 1L;
-
-    /** Side of a CIFAR-10 image. */
-    public static final int CIFAR_SIDE = 32;
-
-    /** Pixel bytes of one CIFAR-10 record: three planes of 32 x 32. */
-    public static final int CIFAR_PIXEL_BYTES = 3 * CIFAR_SIDE * CIFAR_SIDE;
 
     private final ModelDescription model;
     private final long maxImageBytes;
@@ -80,7 +75,7 @@ public final class ImagePreparation implements Serializable {
         StoredImage stored;
         if (raw.encoding() == RawImage.Encoding.CIFAR_PIXELS) {
             decoded = fromCifarPixels(bytes);
-            stored = new StoredImage(PngEncoder.encode(decoded), ImageFormat.PNG.id(), CIFAR_SIDE, CIFAR_SIDE);
+            stored = new StoredImage(PngEncoder.encode(decoded), ImageFormat.PNG.id(), CifarPixels.SIDE, CifarPixels.SIDE);
         } else {
             try {
                 decoded = ImageDecoder.decode(bytes, new ImageDecodeOptions(maxImagePixels));
@@ -92,19 +87,11 @@ public final class ImagePreparation implements Serializable {
         return new AdmittedImage(raw.meta(), category, stored, model.preprocess(decoded));
     }
 
-    /** A CIFAR-10 record's planar pixels as an image. */
-    static DecodedImage fromCifarPixels(byte[] planes) throws RejectedImageException {
-        if (planes.length != CIFAR_PIXEL_BYTES) {
-            throw new RejectedImageException(Rejection.CORRUPT,
-                    "a CIFAR-10 record has " + CIFAR_PIXEL_BYTES + " pixel bytes, got " + planes.length);
+    private static DecodedImage fromCifarPixels(byte[] planes) throws RejectedImageException {
+        try {
+            return CifarPixels.toImage(planes);
+        } catch (IllegalArgumentException e) {
+            throw new RejectedImageException(Rejection.CORRUPT, e.getMessage());
         }
-        int area = CIFAR_SIDE * CIFAR_SIDE;
-        byte[] rgb = new byte[CIFAR_PIXEL_BYTES];
-        for (int p = 0, i = 0; p < area; p++, i += 3) {
-            rgb[i] = planes[p];
-            rgb[i + 1] = planes[area + p];
-            rgb[i + 2] = planes[2 * area + p];
-        }
-        return new DecodedImage(new ImageInfo(ImageFormat.PNG, CIFAR_SIDE, CIFAR_SIDE), rgb);
     }
 }

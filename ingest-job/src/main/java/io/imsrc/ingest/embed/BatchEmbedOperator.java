@@ -2,23 +2,19 @@ package io.imsrc.ingest.embed;
 
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.Embedding;
+import io.imsrc.common.io.Closeables;
+import io.imsrc.ingest.operator.FlushingOperator;
 import io.imsrc.ingest.record.AdmittedImage;
 import io.imsrc.ingest.record.EmbeddedBatch;
 import io.imsrc.ingest.record.EmbeddedImage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ScheduledFuture;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.BoundedOneInput;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,10 +24,9 @@ import org.slf4j.LoggerFactory;
  * and one {@link EmbeddedBatch} out per pass, which the image sink writes in one statement.
  *
  * <p>A batch is flushed when it is full; when BATCH_MAX_DELAY_MS has passed since its first image
- * (a processing-time timer that the first buffered image starts, so a lone upload is not held
- * back); before a checkpoint barrier ({@link #prepareSnapshotPreBarrier}), so nothing is buffered
- * across a checkpoint and the operator needs no state; before a watermark is forwarded; and at the
- * end of a bounded input. The pattern is that of Flink's {@code AbstractMapBundleOperator}.
+ * (so a lone upload is not held back); and before a checkpoint barrier, before a watermark and at
+ * the end of input ({@link FlushingOperator}), so nothing is buffered across a checkpoint and the
+ * operator needs no state.
  *
  * <p>Images without a category get the model's predicted class, recorded as predicted with its
  * confidence.
@@ -41,8 +36,7 @@ import org.slf4j.LoggerFactory;
  * {@code batches}, {@code batchSize} and {@code inferenceMillis} histograms, and the last batch's
  * {@code lastBatchSize} and {@code lastInferenceMillis}.
  */
-public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBatch>
-        implements OneInputStreamOperator<AdmittedImage, EmbeddedBatch>, BoundedOneInput, ProcessingTimeCallback {
+public final class BatchEmbedOperator extends FlushingOperator<AdmittedImage, EmbeddedBatch> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(BatchEmbedOperator.class);
@@ -52,7 +46,6 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
 
     private transient Embedder embedder;
     private transient List<AdmittedImage> buffer;
-    private transient ScheduledFuture<?> deadline;
     private transient Counter imagesEmbedded;
     private transient Counter batches;
     private transient Histogram batchSizes;
@@ -68,7 +61,7 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
     @Override
     public void open() throws Exception {
         super.open();
-        buffer = new ArrayList<>(settings.batchSize());
+        buffer = new ArrayList<>(settings.batch().batchSize());
         int slots = getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration()
                 .get(TaskManagerOptions.NUM_TASK_SLOTS);
         embedder = Embedder.load(settings.model(),
@@ -92,47 +85,21 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
     @Override
     public void processElement(StreamRecord<AdmittedImage> element) throws Exception {
         buffer.add(element.getValue());
-        if (buffer.size() >= settings.batchSize()) {
-            flushBatch();
+        if (buffer.size() >= settings.batch().batchSize()) {
+            flushNow();
         } else if (buffer.size() == 1) {
-            long now = getProcessingTimeService().getCurrentProcessingTime();
-            deadline = getProcessingTimeService().registerTimer(now + settings.maxDelayMs(), this);
+            startDeadline(settings.batch().maxDelayMs());
         }
-    }
-
-    @Override
-    public void onProcessingTime(long time) throws Exception {
-        deadline = null;
-        flushBatch();
-    }
-
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        flushBatch();
-    }
-
-    @Override
-    public void processWatermark(Watermark mark) throws Exception {
-        flushBatch();
-        super.processWatermark(mark);
-    }
-
-    @Override
-    public void endInput() throws Exception {
-        flushBatch();
     }
 
     /** One forward pass over the buffered images, and their batch out. */
-    void flushBatch() throws Exception {
-        if (deadline != null) {
-            deadline.cancel(false);
-            deadline = null;
-        }
+    @Override
+    protected void flush() throws Exception {
         if (buffer.isEmpty()) {
             return;
         }
         List<AdmittedImage> batch = buffer;
-        buffer = new ArrayList<>(settings.batchSize());
+        buffer = new ArrayList<>(settings.batch().batchSize());
         List<float[]> inputs = new ArrayList<>(batch.size());
         for (AdmittedImage image : batch) {
             inputs.add(image.modelInput());
@@ -172,22 +139,9 @@ public final class BatchEmbedOperator extends AbstractStreamOperator<EmbeddedBat
                     getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), imagesEmbedded.getCount(),
                     batches.getCount(), imagesEmbedded.getCount() / batches.getCount(), totalInferenceNanos / 1_000_000);
         }
-        Exception failure = null;
-        try {
-            super.close();
-        } catch (Exception e) {
-            failure = e;
-        }
+        RuntimeException failure = Closeables.close(super::close, null);
         if (embedder != null) {
-            try {
-                embedder.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+            failure = Closeables.close(embedder, failure);
             embedder = null;
         }
         if (failure != null) {

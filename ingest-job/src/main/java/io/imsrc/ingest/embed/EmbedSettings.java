@@ -1,5 +1,6 @@
 package io.imsrc.ingest.embed;
 
+import io.imsrc.common.config.ImsrcConfig.BatchConfig;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.embed.ModelDescription;
@@ -14,15 +15,15 @@ import java.util.Objects;
  * @param model the model description, its {@code model} a path or URL as the task managers see it
  * @param modelId the id the client computed from the model file; the operator refuses a file whose
  *     id differs, so vectors of two models never mix under one id
- * @param batchSize the most images in one forward pass (BATCH_SIZE)
- * @param maxDelayMs how long the first image of a partial batch waits for more (BATCH_MAX_DELAY_MS)
+ * @param batch BATCH_SIZE, the most images in one forward pass, and BATCH_MAX_DELAY_MS, how long
+ *     the first image of a partial batch waits for more
  * @param intraOpThreads PyTorch threads per subtask, or {@link #AUTO_THREADS} for the task
  *     manager's cores shared out over its slots (so the subtasks of one machine do not
  *     oversubscribe it, and one subtask alone uses every core)
  * @param modelCacheDir where a model given by URL is downloaded to
  */
 public record EmbedSettings(
-        ModelDescription model, String modelId, Device device, int batchSize, long maxDelayMs, int intraOpThreads,
+        ModelDescription model, String modelId, Device device, BatchConfig batch, int intraOpThreads,
         String modelCacheDir) implements Serializable {
 
     /** intraOpThreads: the task manager's cores divided by its slots. */
@@ -31,14 +32,12 @@ public record EmbedSettings(
     public EmbedSettings {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(modelId, "modelId");
-        Objects.requireNonNull(device, "device");
         Objects.requireNonNull(modelCacheDir, "modelCacheDir");
-        if (batchSize < 1 || batchSize > EmbedderOptions.MAX_BATCH_SIZE) {
-            throw new IllegalArgumentException("batch size must be 1.." + EmbedderOptions.MAX_BATCH_SIZE + ", got " + batchSize);
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("the thread count must not be negative, got " + intraOpThreads);
         }
-        if (maxDelayMs < 0 || intraOpThreads < 0) {
-            throw new IllegalArgumentException("the batch delay and thread count must not be negative");
-        }
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(batch, "batch");
     }
 
     /**
@@ -48,7 +47,7 @@ public record EmbedSettings(
     public EmbedderOptions embedderOptions(int cores, int slots) {
         return EmbedderOptions.builder()
                 .device(device)
-                .batchSize(batchSize)
+                .batchSize(batch.batchSize())
                 .intraOpThreads(intraOpThreads == AUTO_THREADS ? Math.max(1, cores / Math.max(1, slots)) : intraOpThreads)
                 .modelCacheDir(Path.of(modelCacheDir))
                 .build();

@@ -3,8 +3,6 @@ package io.imsrc.ingest.prototype;
 import io.imsrc.ingest.record.EmbeddedBatch;
 import io.imsrc.ingest.record.EmbeddedImage;
 import io.imsrc.ingest.record.PrototypeDelta;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.util.Collector;
 
@@ -18,16 +16,10 @@ public final class BatchPrototypeDeltas implements FlatMapFunction<EmbeddedBatch
 
     @Override
     public void flatMap(EmbeddedBatch batch, Collector<PrototypeDelta> out) {
-        Map<String, double[]> sums = new LinkedHashMap<>();
-        Map<String, Long> counts = new LinkedHashMap<>();
+        CategorySums<String> sums = new CategorySums<>();
         for (EmbeddedImage image : batch.images()) {
-            double[] sum = sums.computeIfAbsent(image.category(), c -> new double[image.vector().length]);
-            float[] vector = image.vector();
-            for (int i = 0; i < vector.length; i++) {
-                sum[i] += vector[i];
-            }
-            counts.merge(image.category(), 1L, Long::sum);
+            sums.add(image.category(), image.vector());
         }
-        sums.forEach((category, sum) -> out.collect(new PrototypeDelta(category, sum, counts.get(category))));
+        sums.forEach((category, sum) -> out.collect(sum.toDelta(category)));
     }
 }

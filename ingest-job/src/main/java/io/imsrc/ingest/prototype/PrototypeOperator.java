@@ -1,18 +1,14 @@
 package io.imsrc.ingest.prototype;
 
+import io.imsrc.ingest.operator.FlushingOperator;
 import io.imsrc.ingest.record.PrototypeDelta;
 import io.imsrc.ingest.record.PrototypeRow;
 import java.util.LinkedHashSet;
 import java.util.Set;
-import java.util.concurrent.ScheduledFuture;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.BoundedOneInput;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
@@ -22,16 +18,16 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  *
  * <p>A prototype changes with every image, but writing it that often would rewrite the same few
  * rows thousands of times a second; so changed categories are collected and their means sent at
- * most every {@code flushIntervalMs}, and always before a checkpoint barrier and at the end of
- * input. The set of changed categories is empty at every barrier, so it needs no state; the rows
- * are absolute values, so a replay after a restore converges on the same rows.
+ * most every {@code flushIntervalMs}, and always before a checkpoint barrier, a watermark and at
+ * the end of input ({@link FlushingOperator}). The set of changed categories is empty at every
+ * barrier, so it needs no state; the rows are absolute values, so a replay after a restore
+ * converges on the same rows.
  *
  * <p>State is built only from the deltas that arrive: those of newly embedded images and, in a job
  * that starts without restored state, the sums of the stored images that the admission operator
  * read at its bootstrap.
  */
-public final class PrototypeOperator extends AbstractStreamOperator<PrototypeRow>
-        implements OneInputStreamOperator<PrototypeDelta, PrototypeRow>, BoundedOneInput, ProcessingTimeCallback {
+public final class PrototypeOperator extends FlushingOperator<PrototypeDelta, PrototypeRow> {
 
     private static final long serialVersionUID = 1L;
 
@@ -39,7 +35,6 @@ public final class PrototypeOperator extends AbstractStreamOperator<PrototypeRow
 
     private transient ValueState<PrototypeSum> sums;
     private transient Set<String> changed;
-    private transient ScheduledFuture<?> flushTimer;
 
     public PrototypeOperator(long flushIntervalMs) {
         if (flushIntervalMs < 0) {
@@ -59,36 +54,14 @@ public final class PrototypeOperator extends AbstractStreamOperator<PrototypeRow
     public void processElement(StreamRecord<PrototypeDelta> element) throws Exception {
         PrototypeDelta delta = element.getValue();
         PrototypeSum current = sums.value();
-        sums.update(current == null ? new PrototypeSum(new double[0], 0).plus(delta) : current.plus(delta));
+        sums.update((current == null ? PrototypeSum.EMPTY : current).plus(delta));
         changed.add(delta.category());
-        if (flushTimer == null) {
-            long now = getProcessingTimeService().getCurrentProcessingTime();
-            flushTimer = getProcessingTimeService().registerTimer(now + flushIntervalMs, this);
-        }
-    }
-
-    @Override
-    public void onProcessingTime(long time) throws Exception {
-        flushTimer = null;
-        flushChanged();
-    }
-
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        flushChanged();
-    }
-
-    @Override
-    public void endInput() throws Exception {
-        flushChanged();
+        startDeadline(flushIntervalMs);
     }
 
     /** Sends the mean of every category that changed since the last flush. */
-    void flushChanged() throws Exception {
-        if (flushTimer != null) {
-            flushTimer.cancel(false);
-            flushTimer = null;
-        }
+    @Override
+    protected void flush() throws Exception {
         for (String category : changed) {
             setCurrentKey(category);
             PrototypeSum sum = sums.value();

@@ -4,10 +4,18 @@ import io.imsrc.ingest.record.PrototypeDelta;
 import java.util.Objects;
 
 /**
- * A category's running sum of vectors and their count: the prototype operator's keyed state.
- * Immutable; pure arithmetic.
+ * A category's running sum of vectors and their count, the one place the prototype arithmetic
+ * lives: the prototype operator's keyed state, the admission bootstrap's and each batch's sums
+ * ({@link CategorySums}), and the tests' expected means. Immutable (the array is never changed
+ * after construction); pure arithmetic.
+ *
+ * @param sum the component-wise sum, in double precision so that a mean over many images stays
+ *     within float rounding of the exact one
  */
 public record PrototypeSum(double[] sum, long count) {
+
+    /** The sum of no vectors, of any dimension. */
+    public static final PrototypeSum EMPTY = new PrototypeSum(new double[0], 0);
 
     public PrototypeSum {
         Objects.requireNonNull(sum, "sum");
@@ -39,5 +47,10 @@ public record PrototypeSum(double[] sum, long count) {
             mean[i] = (float) (sum[i] / count);
         }
         return mean;
+    }
+
+    /** What this sum adds to {@code category}'s prototype. */
+    public PrototypeDelta toDelta(String category) {
+        return new PrototypeDelta(category, sum, count);
     }
 }

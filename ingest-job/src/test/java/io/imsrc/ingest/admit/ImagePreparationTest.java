@@ -13,6 +13,7 @@ import io.imsrc.common.testing.TestImages;
 import io.imsrc.ingest.record.AdmittedImage;
 import io.imsrc.ingest.record.ImageMeta;
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.format.CifarPixels;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
@@ -56,7 +57,7 @@ class ImagePreparationTest {
 
     @Test
     void cifar_pixels_are_stored_as_png_and_fed_to_the_model_as_they_are() throws Exception {
-        byte[] planes = new byte[ImagePreparation.CIFAR_PIXEL_BYTES];
+        byte[] planes = new byte[CifarPixels.BYTES];
         new Random(5).nextBytes(planes);
 
         AdmittedImage image = PREPARATION.prepare(raw(planes, RawImage.Encoding.CIFAR_PIXELS), "ship");

@@ -3,6 +3,7 @@ package io.imsrc.ingest.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.imsrc.common.config.ImsrcConfig.BatchConfig;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.SourceKind;
@@ -124,8 +125,8 @@ class BatchEmbedOperatorITCase {
     @Test
     void a_model_file_that_is_not_the_one_the_job_was_built_for_is_refused() throws Exception {
         EmbedSettings good = IngestFixtures.embedding(BATCH, DELAY_MS, temp);
-        EmbedSettings other = new EmbedSettings(good.model(), "resnet20-cifar10-000000000000", Device.CPU, BATCH, DELAY_MS,
-                0, good.modelCacheDir());
+        EmbedSettings other = new EmbedSettings(good.model(), "resnet20-cifar10-000000000000", Device.CPU,
+                new BatchConfig(BATCH, DELAY_MS), 0, good.modelCacheDir());
         try (var h = new OneInputStreamOperatorTestHarness<AdmittedImage, EmbeddedBatch>(new BatchEmbedOperator(other))) {
             assertThatThrownBy(h::open).hasMessageContaining("resnet20-cifar10-000000000000")
                     .hasMessageContaining(good.modelId());

@@ -3,6 +3,7 @@ package io.imsrc.ingest.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.imsrc.common.config.ImsrcConfig.BatchConfig;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelId;
@@ -41,7 +42,7 @@ public final class IngestFixtures {
     }
 
     public static EmbedSettings embedding(int batchSize, long maxDelayMs, Path cacheDir) throws IOException {
-        return new EmbedSettings(resnet20(), resnet20ModelId(), Device.CPU, batchSize, maxDelayMs, 0,
+        return new EmbedSettings(resnet20(), resnet20ModelId(), Device.CPU, new BatchConfig(batchSize, maxDelayMs), 0,
                 cacheDir.resolve("models").toString());
     }
 

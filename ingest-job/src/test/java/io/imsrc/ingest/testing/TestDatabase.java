@@ -4,6 +4,7 @@ import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.embedded.SharedPostgres;
 import io.imsrc.ingest.DatabaseOptions;
+import io.imsrc.ingest.prototype.CategorySums;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -106,29 +107,15 @@ public final class TestDatabase {
 
     /** The mean of each category's stored vectors of a model, computed here from the rows. */
     public Map<String, Prototype> meansOfStoredVectors(String modelId) throws SQLException {
-        Map<String, double[]> sums = new TreeMap<>();
-        Map<String, Long> counts = new TreeMap<>();
+        CategorySums<String> sums = new CategorySums<>();
         for (Map<String, Object> row : rows("""
                 SELECT c.category_name, v.embedding
                 FROM vectors v JOIN images i USING (image_id) JOIN categories c USING (category_id)
                 WHERE v.model_id = ?""", modelId)) {
-            String category = (String) row.get("category_name");
-            float[] vector = floats(row.get("embedding"));
-            double[] sum = sums.computeIfAbsent(category, k -> new double[vector.length]);
-            for (int i = 0; i < vector.length; i++) {
-                sum[i] += vector[i];
-            }
-            counts.merge(category, 1L, Long::sum);
+            sums.add((String) row.get("category_name"), floats(row.get("embedding")));
         }
         Map<String, Prototype> means = new TreeMap<>();
-        sums.forEach((category, sum) -> {
-            long n = counts.get(category);
-            float[] mean = new float[sum.length];
-            for (int i = 0; i < sum.length; i++) {
-                mean[i] = (float) (sum[i] / n);
-            }
-            means.put(category, new Prototype(mean, n));
-        });
+        sums.forEach((category, sum) -> means.put(category, new Prototype(sum.mean(), sum.count())));
         return means;
     }
 

@@ -1,6 +1,8 @@
 package io.imsrc.ingest.source.bulk;
 
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.reader.BulkSplitReader;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
 import java.io.IOException;
 import java.util.List;
 import java.util.function.Consumer;

@@ -1,5 +1,10 @@
 package io.imsrc.ingest.source.bulk;
 
+import io.imsrc.ingest.source.bulk.format.ArchiveListing;
+import io.imsrc.ingest.source.bulk.format.Cifar10Binary;
+import io.imsrc.ingest.source.bulk.format.CifarBatches;
+import io.imsrc.ingest.source.bulk.format.ImageEntries;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -10,13 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Lists a bulk source once and cuts it into {@link BulkSplit}s: a folder into runs of {@value
@@ -24,9 +23,9 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * compressed stream is read in order), the CIFAR-10 binary archive into one split per batch file.
  * A limit picks entries spread evenly over the whole source.
  *
- * <p>Listing a tar.gz reads it once (a 20 MB archive of 60,000 JPEGs in about half a second); the
- * planner runs where the job is built, so a wrong path or root fails before anything is submitted,
- * and the total is known for progress reporting.
+ * <p>The planner runs where the job is built (an archive is listed once, {@link ArchiveListing}),
+ * so a wrong path or root fails before anything is submitted, and the total is known for progress
+ * reporting.
  */
 public final class BulkPlanner {
 
@@ -53,12 +52,16 @@ public final class BulkPlanner {
      * @throws IOException when the source cannot be listed
      */
     public static Plan plan(ResolvedBulkSource source) throws IOException {
+        Path path = Path.of(source.path());
         return switch (source.container()) {
-            case DIRECTORY -> isCifarFolder(Path.of(source.path()))
-                    ? planCifar(source, cifarFolderListing(Path.of(source.path())))
-                    : planFolder(source, listFolder(source, Set.of(), Long.MAX_VALUE), "files-");
-            case TAR -> planArchive(source, listTar(source));
-            case ZIP -> planArchive(source, listZip(source));
+            case DIRECTORY -> {
+                CifarBatches cifar = CifarBatches.inFolder(path);
+                yield cifar != null
+                        ? planCifar(source, cifar)
+                        : planFolder(source, listFolder(source, Set.of(), Long.MAX_VALUE), "files-");
+            }
+            case TAR -> planArchive(source, ArchiveListing.ofTar(path, source.gzip()));
+            case ZIP -> planArchive(source, ArchiveListing.ofZip(path));
         };
     }
 
@@ -67,7 +70,7 @@ public final class BulkPlanner {
      * {@code seen} whose last modification is before {@code settledBefore} (so a file still being
      * copied in is taken on a later scan).
      */
-    static List<BulkSplit> scanFolder(ResolvedBulkSource source, Set<String> seen, long settledBefore, String idPrefix)
+    public static List<BulkSplit> scanFolder(ResolvedBulkSource source, Set<String> seen, long settledBefore, String idPrefix)
             throws IOException {
         List<String> files = listFolder(source, seen, settledBefore);
         return files.isEmpty() ? List.of() : planFolder(source, files, idPrefix).splits();
@@ -123,66 +126,20 @@ public final class BulkPlanner {
         return files;
     }
 
-    /** One entry of an archive's listing. */
-    private record ArchiveEntry(long index, String path, boolean file, long size) {}
-
-    /** An archive's entries and, when it is the CIFAR-10 binary archive, its class names. */
-    private record Listing(List<ArchiveEntry> entries, byte[] cifarMeta, String cifarFolder) {}
-
-    private static Listing listTar(ResolvedBulkSource source) throws IOException {
-        List<ArchiveEntry> entries = new ArrayList<>();
-        byte[] meta = null;
-        String metaFolder = null;
-        try (TarArchiveInputStream tar = EntryCursors.openTar(Path.of(source.path()), source.gzip())) {
-            TarArchiveEntry entry;
-            long index = 0;
-            while ((entry = tar.getNextEntry()) != null) {
-                String name = EntryCursors.entryName(entry.getName());
-                entries.add(new ArchiveEntry(index++, name, entry.isFile(), entry.getSize()));
-                if (entry.isFile() && fileName(name).equals(Cifar10Binary.META_FILE) && meta == null) {
-                    meta = tar.readNBytes(64 * 1024);
-                    metaFolder = folderOf(name);
-                }
-            }
-        }
-        return new Listing(entries, meta, metaFolder);
-    }
-
-    private static Listing listZip(ResolvedBulkSource source) throws IOException {
-        List<ArchiveEntry> entries = new ArrayList<>();
-        try (ZipFile zip = new ZipFile(source.path())) {
-            long index = 0;
-            for (var it = zip.entries(); it.hasMoreElements(); ) {
-                ZipEntry entry = it.nextElement();
-                entries.add(new ArchiveEntry(index++, EntryCursors.entryName(entry.getName()), !entry.isDirectory(),
-                        entry.getSize()));
-            }
-        }
-        return new Listing(entries, null, null);
-    }
-
-    private static Plan planArchive(ResolvedBulkSource source, Listing listing) throws IOException {
-        if (listing.cifarMeta() != null) {
-            Map<String, Long> batches = new TreeMap<>(Comparator.comparing(Cifar10Binary::sortKey));
-            for (ArchiveEntry entry : listing.entries()) {
-                if (entry.file() && folderOf(entry.path()).equals(listing.cifarFolder())
-                        && Cifar10Binary.isBatchFile(fileName(entry.path()))) {
-                    batches.put(entry.path(), entry.size());
-                }
-            }
-            if (!batches.isEmpty()) {
-                return planCifar(source, new CifarListing(batches, listing.cifarMeta()));
-            }
+    private static Plan planArchive(ResolvedBulkSource source, ArchiveListing listing) {
+        CifarBatches cifar = CifarBatches.inArchive(listing);
+        if (cifar != null) {
+            return planCifar(source, cifar);
         }
         List<Long> eligible = new ArrayList<>();
-        for (ArchiveEntry entry : listing.entries()) {
+        for (ArchiveListing.Entry entry : listing.entries()) {
             if (entry.file() && ImageEntries.eligible(entry.path(), source.root())) {
                 eligible.add(entry.index());
             }
         }
         if (eligible.isEmpty()) {
             throw new IllegalArgumentException("no files under " + describeRoot(source) + " of the archive "
-                    + source.name() + topLevel(listing));
+                    + source.name() + listing.describeTopLevel());
         }
         long[] picked = spread(eligible.size(), source.limit());
         long[] selection = null;
@@ -196,16 +153,13 @@ public final class BulkPlanner {
         return new Plan(List.of(BulkSplit.images("archive", source, List.of(), selection)), count);
     }
 
-    /** The CIFAR batch files (path in the container to size) and batches.meta.txt. */
-    private record CifarListing(Map<String, Long> batches, byte[] meta) {}
-
-    private static Plan planCifar(ResolvedBulkSource source, CifarListing listing) {
-        List<String> labels = Cifar10Binary.parseLabels(listing.meta());
+    private static Plan planCifar(ResolvedBulkSource source, CifarBatches listing) {
+        List<String> labels = listing.labels();
         List<String> members = new ArrayList<>();
         List<Long> counts = new ArrayList<>();
         long total = 0;
-        for (Map.Entry<String, Long> batch : listing.batches().entrySet()) {
-            if (!Cifar10Binary.inSplit(fileName(batch.getKey()), source.root())) {
+        for (Map.Entry<String, Long> batch : listing.sizes().entrySet()) {
+            if (!Cifar10Binary.inSplit(ArchiveListing.fileName(batch.getKey()), source.root())) {
                 continue;
             }
             long size = batch.getValue();
@@ -239,43 +193,10 @@ public final class BulkPlanner {
                 }
                 selection = mine.stream().mapToLong(Long::longValue).toArray();
             }
-            splits.add(BulkSplit.cifar("cifar-" + fileName(members.get(m)), source, members.get(m), labels, selection));
+            splits.add(BulkSplit.cifar("cifar-" + ArchiveListing.fileName(members.get(m)), source, members.get(m), labels, selection));
             offset += records;
         }
         return new Plan(splits, picked == null ? total : picked.length);
-    }
-
-    private static boolean isCifarFolder(Path folder) {
-        return cifarBatchFolder(folder) != null;
-    }
-
-    /** The folder itself, or its cifar-10-batches-bin, when it holds batches.meta.txt and batches. */
-    private static Path cifarBatchFolder(Path folder) {
-        for (Path candidate : List.of(folder, folder.resolve(Cifar10Binary.FOLDER))) {
-            if (Files.isRegularFile(candidate.resolve(Cifar10Binary.META_FILE))) {
-                try (Stream<Path> files = Files.list(candidate)) {
-                    if (files.anyMatch(f -> Cifar10Binary.isBatchFile(f.getFileName().toString()))) {
-                        return candidate;
-                    }
-                } catch (IOException e) {
-                    return null;
-                }
-            }
-        }
-        return null;
-    }
-
-    private static CifarListing cifarFolderListing(Path folder) throws IOException {
-        Path batchFolder = cifarBatchFolder(folder);
-        Map<String, Long> batches = new TreeMap<>(Comparator.comparing(Cifar10Binary::sortKey));
-        try (Stream<Path> files = Files.list(batchFolder)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                if (Cifar10Binary.isBatchFile(file.getFileName().toString())) {
-                    batches.put(folder.relativize(file).toString().replace('\\', '/'), Files.size(file));
-                }
-            }
-        }
-        return new CifarListing(batches, Files.readAllBytes(batchFolder.resolve(Cifar10Binary.META_FILE)));
     }
 
     /**
@@ -293,29 +214,7 @@ public final class BulkPlanner {
         return picked;
     }
 
-    private static String fileName(String path) {
-        return path.substring(path.lastIndexOf('/') + 1);
-    }
-
-    private static String folderOf(String path) {
-        int slash = path.lastIndexOf('/');
-        return slash < 0 ? "" : path.substring(0, slash);
-    }
-
     private static String describeRoot(ResolvedBulkSource source) {
         return source.root().isEmpty() ? "the top" : "the root '" + source.root() + "'";
-    }
-
-    private static String topLevel(Listing listing) {
-        Set<String> tops = new TreeSet<>();
-        for (ArchiveEntry entry : listing.entries()) {
-            String path = entry.path();
-            int slash = path.indexOf('/');
-            String top = slash < 0 ? path : path.substring(0, slash + 1);
-            if (!top.isEmpty() && tops.size() < 10) {
-                tops.add(top);
-            }
-        }
-        return tops.isEmpty() ? " (it is empty)" : " (it holds " + String.join(", ", tops) + ")";
     }
 }

@@ -1,6 +1,11 @@
 package io.imsrc.ingest.source.bulk;
 
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.enumerator.BulkEnumeratorState;
+import io.imsrc.ingest.source.bulk.enumerator.BulkSplitEnumerator;
+import io.imsrc.ingest.source.bulk.reader.BulkSourceReader;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
+import io.imsrc.ingest.source.bulk.split.BulkSplitSerializer;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,8 @@
 package io.imsrc.ingest.source.bulk;
 
 import io.imsrc.common.io.Downloads;
+import io.imsrc.ingest.source.bulk.format.Cifar10Binary;
+import io.imsrc.ingest.source.bulk.format.Container;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.imsrc.ingest.source.bulk;
 
+import io.imsrc.ingest.source.bulk.format.Container;
 import java.io.Serializable;
 import java.util.Objects;
 

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.imsrc.common.record.Rejection;
 import io.imsrc.common.record.SourceKind;
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.reader.BulkSplitReader;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
 import io.imsrc.ingest.testing.CifarData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

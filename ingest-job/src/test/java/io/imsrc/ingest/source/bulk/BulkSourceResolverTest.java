@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imsrc.common.io.Downloads;
 import io.imsrc.common.testing.LocalHttpServer;
+import io.imsrc.ingest.source.bulk.format.Cifar10Binary;
+import io.imsrc.ingest.source.bulk.format.Container;
 import io.imsrc.ingest.testing.CifarData;
 import java.io.IOException;
 import java.net.URI;

@@ -1,11 +1,11 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.format;
 
 /**
  * Which entries of an image folder or archive are images to ingest, and their labels. Pure
  * functions of the entry's path, shared by the planner and the reader so both pick the same
  * entries.
  */
-final class ImageEntries {
+public final class ImageEntries {
 
     private ImageEntries() {}
 
@@ -15,7 +15,7 @@ final class ImageEntries {
      * __MACOSX/}). Non-image files under the root are read, and become dead letters that say what
      * they are.
      */
-    static boolean eligible(String path, String root) {
+    public static boolean eligible(String path, String root) {
         if (!underRoot(path, root)) {
             return false;
         }
@@ -27,7 +27,7 @@ final class ImageEntries {
         return true;
     }
 
-    static boolean underRoot(String path, String root) {
+    public static boolean underRoot(String path, String root) {
         return root.isEmpty() || path.startsWith(root + "/");
     }
 
@@ -35,7 +35,7 @@ final class ImageEntries {
      * The category of an image: the name of the directory directly above it, or {@code null} for an
      * image directly in the root, whose category the model predicts.
      */
-    static String label(String path, String root) {
+    public static String label(String path, String root) {
         String relative = root.isEmpty() ? path : path.substring(root.length() + 1);
         int last = relative.lastIndexOf('/');
         if (last < 0) {

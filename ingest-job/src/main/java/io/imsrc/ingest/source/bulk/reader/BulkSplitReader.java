@@ -1,12 +1,18 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.reader;
 
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.Rejection;
 import io.imsrc.common.record.SourceKind;
 import io.imsrc.ingest.record.ImageMeta;
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.format.Container;
+import io.imsrc.ingest.source.bulk.format.EntryCursor;
+import io.imsrc.ingest.source.bulk.format.EntryCursors;
+import io.imsrc.ingest.source.bulk.format.ImageEntries;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
@@ -29,19 +35,19 @@ import org.apache.flink.connector.base.source.reader.splitreader.SplitsChange;
  *
  * <p>Not thread-safe: used by its fetcher thread only.
  */
-final class BulkSplitReader implements SplitReader<BulkSplitReader.PositionedImage, BulkSplit> {
+public final class BulkSplitReader implements SplitReader<BulkSplitReader.PositionedImage, BulkSplit> {
 
-    static final int RECORDS_PER_FETCH = 64;
+    public static final int RECORDS_PER_FETCH = 64;
 
     /** An image and the split position after it. */
-    record PositionedImage(RawImage image, long nextPosition) {}
+    public record PositionedImage(RawImage image, long nextPosition) {}
 
     private final long maxImageBytes;
     private final Deque<BulkSplit> splits = new ArrayDeque<>();
     private BulkSplit current;
     private EntryCursor cursor;
 
-    BulkSplitReader(long maxImageBytes) {
+    public BulkSplitReader(long maxImageBytes) {
         this.maxImageBytes = maxImageBytes;
     }
 
@@ -56,7 +62,7 @@ final class BulkSplitReader implements SplitReader<BulkSplitReader.PositionedIma
             if (current.exhausted()) {
                 return finishCurrent(records);
             }
-            cursor = EntryCursors.open(current);
+            cursor = openCursor(current);
         }
         long lastSelected = current.selection() == null || current.selection().length == 0
                 ? Long.MAX_VALUE : current.selection()[current.selection().length - 1];
@@ -72,6 +78,19 @@ final class BulkSplitReader implements SplitReader<BulkSplitReader.PositionedIma
             n++;
         }
         return records.build();
+    }
+
+    /** A cursor at the split's position. */
+    private static EntryCursor openCursor(BulkSplit split) throws IOException {
+        Path path = Path.of(split.path());
+        if (split.content() == BulkSplit.Content.CIFAR_RECORDS) {
+            return EntryCursors.cifarRecords(path, split.container(), split.gzip(), split.member(), split.position());
+        }
+        return switch (split.container()) {
+            case DIRECTORY -> EntryCursors.folderFiles(path, split.files(), split.position());
+            case TAR -> EntryCursors.tarEntries(path, split.gzip(), split.position());
+            case ZIP -> EntryCursors.zipEntries(path, split.position());
+        };
     }
 
     private RecordsWithSplitIds<PositionedImage> finishCurrent(RecordsBySplits.Builder<PositionedImage> records)

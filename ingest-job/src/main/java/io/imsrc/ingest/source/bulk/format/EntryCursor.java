@@ -1,4 +1,4 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.format;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -9,7 +9,7 @@ import java.io.InputStream;
  * per split, used by the reader's fetcher thread only; the content of an entry is readable until
  * the next call to {@link #next}.
  */
-interface EntryCursor extends Closeable {
+public interface EntryCursor extends Closeable {
 
     /** The next entry, or {@code null} after the last. */
     Entry next() throws IOException;
@@ -17,7 +17,7 @@ interface EntryCursor extends Closeable {
     /**
      * One entry of a split.
      *
-     * @param index its entry index (see {@link BulkSplit})
+     * @param index its entry index (a folder: the position in its file list; an archive: its entry number, directories included; a CIFAR batch: the record number)
      * @param path its path within the folder or archive (a CIFAR batch's member name)
      * @param regularFile whether it is a file (not a directory, link or device)
      * @param size its size in bytes, or -1 when the container does not say

@@ -1,4 +1,4 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.format;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -17,29 +17,43 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
- * Opens the {@link EntryCursor} of a split, positioned at the split's position. For a tar (and
- * every CIFAR batch inside one) reaching the position means reading past the entries before it,
- * since a compressed stream cannot seek; for a folder or a zip it is a jump.
+ * Opens {@link EntryCursor}s over folders, archives and CIFAR batches, positioned at an entry
+ * index. For a tar (and every CIFAR batch inside one) reaching the position means reading past the
+ * entries before it, since a compressed stream cannot seek; for a folder or a zip it is a jump.
  */
-final class EntryCursors {
+public final class EntryCursors {
 
     private static final int BUFFER = 1 << 16;
 
     private EntryCursors() {}
 
-    static EntryCursor open(BulkSplit split) throws IOException {
-        Path path = Path.of(split.path());
-        if (split.content() == BulkSplit.Content.CIFAR_RECORDS) {
-            return new CifarRecords(openCifarBatch(split, path), split.member(), split.position());
-        }
-        return switch (split.container()) {
-            case DIRECTORY -> new FolderFiles(path, split.files(), split.position());
-            case TAR -> new TarEntries(openTar(path, split.gzip()), split.position());
-            case ZIP -> new ZipEntries(new ZipFile(path.toFile()), split.position());
-        };
+    /** The files of a folder from {@code position} on: a jump, nothing is read to get there. */
+    public static EntryCursor folderFiles(Path folder, List<String> files, long position) {
+        return new FolderFiles(folder, files, position);
     }
 
-    static TarArchiveInputStream openTar(Path archive, boolean gzip) throws IOException {
+    /** Every entry of a tar from entry {@code position} on, reading past the ones before. */
+    public static EntryCursor tarEntries(Path archive, boolean gzip, long position) throws IOException {
+        return new TarEntries(openTar(archive, gzip), position);
+    }
+
+    /** Every entry of a zip from entry {@code position} on. */
+    public static EntryCursor zipEntries(Path archive, long position) throws IOException {
+        return new ZipEntries(new ZipFile(archive.toFile()), position);
+    }
+
+    /**
+     * The records of one CIFAR batch from record {@code position} on.
+     *
+     * @param location the folder or tar archive that holds the batch
+     * @param member the batch: its path in the archive, or its path relative to the folder
+     */
+    public static EntryCursor cifarRecords(Path location, Container container, boolean gzip, String member, long position)
+            throws IOException {
+        return new CifarRecords(openCifarBatch(location, container, gzip, member), member, position);
+    }
+
+    public static TarArchiveInputStream openTar(Path archive, boolean gzip) throws IOException {
         InputStream file = new BufferedInputStream(Files.newInputStream(archive), BUFFER);
         try {
             InputStream in = gzip ? new BufferedInputStream(new GZIPInputStream(file, BUFFER), BUFFER) : file;
@@ -51,7 +65,7 @@ final class EntryCursors {
     }
 
     /** Strips the "./" some tar tools put before every name. */
-    static String entryName(String name) {
+    public static String entryName(String name) {
         String n = name;
         while (n.startsWith("./")) {
             n = n.substring(2);
@@ -60,15 +74,16 @@ final class EntryCursors {
     }
 
     /** The stream of one CIFAR batch file, at its first record. */
-    private static InputStream openCifarBatch(BulkSplit split, Path path) throws IOException {
-        if (split.container() == Container.DIRECTORY) {
-            return new BufferedInputStream(Files.newInputStream(path.resolve(split.member())), BUFFER);
+    private static InputStream openCifarBatch(Path location, Container container, boolean gzip, String member)
+            throws IOException {
+        if (container == Container.DIRECTORY) {
+            return new BufferedInputStream(Files.newInputStream(location.resolve(member)), BUFFER);
         }
-        TarArchiveInputStream tar = openTar(path, split.gzip());
+        TarArchiveInputStream tar = openTar(location, gzip);
         try {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
-                if (entry.isFile() && entryName(entry.getName()).equals(split.member())) {
+                if (entry.isFile() && entryName(entry.getName()).equals(member)) {
                     return tar;
                 }
             }
@@ -77,7 +92,7 @@ final class EntryCursors {
             throw e;
         }
         tar.close();
-        throw new NoSuchFileException(split.path() + "#" + split.member(), null, "the CIFAR batch is not in the archive");
+        throw new NoSuchFileException(location + "#" + member, null, "the CIFAR batch is not in the archive");
     }
 
     /** A stream that ignores close, for an entry's content that belongs to its archive's stream. */
@@ -119,27 +134,46 @@ final class EntryCursors {
         public void close() {}
     }
 
-    private static final class TarEntries implements EntryCursor {
-        private final TarArchiveInputStream tar;
+    /**
+     * An archive's entries from entry {@code start} on: the entries before it are read past, since
+     * an archive is walked in order.
+     */
+    private abstract static class ArchiveEntries implements EntryCursor {
         private final long start;
         private long index = -1;
 
-        TarEntries(TarArchiveInputStream tar, long start) {
-            this.tar = tar;
+        ArchiveEntries(long start) {
             this.start = start;
         }
 
+        /** The archive's next entry, numbered {@code index}, or {@code null} after the last. */
+        abstract Entry read(long index) throws IOException;
+
         @Override
-        public Entry next() throws IOException {
-            TarArchiveEntry entry;
-            while ((entry = tar.getNextEntry()) != null) {
-                index++;
+        public final Entry next() throws IOException {
+            Entry entry;
+            while ((entry = read(++index)) != null) {
                 if (index >= start) {
-                    return new Entry(index, entryName(entry.getName()), entry.isFile(), entry.getSize(),
-                            () -> unclosable(tar));
+                    return entry;
                 }
             }
             return null;
+        }
+    }
+
+    private static final class TarEntries extends ArchiveEntries {
+        private final TarArchiveInputStream tar;
+
+        TarEntries(TarArchiveInputStream tar, long start) {
+            super(start);
+            this.tar = tar;
+        }
+
+        @Override
+        Entry read(long index) throws IOException {
+            TarArchiveEntry entry = tar.getNextEntry();
+            return entry == null ? null : new Entry(index, entryName(entry.getName()), entry.isFile(), entry.getSize(),
+                    () -> unclosable(tar));
         }
 
         @Override
@@ -148,29 +182,24 @@ final class EntryCursors {
         }
     }
 
-    private static final class ZipEntries implements EntryCursor {
+    private static final class ZipEntries extends ArchiveEntries {
         private final ZipFile zip;
         private final Enumeration<? extends ZipEntry> entries;
-        private final long start;
-        private long index = -1;
 
         ZipEntries(ZipFile zip, long start) {
+            super(start);
             this.zip = zip;
             this.entries = zip.entries();
-            this.start = start;
         }
 
         @Override
-        public Entry next() {
-            while (entries.hasMoreElements()) {
-                ZipEntry entry = entries.nextElement();
-                index++;
-                if (index >= start) {
-                    return new Entry(index, entryName(entry.getName()), !entry.isDirectory(), entry.getSize(),
-                            () -> zip.getInputStream(entry));
-                }
+        Entry read(long index) {
+            if (!entries.hasMoreElements()) {
+                return null;
             }
-            return null;
+            ZipEntry entry = entries.nextElement();
+            return new Entry(index, entryName(entry.getName()), !entry.isDirectory(), entry.getSize(),
+                    () -> zip.getInputStream(entry));
         }
 
         @Override

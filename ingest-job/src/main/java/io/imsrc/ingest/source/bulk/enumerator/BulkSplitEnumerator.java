@@ -1,5 +1,8 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.enumerator;
 
+import io.imsrc.ingest.source.bulk.BulkPlanner;
+import io.imsrc.ingest.source.bulk.ResolvedBulkSource;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <p>Runs in the JobManager's coordinator thread; the scan runs in the coordinator's worker thread
  * and hands its result back through {@link SplitEnumeratorContext#callAsync}.
  */
-final class BulkSplitEnumerator implements SplitEnumerator<BulkSplit, BulkEnumeratorState> {
+public final class BulkSplitEnumerator implements SplitEnumerator<BulkSplit, BulkEnumeratorState> {
 
     private static final Logger LOG = LoggerFactory.getLogger(BulkSplitEnumerator.class);
 
@@ -37,7 +40,7 @@ final class BulkSplitEnumerator implements SplitEnumerator<BulkSplit, BulkEnumer
     /** Set by a scan that found files, cleared once they are pending: a scan never overlaps its predecessor's result. */
     private volatile boolean scanResultPending;
 
-    BulkSplitEnumerator(
+    public BulkSplitEnumerator(
             SplitEnumeratorContext<BulkSplit> context,
             ResolvedBulkSource source,
             long watchIntervalMs,

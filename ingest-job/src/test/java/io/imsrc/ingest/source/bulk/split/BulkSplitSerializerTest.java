@@ -1,7 +1,9 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.split;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.ingest.source.bulk.enumerator.BulkEnumeratorState;
+import io.imsrc.ingest.source.bulk.format.Container;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

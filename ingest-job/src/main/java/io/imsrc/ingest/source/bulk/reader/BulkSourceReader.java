@@ -1,6 +1,7 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.reader;
 
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
 import java.util.Map;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.configuration.Configuration;
@@ -13,7 +14,7 @@ import org.apache.flink.connector.base.source.reader.SingleThreadMultiplexSource
  */
 // "try": SourceReaderBase.close() may throw InterruptedException; Flink owns and closes the reader.
 @SuppressWarnings("try")
-final class BulkSourceReader extends SingleThreadMultiplexSourceReaderBase<
+public final class BulkSourceReader extends SingleThreadMultiplexSourceReaderBase<
         BulkSplitReader.PositionedImage, RawImage, BulkSplit, BulkSourceReader.SplitState> {
 
     /** A split being read: its mutable position. */
@@ -31,7 +32,7 @@ final class BulkSourceReader extends SingleThreadMultiplexSourceReaderBase<
         }
     }
 
-    BulkSourceReader(long maxImageBytes, SourceReaderContext context) {
+    public BulkSourceReader(long maxImageBytes, SourceReaderContext context) {
         super(() -> new BulkSplitReader(maxImageBytes),
                 (element, output, state) -> {
                     output.collect(element.image());

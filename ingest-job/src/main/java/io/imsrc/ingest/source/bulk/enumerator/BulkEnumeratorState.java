@@ -1,13 +1,15 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.enumerator;
 
+import io.imsrc.ingest.source.bulk.split.BulkSplit;
+import io.imsrc.ingest.source.bulk.split.BulkSplitSerializer;
+import io.imsrc.ingest.source.bulk.split.SingleVersionSerializer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.flink.core.io.SimpleVersionedSerializer;
-import org.apache.flink.core.memory.DataInputDeserializer;
-import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * What the enumerator checkpoints: the splits not yet handed out and, for a watched folder, the
@@ -21,40 +23,31 @@ public record BulkEnumeratorState(List<BulkSplit> pending, Set<String> seenFiles
     }
 
     /** Version 1. */
-    public static final class Serializer implements SimpleVersionedSerializer<BulkEnumeratorState> {
+    public static final class Serializer extends SingleVersionSerializer<BulkEnumeratorState> {
 
-        private static final int VERSION = 1;
-
-        @Override
-        public int getVersion() {
-            return VERSION;
+        public Serializer() {
+            super(1, "bulk enumerator state");
         }
 
         @Override
-        public byte[] serialize(BulkEnumeratorState state) throws IOException {
-            DataOutputSerializer out = new DataOutputSerializer(1024);
+        public void write(BulkEnumeratorState state, DataOutputView out) throws IOException {
             out.writeInt(state.pending().size());
             for (BulkSplit split : state.pending()) {
-                BulkSplitSerializer.write(split, out);
+                BulkSplitSerializer.INSTANCE.write(split, out);
             }
             out.writeInt(state.seenFiles().size());
             for (String file : state.seenFiles()) {
                 out.writeUTF(file);
             }
             out.writeInt(state.scans());
-            return out.getCopyOfBuffer();
         }
 
         @Override
-        public BulkEnumeratorState deserialize(int version, byte[] serialized) throws IOException {
-            if (version != VERSION) {
-                throw new IOException("unknown bulk enumerator state version " + version);
-            }
-            DataInputDeserializer in = new DataInputDeserializer(serialized);
+        public BulkEnumeratorState read(DataInputView in) throws IOException {
             int pendingCount = in.readInt();
             List<BulkSplit> pending = new ArrayList<>(pendingCount);
             for (int i = 0; i < pendingCount; i++) {
-                pending.add(BulkSplitSerializer.read(in));
+                pending.add(BulkSplitSerializer.INSTANCE.read(in));
             }
             int seenCount = in.readInt();
             Set<String> seen = new HashSet<>(seenCount * 2);

@@ -1,42 +1,23 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.split;
 
+import io.imsrc.ingest.source.bulk.format.Container;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.core.io.SimpleVersionedSerializer;
-import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputView;
-import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 
-/** Checkpoints {@link BulkSplit}s. Version 1; bump it when a field is added. */
-public final class BulkSplitSerializer implements SimpleVersionedSerializer<BulkSplit> {
+/** Checkpoints {@link BulkSplit}s, alone and inside the enumerator's state. Version 1. */
+public final class BulkSplitSerializer extends SingleVersionSerializer<BulkSplit> {
 
     public static final BulkSplitSerializer INSTANCE = new BulkSplitSerializer();
 
-    private static final int VERSION = 1;
-
-    @Override
-    public int getVersion() {
-        return VERSION;
+    private BulkSplitSerializer() {
+        super(1, "bulk split");
     }
 
     @Override
-    public byte[] serialize(BulkSplit split) throws IOException {
-        DataOutputSerializer out = new DataOutputSerializer(256);
-        write(split, out);
-        return out.getCopyOfBuffer();
-    }
-
-    @Override
-    public BulkSplit deserialize(int version, byte[] serialized) throws IOException {
-        if (version != VERSION) {
-            throw new IOException("unknown bulk split version " + version);
-        }
-        return read(new DataInputDeserializer(serialized));
-    }
-
-    static void write(BulkSplit split, DataOutputView out) throws IOException {
+    public void write(BulkSplit split, DataOutputView out) throws IOException {
         out.writeUTF(split.id());
         out.writeByte(split.content().ordinal());
         out.writeByte(split.container().ordinal());
@@ -59,7 +40,8 @@ public final class BulkSplitSerializer implements SimpleVersionedSerializer<Bulk
         out.writeLong(split.position());
     }
 
-    static BulkSplit read(DataInputView in) throws IOException {
+    @Override
+    public BulkSplit read(DataInputView in) throws IOException {
         String id = in.readUTF();
         BulkSplit.Content content = BulkSplit.Content.values()[in.readByte()];
         Container container = Container.values()[in.readByte()];

@@ -1,4 +1,4 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.format;
 
 /** What holds a bulk source's entries. */
 public enum Container {

@@ -1,5 +1,7 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.split;
 
+import io.imsrc.ingest.source.bulk.ResolvedBulkSource;
+import io.imsrc.ingest.source.bulk.format.Container;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
@@ -64,12 +66,12 @@ public record BulkSplit(
         }
     }
 
-    static BulkSplit images(String id, ResolvedBulkSource source, List<String> files, long[] selection) {
+    public static BulkSplit images(String id, ResolvedBulkSource source, List<String> files, long[] selection) {
         return new BulkSplit(id, Content.IMAGES, source.container(), source.gzip(), source.path(), source.root(),
                 files, null, List.of(), selection, 0);
     }
 
-    static BulkSplit cifar(String id, ResolvedBulkSource source, String member, List<String> labels, long[] selection) {
+    public static BulkSplit cifar(String id, ResolvedBulkSource source, String member, List<String> labels, long[] selection) {
         return new BulkSplit(id, Content.CIFAR_RECORDS, source.container(), source.gzip(), source.path(), "",
                 List.of(), member, labels, selection, 0);
     }

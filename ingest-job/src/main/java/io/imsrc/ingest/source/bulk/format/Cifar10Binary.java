@@ -1,4 +1,4 @@
-package io.imsrc.ingest.source.bulk;
+package io.imsrc.ingest.source.bulk.format;
 
 import io.imsrc.common.config.ImsrcConfig;
 import java.net.URI;
@@ -24,7 +24,7 @@ public final class Cifar10Binary {
     public static final String OFFICIAL_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
 
     /** One record: the label byte and the pixels. */
-    public static final int RECORD_BYTES = 1 + 3072;
+    public static final int RECORD_BYTES = 1 + CifarPixels.BYTES;
 
     public static final String META_FILE = "batches.meta.txt";
 
