@@ -10,7 +10,6 @@ import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.javalin.openapi.plugin.OpenApiPlugin;
 import io.javalin.openapi.plugin.swagger.SwaggerPlugin;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -53,34 +52,23 @@ public final class ApiServer {
         return app;
     }
 
-    /** The route table, by the part of the API each route belongs to. */
+    /**
+     * The route table: the web page, then images, search and operations. Probes and metrics stay
+     * open: an orchestrator or a scraper has no token.
+     */
     static List<Route> routes(Endpoints endpoints) {
-        List<Route> routes = new ArrayList<>();
-        routes.add(new Route(HandlerType.GET, "/", ctx -> ctx.redirect("/app/"), Access.OPEN));
-        routes.addAll(imageRoutes(endpoints.images()));
-        routes.addAll(searchRoutes(endpoints.search()));
-        routes.addAll(operationRoutes(endpoints.ops()));
-        return routes;
-    }
-
-    private static List<Route> imageRoutes(ImageApi images) {
+        ImageApi images = endpoints.images();
+        SearchApi search = endpoints.search();
+        OpsApi ops = endpoints.ops();
         return List.of(
+                new Route(HandlerType.GET, "/", ctx -> ctx.redirect("/app/"), Access.OPEN),
                 new Route(HandlerType.POST, "/upload", images::upload, Access.WRITE),
                 new Route(HandlerType.GET, "/images/{id}", images::image, Access.READ),
-                new Route(HandlerType.GET, "/images/{id}/content", images::content, Access.READ));
-    }
-
-    private static List<Route> searchRoutes(SearchApi search) {
-        return List.of(
+                new Route(HandlerType.GET, "/images/{id}/content", images::content, Access.READ),
                 new Route(HandlerType.GET, "/images/{id}/similar", search::similar, Access.READ),
                 new Route(HandlerType.POST, "/search", search::search, Access.READ),
                 new Route(HandlerType.POST, "/search/prototypes", search::prototypes, Access.READ),
-                new Route(HandlerType.GET, "/categories", search::categories, Access.READ));
-    }
-
-    /** Probes and metrics stay open: an orchestrator or a scraper has no token. */
-    private static List<Route> operationRoutes(OpsApi ops) {
-        return List.of(
+                new Route(HandlerType.GET, "/categories", search::categories, Access.READ),
                 new Route(HandlerType.GET, "/status", ops::status, Access.READ),
                 new Route(HandlerType.POST, "/admin/reindex", ops::reindex, Access.WRITE),
                 new Route(HandlerType.GET, "/health", ops::health, Access.OPEN),
