@@ -2,12 +2,13 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.embedded.SharedPostgres;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
-import io.imsrc.ingest.testing.TestDatabase;
-import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.Waiting;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -183,7 +184,7 @@ class ClusterModeITCase {
         }, "the cluster to come up with its task manager", Duration.ofSeconds(120));
 
         Path folder = CifarData.writeFolder(temp.resolve("images"), CifarData.asFiles(CifarData.sample("train", 2)));
-        TestDatabase db = TestDatabase.create("cluster");
+        TestDatabase db = TestDatabase.create("cluster", SchemaMigrations::migrate);
         var server = SharedPostgres.get();
         Process client = start("client", flinkClasspath(), Map.of(
                         "FLINK_CONF_DIR", conf.toString(),

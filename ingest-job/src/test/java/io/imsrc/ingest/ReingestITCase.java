@@ -2,11 +2,12 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ class ReingestITCase {
         List<CifarData.Sample> more = CifarData.sample("train", 6);
         Path folderA = CifarData.writeFolder(temp.resolve("a"), CifarData.asFiles(first));
         Path folderB = CifarData.writeFolder(temp.resolve("b"), CifarData.asFiles(more)); // a superset of A
-        TestDatabase db = TestDatabase.create("reingest");
+        TestDatabase db = TestDatabase.create("reingest", SchemaMigrations::migrate);
 
         IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folderA.toString())).build());
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(40);
@@ -64,7 +65,7 @@ class ReingestITCase {
         Map<String, byte[]> files = new java.util.LinkedHashMap<>(CifarData.asFiles(samples));
         files.put("cifar-10-jpg/train/cat/copy-of-a-dog.jpg", samples.get(10).bytes()); // a dog's bytes under cat
         Path folder = CifarData.writeFolder(temp.resolve("dup"), files);
-        TestDatabase db = TestDatabase.create("dup");
+        TestDatabase db = TestDatabase.create("dup", SchemaMigrations::migrate);
 
         IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folder.toString())).build());
 
@@ -77,7 +78,7 @@ class ReingestITCase {
     void images_stored_without_a_vector_of_the_model_get_one_under_their_stored_category() throws Exception {
         List<CifarData.Sample> samples = CifarData.sample("train", 3);
         Path folder = CifarData.writeFolder(temp.resolve("v"), CifarData.asFiles(samples));
-        TestDatabase db = TestDatabase.create("novector");
+        TestDatabase db = TestDatabase.create("novector", SchemaMigrations::migrate);
         IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folder.toString())).build());
         var complete = snapshot(db);
         // As if another model had ingested them: the images stay, this model's vectors and prototypes go.

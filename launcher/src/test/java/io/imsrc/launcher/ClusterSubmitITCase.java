@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.embedded.SharedPostgres;
-import io.imsrc.ingest.testing.CifarData;
-import io.imsrc.ingest.testing.Waiting;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -130,7 +131,7 @@ class ClusterSubmitITCase {
         assertThat(rest.get("/jobs/overview").get("jobs")).hasSize(1);
 
         // start beside the cluster's job: serves, follows the job, and leaves it running at Ctrl-C.
-        int apiPort = TestPorts.freePort();
+        int apiPort = Ports.free();
         env.put("API_PORT", Integer.toString(apiPort));
         env.put("FAISS_INDEX_PATH", temp.resolve("index.bin").toString());
         ByteArrayOutputStream startConsole = new ByteArrayOutputStream();

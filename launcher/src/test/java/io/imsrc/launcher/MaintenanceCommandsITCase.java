@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
 import io.imsrc.common.db.SchemaMigrations;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.embedded.SharedPostgres;
-import io.imsrc.ingest.testing.CifarData;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.SharedFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;

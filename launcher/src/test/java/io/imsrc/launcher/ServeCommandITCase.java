@@ -3,9 +3,10 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.ingest.testing.Waiting;
-import io.imsrc.query.testing.ApiClient;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ class ServeCommandITCase {
 
     @Test
     void serve_runs_the_query_server_on_embedded_services_and_stops_cleanly() throws Exception {
-        int port = TestPorts.freePort();
+        int port = Ports.free();
         Map<String, String> env = Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
@@ -49,7 +50,7 @@ class ServeCommandITCase {
             serve.stop();
         }
         assertThat(exit.get()).isZero();
-        Waiting.until(() -> TestPorts.isFree(port), "the API port to be free again");
+        Waiting.until(() -> Ports.isFree(port), "the API port to be free again");
         assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();
     }
 }

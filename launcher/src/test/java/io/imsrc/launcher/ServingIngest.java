@@ -3,8 +3,9 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
-import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.Waiting;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,13 +40,13 @@ final class ServingIngest implements AutoCloseable {
     static Map<String, String> environment(Path dataDir, String apiToken) throws IOException {
         return new HashMap<>(Map.of(
                 "DATA_DIR", dataDir.toString(),
-                "FLINK_WEB_PORT", Integer.toString(TestPorts.freePort()),
+                "FLINK_WEB_PORT", Integer.toString(Ports.free()),
                 "CHECKPOINT_INTERVAL_MS", "1000",
                 "BATCH_SIZE", "8",
                 "BATCH_MAX_DELAY_MS", "50",
                 "API_TOKEN", apiToken,
                 "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(TestPorts.freePort()),
+                "API_PORT", Integer.toString(Ports.free()),
                 "INDEX_REFRESH_MS", "200"));
     }
 

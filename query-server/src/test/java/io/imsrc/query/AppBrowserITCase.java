@@ -4,19 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.config.ConfiguredModel;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.common.testing.LocalHttpServer;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
-import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.CifarImages;
-import io.imsrc.query.testing.HeadlessChromium;
-import io.imsrc.query.testing.TestCatalog;
 import io.imsrc.query.testing.TestServers;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.HeadlessChromium;
+import io.imsrc.testing.LocalHttpServer;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ class AppBrowserITCase {
     private Embedder embedder;
     private QueryServer server;
     private ApiClient api;
-    private TestCatalog catalog;
+    private TestDatabase catalog;
     private HeadlessChromium chromium;
     private ChromeDriver browser;
     private org.openqa.selenium.support.ui.WebDriverWait wait;
@@ -69,7 +70,7 @@ class AppBrowserITCase {
     void start() throws Exception {
         ConfiguredModel model = TestServers.referenceModel(temp.resolve("models"));
         embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
-        catalog = TestCatalog.create("browser");
+        catalog = TestDatabase.create("browser", SchemaMigrations::migrate);
         CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
         server = QueryServer.start(TestServers.options(model, temp.resolve("index.bin"))
                 .database(catalog.jdbcUrl(), catalog.user(), null)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.config.ConfiguredModel;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
@@ -12,17 +13,17 @@ import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.search.Hit;
 import io.imsrc.query.store.VectorRow;
 import io.imsrc.query.store.VectorStore;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.ApiClient.Part;
-import io.imsrc.query.testing.BruteForce;
 import io.imsrc.query.testing.CifarImages;
-import io.imsrc.query.testing.TestCatalog;
 import io.imsrc.query.testing.TestServers;
+import io.imsrc.query.testing.VectorRows;
+import io.imsrc.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.TestImages;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -70,7 +71,7 @@ class QueryServerITCase {
     @TempDir static Path temp;
     private Embedder embedder;
     private ConfiguredModel model;
-    private TestCatalog catalog;
+    private TestDatabase catalog;
     private List<CifarImages.Image> stored;
     private String topic;
     private QueryServer server;
@@ -82,7 +83,7 @@ class QueryServerITCase {
         model = TestServers.referenceModel(temp.resolve("models"));
         embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         stored = CifarImages.load("train", 0, 20, embedder);
-        catalog = TestCatalog.create("query");
+        catalog = TestDatabase.create("query", SchemaMigrations::migrate);
         CifarImages.store(catalog, stored, model.modelId().value());
         topic = SharedKafka.newTopic("uploads", 1);
         server = QueryServer.start(options(catalog, temp.resolve("index-a.bin"), IndexType.FLATL2).build());
@@ -91,7 +92,7 @@ class QueryServerITCase {
         anonymous = new ApiClient(server.port(), null);
     }
 
-    private QueryServerOptions.Builder options(TestCatalog database, Path indexPath, IndexType type) {
+    private QueryServerOptions.Builder options(TestDatabase database, Path indexPath, IndexType type) {
         return TestServers.options(model, indexPath)
                 .indexType(type)
                 .database(database.jdbcUrl(), database.user(), null)
@@ -118,7 +119,7 @@ class QueryServerITCase {
         Map<String, List<VectorRow>> rows = storedRows();
         for (CifarImages.Image query : List.of(stored.get(3), stored.get(77), stored.get(150))) {
             JsonNode answer = ok(anonymous.get("/images/" + query.imageId() + "/similar?use_prototypes=false&limit=20"));
-            List<Hit> expected = BruteForce.search(rows, rows.keySet(), query.vector(), 0, 21).stream()
+            List<Hit> expected = VectorRows.exactSearch(rows, rows.keySet(), query.vector(), 0, 21).stream()
                     .filter(h -> h.imageId() != query.imageId()).limit(20).toList();
             assertSameHits(answer.get("results"), expected, 1e-5);
             assertThat(answer.get("used_prototypes").asBoolean()).isFalse();
@@ -134,7 +135,7 @@ class QueryServerITCase {
             List<String> best = rankByPrototype(rows, query.vector()).subList(0, 2);
             assertThat(texts(answer.get("searched_categories"))).containsExactlyElementsOf(best);
             assertThat(texts(answer.get("category_ranking"), "category")).hasSize(10).startsWith(best.toArray(String[]::new));
-            List<Hit> expected = BruteForce.search(rows, best, query.vector(), 0, 16).stream()
+            List<Hit> expected = VectorRows.exactSearch(rows, best, query.vector(), 0, 16).stream()
                     .filter(h -> h.imageId() != query.imageId()).limit(15).toList();
             assertSameHits(answer.get("results"), expected, 1e-5);
             assertThat(answer.get("results").findValuesAsText("category")).allMatch(best::contains);
@@ -169,7 +170,7 @@ class QueryServerITCase {
         CifarImages.Image query = CifarImages.load("test", 0, 1, embedder).get(3);
         Map<String, List<VectorRow>> rows = storedRows();
         JsonNode answer = ok(anonymous.postFile("/search?use_prototypes=false&limit=10", query.bytes()));
-        List<Hit> expected = BruteForce.search(rows, rows.keySet(), query.vector(), 0, 10);
+        List<Hit> expected = VectorRows.exactSearch(rows, rows.keySet(), query.vector(), 0, 10);
         // The server embeds the query in a batch of its own: the same vector up to float rounding.
         assertSameHits(answer.get("results"), expected, 1e-4);
     }
@@ -239,8 +240,8 @@ class QueryServerITCase {
             assertThat(c.get("indexed_count").asLong()).isEqualTo(own.size());
             assertThat(c.get("prototype").get("current").asBoolean()).isEqualTo(
                     c.get("prototype").get("image_count").asLong() == own.size());
-            float[] mean = io.imsrc.query.testing.TestVectors.means(Map.of(name, own)).get(name);
-            Hit nearest = BruteForce.search(Map.of(name, own), List.of(name), unit(mean), 0, 1).get(0);
+            float[] mean = VectorRows.means(Map.of(name, own)).get(name);
+            Hit nearest = VectorRows.exactSearch(Map.of(name, own), List.of(name), unit(mean), 0, 1).get(0);
             assertThat(c.get("representative").get("image_id").asLong()).isEqualTo(nearest.imageId());
         }
     }
@@ -557,7 +558,7 @@ class QueryServerITCase {
 
     @Test
     void a_restarted_server_loads_the_saved_index_and_answers_identically() throws Exception {
-        TestCatalog other = TestCatalog.create("restart");
+        TestDatabase other = TestDatabase.create("restart", SchemaMigrations::migrate);
         List<CifarImages.Image> images = stored.subList(0, 100);
         CifarImages.store(other, images, model.modelId().value());
         Path indexPath = temp.resolve("restart").resolve("index.bin");
@@ -597,7 +598,7 @@ class QueryServerITCase {
     }
 
     private static List<String> rankByPrototype(Map<String, List<VectorRow>> rows, float[] query) {
-        Map<String, float[]> means = io.imsrc.query.testing.TestVectors.means(rows);
+        Map<String, float[]> means = VectorRows.means(rows);
         Map<String, Double> scores = new LinkedHashMap<>();
         means.forEach((category, mean) -> scores.put(category, dot(query, unit(mean))));
         return scores.entrySet().stream()

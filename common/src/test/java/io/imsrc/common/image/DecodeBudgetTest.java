@@ -3,7 +3,7 @@ package io.imsrc.common.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.imsrc.common.testing.TestImages;
+import io.imsrc.testing.TestImages;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imsrc.common.image.InvalidImageException.Reason;
-import io.imsrc.common.testing.ImageBombs;
-import io.imsrc.common.testing.TestImages;
+import io.imsrc.testing.ImageBombs;
+import io.imsrc.testing.TestImages;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;

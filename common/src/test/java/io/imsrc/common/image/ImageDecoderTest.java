@@ -3,8 +3,8 @@ package io.imsrc.common.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import static io.imsrc.common.testing.TestImages.encode;
-import static io.imsrc.common.testing.TestImages.noise;
+import static io.imsrc.testing.TestImages.encode;
+import static io.imsrc.testing.TestImages.noise;
 
 import io.imsrc.common.image.InvalidImageException.Reason;
 import java.awt.Color;

@@ -1,26 +1,24 @@
 package io.imsrc.ingest.testing;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
-
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.ingest.DatabaseOptions;
 import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
 import io.imsrc.ingest.embed.EmbedSettings;
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestDatabase;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.core.execution.JobClient;
 
 /** The real model and the common job settings of the ingest tests. */
 public final class IngestFixtures {
@@ -49,7 +47,7 @@ public final class IngestFixtures {
     public static IngestJobOptions.Builder options(TestDatabase database, Path temp) throws IOException {
         return IngestJobOptions.builder()
                 .jobName("ingest test")
-                .database(database.options())
+                .database(new DatabaseOptions(database.jdbcUrl(), database.user(), null))
                 .embedding(embedding(32, 20, temp))
                 .checkpointIntervalMs(500)
                 .cacheDir(temp.resolve("cache"))
@@ -90,26 +88,13 @@ public final class IngestFixtures {
         return env.executeAsync(options.jobName());
     }
 
-    /** Whether the stored prototypes are the exact means already (for waiting on a running job). */
+    /** Whether the stored prototypes of the test model are the exact means already (for waiting on a running job). */
     public static boolean prototypesAreExactMeans(TestDatabase database) throws Exception {
-        try {
-            assertPrototypesAreExactMeans(database);
-            return true;
-        } catch (AssertionError e) {
-            return false;
-        }
+        return database.prototypesAreExactMeans(resnet20ModelId());
     }
 
-    /** Every stored prototype equals the mean of its category's stored vectors, and none is missing. */
+    /** Every stored prototype of the test model equals the mean of its category's stored vectors. */
     public static void assertPrototypesAreExactMeans(TestDatabase database) throws Exception {
-        String modelId = resnet20ModelId();
-        Map<String, TestDatabase.Prototype> expected = database.meansOfStoredVectors(modelId);
-        Map<String, TestDatabase.Prototype> actual = database.prototypes(modelId);
-        assertThat(actual.keySet()).as("categories with prototypes").isEqualTo(expected.keySet());
-        expected.forEach((category, mean) -> {
-            TestDatabase.Prototype stored = actual.get(category);
-            assertThat(stored.count()).as("image count of %s", category).isEqualTo(mean.count());
-            assertThat(stored.mean()).as("prototype of %s", category).containsExactly(mean.mean(), within(1e-5f));
-        });
+        database.assertPrototypesAreExactMeans(resnet20ModelId());
     }
 }

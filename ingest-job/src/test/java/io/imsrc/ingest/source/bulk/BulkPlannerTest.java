@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.imsrc.common.record.Rejection;
 import io.imsrc.common.record.SourceKind;
 import io.imsrc.ingest.record.RawImage;
-import io.imsrc.ingest.testing.CifarData;
+import io.imsrc.testing.CifarData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

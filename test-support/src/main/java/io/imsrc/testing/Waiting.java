@@ -1,4 +1,4 @@
-package io.imsrc.ingest.testing;
+package io.imsrc.testing;
 
 import java.time.Duration;
 
