@@ -66,10 +66,8 @@ class CifarBinaryIngestITCase {
         IngestFixtures.assertPrototypesAreExactMeans(db);
 
         // The test split on top: only its 20 images are new.
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(archive.toString())).build());
-        assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(80);
-        assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(80);
-        IngestFixtures.assertPrototypesAreExactMeans(db);
+        IngestFixtures.ingest(db, temp, archive.toString());
+        IngestFixtures.assertStored(db, 80, 80);
     }
 
     @Test
@@ -82,7 +80,7 @@ class CifarBinaryIngestITCase {
             String url = server.url();
             TestDatabase db = TestDatabase.create("download", SchemaMigrations::migrate);
 
-            IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(url + "#test")).build());
+            IngestFixtures.ingest(db, temp, url + "#test");
 
             assertThat(db.count("SELECT count(*) FROM images WHERE source = 'cifar10'")).isEqualTo(10);
             try (var cached = Files.list(temp.resolve("cache"))) {

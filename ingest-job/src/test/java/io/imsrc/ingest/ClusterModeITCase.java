@@ -6,14 +6,12 @@ import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.embedded.SharedPostgres;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Ports;
 import io.imsrc.testing.SharedFiles;
 import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.Waiting;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -74,13 +72,6 @@ class ClusterModeITCase {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
-        }
-    }
-
     /**
      * Flink's class path: this module's provided dependencies (target/flink-classpath.txt), plus the
      * libraries Flink's distribution carries that the job's own dependencies shadow in Maven's
@@ -134,8 +125,9 @@ class ClusterModeITCase {
     void the_job_jar_runs_on_a_standalone_cluster_submitted_by_flinks_client() throws Exception {
         Files.createDirectories(logs);
         Path conf = Files.createDirectories(temp.resolve("conf"));
-        int rpcPort = freePort();
-        int restPort = freePort();
+        // The cluster runs in processes of its own, configured by file: the ports are named up front.
+        int rpcPort = Ports.free();
+        int restPort = Ports.free();
         Files.writeString(conf.resolve("config.yaml"), String.join("\n",
                 "jobmanager.rpc.address: localhost",
                 "jobmanager.rpc.port: " + rpcPort,
@@ -201,9 +193,7 @@ class ClusterModeITCase {
         assertThat(client.waitFor(180, TimeUnit.SECONDS)).as("flink run finishes").isTrue();
         assertThat(client.exitValue()).as("flink run's exit code; its output is in %s", logs.resolve("client.log"))
                 .isZero();
-        assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(20);
-        assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(20);
-        IngestFixtures.assertPrototypesAreExactMeans(db);
+        IngestFixtures.assertStored(db, 20, 20);
         assertThat(Files.readString(logs.resolve("taskmanager.log"))).contains("Loaded resnet20-cifar10");
     }
 }

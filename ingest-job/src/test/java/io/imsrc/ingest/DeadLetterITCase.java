@@ -133,7 +133,7 @@ class DeadLetterITCase {
         Path archive = CifarData.writeBinaryArchive(temp.resolve("cifar.tar.gz"), Map.of("data_batch_1.bin", records));
         TestDatabase db = TestDatabase.create("label", SchemaMigrations::migrate);
 
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(archive.toString())).build());
+        IngestFixtures.ingest(db, temp, archive.toString());
 
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(10);
         assertThat(db.rows("SELECT reason, original_name FROM dead_letters"))

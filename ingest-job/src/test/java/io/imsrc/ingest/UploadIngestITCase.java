@@ -7,7 +7,6 @@ import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
 import io.imsrc.embedded.SharedKafka;
-import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.source.upload.UploadSourceOptions;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
@@ -83,7 +82,7 @@ class UploadIngestITCase {
         List<CifarData.Sample> samples = CifarData.sample("test", 1);
         // One image is in the store already, from a folder.
         Path folder = CifarData.writeFolder(temp.resolve("stored"), Map.of("dog/stored.jpg", samples.get(5).bytes()));
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folder.toString())).build());
+        IngestFixtures.ingest(db, temp, folder.toString());
         Instant now = Instant.parse("2026-11-24T12:00:00Z");
         UploadRecord labelled = UploadRecord.of(samples.get(3).bytes(), "my cat.jpg", "image/jpeg", "cat", now);
         UploadRecord unlabelled = UploadRecord.of(samples.get(8).bytes(), "boat.jpg", "image/jpeg", null, now);

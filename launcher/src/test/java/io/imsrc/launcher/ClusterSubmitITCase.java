@@ -10,7 +10,6 @@ import io.imsrc.embedded.SharedPostgres;
 import io.imsrc.testing.ApiClient.Part;
 import io.imsrc.testing.ApiClient;
 import io.imsrc.testing.CifarData;
-import io.imsrc.testing.Ports;
 import io.imsrc.testing.SharedFiles;
 import io.imsrc.testing.Waiting;
 import java.io.ByteArrayOutputStream;
@@ -131,8 +130,7 @@ class ClusterSubmitITCase {
         assertThat(rest.get("/jobs/overview").get("jobs")).hasSize(1);
 
         // start beside the cluster's job: serves, follows the job, and leaves it running at Ctrl-C.
-        int apiPort = Ports.free();
-        env.put("API_PORT", Integer.toString(apiPort));
+        env.put("API_PORT", "0"); // the server binds a port of its own and reports it
         env.put("FAISS_INDEX_PATH", temp.resolve("index.bin").toString());
         ByteArrayOutputStream startConsole = new ByteArrayOutputStream();
         StartCommand start = new StartCommand(Settings.of(env), new PrintStream(startConsole, true, StandardCharsets.UTF_8));
@@ -140,7 +138,7 @@ class ClusterSubmitITCase {
         try {
             Waiting.until(() -> start.running() != null || started.isDone(), "start to serve");
             assertThat(started).as(startConsole.toString(StandardCharsets.UTF_8)).isNotDone();
-            ApiClient api = new ApiClient(apiPort, null);
+            ApiClient api = new ApiClient(start.running().server().port(), null);
             Waiting.until(() -> api.get("/health/ready").status() == 200, "the index");
             byte[] query = CifarData.sample("train", 1).get(8).bytes();
             ApiClient.Response search = api.postMultipart("/search?limit=3", List.of(Part.file("file", "q.jpg", query)));

@@ -78,6 +78,7 @@ class CrashRestartITCase {
 
     @Test
     void a_start_after_kill_9_mid_ingest_ends_with_exactly_what_an_uncrashed_run_stores() throws Exception {
+        // bin/imsrc runs in a process of its own (to be killed) and takes its ports from the environment.
         int apiPort = Ports.free();
         int dashboardPort = Ports.free();
         Path data = temp.resolve("data");

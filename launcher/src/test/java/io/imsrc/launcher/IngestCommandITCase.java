@@ -58,7 +58,7 @@ class IngestCommandITCase {
     @Test
     void ingest_runs_on_embedded_services_shows_in_the_dashboard_and_stops_cleanly() throws Exception {
         Path folder = CifarData.writeFolder(temp.resolve("images"), CifarData.asFiles(CifarData.sample("train", 3)));
-        int dashboardPort = Ports.free();
+        int dashboardPort = Ports.free(); // the test checks that the dashboard comes up on the port it names
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),

@@ -28,18 +28,19 @@ class ServeCommandITCase {
 
     @Test
     void serve_runs_the_query_server_on_embedded_services_and_stops_cleanly() throws Exception {
-        int port = Ports.free();
+        int port = -1;
         Map<String, String> env = Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
                 "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(port));
+                "API_PORT", "0"); // the server binds a port of its own and reports it
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         ServeCommand serve = new ServeCommand(Settings.of(env), new PrintStream(console, true, StandardCharsets.UTF_8));
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> new CommandLine(serve).execute("--no-uploads"));
         try {
             Waiting.until(() -> serve.server() != null || exit.isDone(), "the server to start");
             assertThat(exit).as(console.toString(StandardCharsets.UTF_8)).isNotDone();
+            port = serve.server().port();
             ApiClient api = new ApiClient(port, null);
             Waiting.until(() -> api.get("/health").status() == 200, "the index to be ready");
             assertThat(api.get("/status").json().get("services").get("kafka").get("configured").asBoolean()).isFalse();
@@ -50,7 +51,8 @@ class ServeCommandITCase {
             serve.stop();
         }
         assertThat(exit.get()).isZero();
-        Waiting.until(() -> Ports.isFree(port), "the API port to be free again");
+        int apiPort = port;
+        Waiting.until(() -> Ports.isFree(apiPort), "the API port to be free again");
         assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();
     }
 }

@@ -34,7 +34,8 @@ final class ServingIngest implements AutoCloseable {
     }
 
     /**
-     * Settings for a quick test run: free ports, checkpoints every second, small batches and a
+     * Settings for a quick test run: free ports (named up front: the tests check that the services
+     * come up on the ports they name), checkpoints every second, small batches and a
      * 200 ms index refresh; put more before {@link #start}.
      */
     static Map<String, String> environment(Path dataDir, String apiToken) throws IOException {

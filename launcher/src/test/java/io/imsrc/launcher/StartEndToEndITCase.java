@@ -71,6 +71,7 @@ class StartEndToEndITCase {
     void imsrc_starts_everything_ingests_serves_stops_cleanly_and_restarts_on_its_data() throws Exception {
         Path subset = CifarData.writeTar(temp.resolve("cifar-subset.tar.gz"),
                 CifarData.asFiles(CifarData.sample("train", PER_CLASS)), true);
+        // bin/imsrc runs in a process of its own and takes its ports from the environment.
         int apiPort = Ports.free();
         int dashboardPort = Ports.free();
         Path data = temp.resolve("data");

@@ -3,18 +3,14 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.ConfiguredModel;
-import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Device;
-import io.imsrc.common.embed.Embedder;
-import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.embedded.SharedKafka;
-import io.imsrc.query.testing.CifarImages;
-import io.imsrc.query.testing.TestServers;
+import io.imsrc.query.testing.EmbeddedCatalog;
 import io.imsrc.testing.ApiClient;
 import io.imsrc.testing.HeadlessChromium;
 import io.imsrc.testing.LocalHttpServer;
+import io.imsrc.testing.Ports;
 import io.imsrc.testing.SharedFiles;
 import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestImages;
@@ -57,7 +53,7 @@ class AppBrowserITCase {
     private static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
     @TempDir static Path temp;
-    private Embedder embedder;
+    private EmbeddedCatalog library;
     private QueryServer server;
     private ApiClient api;
     private TestDatabase catalog;
@@ -68,14 +64,9 @@ class AppBrowserITCase {
 
     @BeforeAll
     void start() throws Exception {
-        ConfiguredModel model = TestServers.referenceModel(temp.resolve("models"));
-        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
-        catalog = TestDatabase.create("browser", SchemaMigrations::migrate);
-        CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
-        server = QueryServer.start(TestServers.options(model, temp.resolve("index.bin"))
-                .database(catalog.jdbcUrl(), catalog.user(), null)
-                .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
-                .uploadsTopic(SharedKafka.newTopic("browser-uploads", 1))
+        library = EmbeddedCatalog.create("browser", 20, temp);
+        catalog = library.database();
+        server = QueryServer.start(library.serverOptions(temp.resolve("index.bin"), SharedKafka.newTopic("browser-uploads", 1))
                 .flinkDashboardUrl("http://localhost:8081")
                 .build());
         server.index().awaitReady(WAIT);
@@ -96,8 +87,8 @@ class AppBrowserITCase {
         if (server != null) {
             server.close();
         }
-        if (embedder != null) {
-            embedder.close();
+        if (library != null) {
+            library.close();
         }
     }
 
@@ -114,6 +105,13 @@ class AppBrowserITCase {
 
     private void drop(byte[] bytes, String name, String type) {
         chromium.drop("dropzone", bytes, name, type);
+    }
+
+    /** Drops a test image on the page, clicks Search and waits for the first page of results. */
+    private void dropAndSearch(String path, String name) throws Exception {
+        drop(testImage(path), name, "image/jpeg");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        wait.until(d -> results().size() == 10);
     }
 
     /** Waits until every image {@code selector} matches has loaded, so that screenshots show them. */
@@ -159,9 +157,7 @@ class AppBrowserITCase {
 
     @Test
     void a_dropped_image_finds_images_of_its_class() throws Exception {
-        drop(testImage("cifar-10-jpg/test/automobile/0003.jpg"), "car.jpg", "image/jpeg");
-        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
-        wait.until(d -> results().size() == 10);
+        dropAndSearch("cifar-10-jpg/test/automobile/0003.jpg", "car.jpg");
         assertThat(browser.findElement(By.id("predicted")).getText()).isEqualTo("automobile");
         long matching = results().stream().filter(r -> r.getAttribute("data-category").equals("automobile")).count();
         assertThat(matching).as("results of the query's class").isGreaterThanOrEqualTo(6);
@@ -196,9 +192,7 @@ class AppBrowserITCase {
 
     @Test
     void a_result_opens_larger_and_searches_by_itself() throws Exception {
-        drop(testImage("cifar-10-jpg/test/horse/0001.jpg"), "horse.jpg", "image/jpeg");
-        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
-        wait.until(d -> results().size() == 10);
+        dropAndSearch("cifar-10-jpg/test/horse/0001.jpg", "horse.jpg");
         WebElement first = results().get(0);
         String id = first.getAttribute("data-image-id");
         first.findElement(By.tagName("button")).click();
@@ -230,9 +224,7 @@ class AppBrowserITCase {
     @Test
     void the_page_lays_out_on_a_phone() throws Exception {
         browser.manage().window().setSize(new Dimension(390, 844));
-        drop(testImage("cifar-10-jpg/test/cat/0003.jpg"), "cat.jpg", "image/jpeg");
-        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
-        wait.until(d -> results().size() == 10);
+        dropAndSearch("cifar-10-jpg/test/cat/0003.jpg", "cat.jpg");
         long overflow = (Long) ((JavascriptExecutor) browser).executeScript(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
         assertThat(overflow).as("no sideways scrolling").isLessThanOrEqualTo(0);
@@ -363,10 +355,7 @@ class AppBrowserITCase {
     @Test
     void a_backing_service_that_does_not_answer_is_a_visible_warning() throws Exception {
         // A second server over the same data whose Kafka address answers nothing.
-        int deadPort;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            deadPort = socket.getLocalPort();
-        }
+        int deadPort = Ports.free(); // nothing listens there
         QueryServerOptions.Builder options = QueryServerOptions.builder()
                 .database(server.options().jdbcUrl(), server.options().dbUser(), null)
                 .kafkaBootstrapServers("127.0.0.1:" + deadPort)

@@ -3,17 +3,12 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.ConfiguredModel;
-import io.imsrc.common.db.SchemaMigrations;
-import io.imsrc.common.embed.Device;
-import io.imsrc.common.embed.Embedder;
-import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.CifarImages;
+import io.imsrc.query.testing.EmbeddedCatalog;
 import io.imsrc.query.testing.RawHttp.Answer;
 import io.imsrc.query.testing.RawHttp;
-import io.imsrc.query.testing.TestServers;
 import io.imsrc.testing.ImageBombs;
 import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestImages;
@@ -77,8 +72,7 @@ class HostileRequestsITCase {
     private static final String BOUNDARY = "hostile-boundary";
 
     @TempDir static Path temp;
-    private Embedder embedder;
-    private ConfiguredModel model;
+    private EmbeddedCatalog library;
     private TestDatabase catalog;
     private List<CifarImages.Image> stored;
     private String topic;
@@ -87,11 +81,9 @@ class HostileRequestsITCase {
 
     @BeforeAll
     void start() throws Exception {
-        model = TestServers.referenceModel(temp.resolve("models"));
-        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
-        stored = CifarImages.load("train", 0, 5, embedder);
-        catalog = TestDatabase.create("hostile", SchemaMigrations::migrate);
-        CifarImages.store(catalog, stored, model.modelId().value());
+        library = EmbeddedCatalog.create("hostile", 5, temp);
+        catalog = library.database();
+        stored = library.images();
         topic = SharedKafka.newTopic("hostile-uploads", 1);
         server = QueryServer.start(options(temp.resolve("index.bin")).build());
         server.index().awaitReady(DEADLINE);
@@ -99,10 +91,7 @@ class HostileRequestsITCase {
     }
 
     private QueryServerOptions.Builder options(Path indexPath) {
-        return TestServers.options(model, indexPath)
-                .database(catalog.jdbcUrl(), catalog.user(), null)
-                .kafkaBootstrapServers(SharedKafka.get().bootstrapServers())
-                .uploadsTopic(topic)
+        return library.serverOptions(indexPath, topic)
                 .apiToken(TOKEN)
                 .maxUploadSize(MAX_UPLOAD)
                 .maxFilesPerUpload(MAX_FILES)
@@ -115,8 +104,8 @@ class HostileRequestsITCase {
         if (server != null) {
             server.close();
         }
-        if (embedder != null) {
-            embedder.close();
+        if (library != null) {
+            library.close();
         }
     }
 

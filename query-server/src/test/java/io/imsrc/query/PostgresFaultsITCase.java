@@ -16,6 +16,7 @@ import io.imsrc.query.testing.StallingProxy;
 import io.imsrc.query.testing.TestServers;
 import io.imsrc.testing.ApiClient;
 import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -241,18 +242,7 @@ class PostgresFaultsITCase {
         return (System.nanoTime() - sinceNanos) / 1e9;
     }
 
-    @FunctionalInterface
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(Condition condition, String what) throws Exception {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("gave up after " + DEADLINE.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
+    private static void await(Waiting.Condition condition, String what) throws Exception {
+        Waiting.until(condition, what, DEADLINE);
     }
 }

@@ -13,6 +13,7 @@ import io.imsrc.testing.ApiClient.Part;
 import io.imsrc.testing.ApiClient;
 import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestImages;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -115,11 +116,8 @@ class QueuedUploadSweepITCase {
         assertThat(options.uploadDeadlines()).isEqualTo(QueuedUploadSweeper.Deadlines.defaults());
         try (QueryServer server = QueryServer.start(options)) {
             ApiClient api = new ApiClient(server.port(), null);
-            long end = System.nanoTime() + DEADLINE.toNanos();
-            while (!state(api, lost).equals("rejected") || !state(api, expired).equals("rejected")) {
-                assertThat(System.nanoTime()).as("the sweep at start within %s", DEADLINE).isLessThan(end);
-                Thread.sleep(50);
-            }
+            Waiting.until(() -> state(api, lost).equals("rejected") && state(api, expired).equals("rejected"),
+                    "the sweep at start", DEADLINE);
 
             JsonNode gaveUp = api.get("/images/" + lost).json();
             assertThat(gaveUp.get("reason").asText()).isEqualTo("NOT_PUBLISHED");

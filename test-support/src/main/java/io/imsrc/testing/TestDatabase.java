@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 
@@ -189,15 +190,12 @@ public final class TestDatabase {
 
     /** A {@code real[]} as {@link #rows} returns it (primitive or boxed) as a float[]. */
     public static float[] floats(Object array) {
-        if (array instanceof float[] f) {
-            return f;
+        if (array instanceof Float[] boxed) {
+            float[] out = new float[boxed.length];
+            IntStream.range(0, out.length).forEach(i -> out[i] = boxed[i]);
+            return out;
         }
-        Float[] boxed = (Float[]) array;
-        float[] out = new float[boxed.length];
-        for (int i = 0; i < boxed.length; i++) {
-            out[i] = boxed[i];
-        }
-        return out;
+        return (float[]) array;
     }
 
     @Override

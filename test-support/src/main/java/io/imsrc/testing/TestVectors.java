@@ -105,6 +105,15 @@ public final class TestVectors {
         return mean;
     }
 
+    /** The dot product, summed in double. */
+    public static double dot(float[] a, float[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += (double) a[i] * b[i];
+        }
+        return sum;
+    }
+
     /** {@code v} scaled to length 1 (the norm in double, as EmbeddingMath.l2Normalize does it). */
     public static float[] unit(float[] v) {
         double sum = 0;

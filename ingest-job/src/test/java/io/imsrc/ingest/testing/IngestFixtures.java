@@ -1,5 +1,7 @@
 package io.imsrc.ingest.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelId;
@@ -9,6 +11,7 @@ import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
 import io.imsrc.ingest.embed.EmbedSettings;
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.testing.SharedFiles;
 import io.imsrc.testing.TestDatabase;
 import java.io.IOException;
@@ -79,6 +82,18 @@ public final class IngestFixtures {
         IngestTopology.Summary summary = IngestTopology.attach(env, options, beforeAdmission);
         env.execute(options.jobName());
         return summary;
+    }
+
+    /** Runs a bounded ingest of {@code source} (a bulk source as the command line names it) to its end. */
+    public static IngestTopology.Summary ingest(TestDatabase database, Path temp, String source) throws Exception {
+        return runToEnd(options(database, temp).bulkSource(BulkSourceSpec.parse(source)).build());
+    }
+
+    /** What an ingest that has finished must have stored: so many images and vectors, and exact prototypes. */
+    public static void assertStored(TestDatabase database, long images, long vectors) throws Exception {
+        assertThat(database.count("SELECT count(*) FROM images")).as("images").isEqualTo(images);
+        assertThat(database.count("SELECT count(*) FROM vectors")).as("vectors").isEqualTo(vectors);
+        assertPrototypesAreExactMeans(database);
     }
 
     /** Starts an unbounded ingest (uploads, watched folders); the caller cancels it. */

@@ -14,6 +14,7 @@ import io.imsrc.query.store.VectorStore;
 import io.imsrc.query.testing.VectorRows;
 import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestVectors;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -77,19 +78,12 @@ class IndexManagerITCase {
         }
     }
 
-    private static void awaitSearchable(IndexManager manager, long imageId) throws InterruptedException {
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        while (true) {
+    private static void awaitSearchable(IndexManager manager, long imageId) throws Exception {
+        Waiting.until(() -> {
             try (IndexManager.Lease lease = manager.lease()) {
-                if (lease.snapshot().holds(imageId)) {
-                    return;
-                }
+                return lease.snapshot().holds(imageId);
             }
-            if (System.nanoTime() > end) {
-                throw new AssertionError("image " + imageId + " did not become searchable within " + DEADLINE);
-            }
-            Thread.sleep(10);
-        }
+        }, "image " + imageId + " to become searchable", DEADLINE);
     }
 
     private static Map<String, List<VectorRow>> more(int categories, int perCategory, long seed) {
@@ -268,17 +262,12 @@ class IndexManagerITCase {
 
         catalog.writePrototypes(Map.of("c0", newMean), Map.of("c0", 51), MODEL);
 
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        while (true) {
+        Prototypes.Entry entry = Waiting.forValue(() -> {
             try (IndexManager.Lease lease = manager.lease()) {
-                Prototypes.Entry entry = lease.snapshot().prototypes().get("c0");
-                if (entry.imageCount() == 51) {
-                    assertThat(entry.unitMean()).containsExactly(newMean, within(1e-6f));
-                    break;
-                }
+                Prototypes.Entry c0 = lease.snapshot().prototypes().get("c0");
+                return c0.imageCount() == 51 ? c0 : null;
             }
-            assertThat(System.nanoTime()).as("the new prototype within the deadline").isLessThan(end);
-            Thread.sleep(10);
-        }
+        }, "the new prototype", DEADLINE);
+        assertThat(entry.unitMean()).containsExactly(newMean, within(1e-6f));
     }
 }
