@@ -12,7 +12,6 @@ import io.imsrc.testing.HeadlessChromium;
 import io.imsrc.testing.LocalHttpServer;
 import io.imsrc.testing.Ports;
 import io.imsrc.testing.SharedFiles;
-import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,7 +55,6 @@ class AppBrowserITCase {
     private EmbeddedCatalog library;
     private QueryServer server;
     private ApiClient api;
-    private TestDatabase catalog;
     private HeadlessChromium chromium;
     private ChromeDriver browser;
     private org.openqa.selenium.support.ui.WebDriverWait wait;
@@ -65,7 +63,6 @@ class AppBrowserITCase {
     @BeforeAll
     void start() throws Exception {
         library = EmbeddedCatalog.create("browser", 20, temp);
-        catalog = library.database();
         server = QueryServer.start(library.serverOptions(temp.resolve("index.bin"), SharedKafka.newTopic("browser-uploads", 1))
                 .flinkDashboardUrl("http://localhost:8081")
                 .build());
@@ -385,7 +382,7 @@ class AppBrowserITCase {
         // A second server over the same data builds its index afresh. Its build reads the vectors
         // joined with their categories: while this transaction holds the categories table, the
         // build waits, and the page must say the index is not ready.
-        try (Connection blocker = catalog.connect(); Statement lock = blocker.createStatement()) {
+        try (Connection blocker = library.database().connect(); Statement lock = blocker.createStatement()) {
             blocker.setAutoCommit(false);
             lock.execute("LOCK TABLE categories IN ACCESS EXCLUSIVE MODE");
             QueryServerOptions options = QueryServerOptions.builder()

@@ -10,7 +10,6 @@ import io.imsrc.query.testing.EmbeddedCatalog;
 import io.imsrc.query.testing.RawHttp.Answer;
 import io.imsrc.query.testing.RawHttp;
 import io.imsrc.testing.ImageBombs;
-import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestImages;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -73,8 +72,6 @@ class HostileRequestsITCase {
 
     @TempDir static Path temp;
     private EmbeddedCatalog library;
-    private TestDatabase catalog;
-    private List<CifarImages.Image> stored;
     private String topic;
     private QueryServer server;
     private RawHttp http;
@@ -82,8 +79,6 @@ class HostileRequestsITCase {
     @BeforeAll
     void start() throws Exception {
         library = EmbeddedCatalog.create("hostile", 5, temp);
-        catalog = library.database();
-        stored = library.images();
         topic = SharedKafka.newTopic("hostile-uploads", 1);
         server = QueryServer.start(options(temp.resolve("index.bin")).build());
         server.index().awaitReady(DEADLINE);
@@ -114,7 +109,7 @@ class HostileRequestsITCase {
 
     @Test
     void every_hostile_request_gets_a_json_error_and_changes_nothing() throws Exception {
-        byte[] jpeg = stored.get(2).bytes();
+        byte[] jpeg = library.images().get(2).bytes();
         byte[] png = TestImages.encode(TestImages.noise(40, 30, 1), "png");
         byte[] gif = TestImages.encode(TestImages.noise(40, 30, 2), "gif");
         byte[] bmp = TestImages.encode(TestImages.noise(40, 30, 3), "bmp");
@@ -321,7 +316,7 @@ class HostileRequestsITCase {
 
     @Test
     void a_search_finding_the_decode_budget_full_waits_briefly_then_answers_503_with_retry_after() throws Exception {
-        byte[] jpeg = stored.get(7).bytes();
+        byte[] jpeg = library.images().get(7).bytes();
         State before = state();
         DecodeBudget budget = DecodeBudget.shared();
         try (DecodeBudget.Permit all = budget.acquire(budget.capacity(), Duration.ofMinutes(1))) {
@@ -340,7 +335,7 @@ class HostileRequestsITCase {
         assertThat(missing.header("Cache-Control")).isEqualTo("no-store");
         assertThat(missing.header("ETag")).isNull();
 
-        Answer found = http.send(get("/images/" + stored.get(0).imageId() + "/content").bytes());
+        Answer found = http.send(get("/images/" + library.images().get(0).imageId() + "/content").bytes());
         assertThat(found.status()).isEqualTo(200);
         assertThat(found.header("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
     }
@@ -352,7 +347,7 @@ class HostileRequestsITCase {
                 .build())) {
             closed.index().awaitReady(DEADLINE);
             RawHttp client = new RawHttp(closed.port());
-            String path = "/images/" + stored.get(1).imageId() + "/content";
+            String path = "/images/" + library.images().get(1).imageId() + "/content";
             Answer anonymous = client.send(get(path).bytes());
             anonymous.assertJsonError("no token", 401, "unauthorized");
             assertThat(anonymous.header("Cache-Control")).isEqualTo("no-store");
@@ -426,7 +421,7 @@ class HostileRequestsITCase {
 
     private State state() throws Exception {
         Map<String, Long> rows = new LinkedHashMap<>();
-        try (Connection c = catalog.connect(); Statement s = c.createStatement()) {
+        try (Connection c = library.database().connect(); Statement s = c.createStatement()) {
             for (String table : List.of("images", "vectors", "uploads", "dead_letters", "categories",
                     "_category_prototypes")) {
                 try (ResultSet r = s.executeQuery("SELECT count(*) FROM " + table)) {
@@ -456,7 +451,7 @@ class HostileRequestsITCase {
     }
 
     private void assertGoodSearch() {
-        CifarImages.Image query = stored.get(11);
+        CifarImages.Image query = library.images().get(11);
         Answer answer = http.send(search("/search?use_prototypes=false&limit=3", query.bytes()).bytes());
         assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
         JsonNode results = answer.json().get("results");

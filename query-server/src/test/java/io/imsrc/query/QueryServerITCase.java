@@ -69,8 +69,6 @@ class QueryServerITCase {
 
     @TempDir static Path temp;
     private EmbeddedCatalog library;
-    private TestDatabase catalog;
-    private List<CifarImages.Image> stored;
     private String topic;
     private QueryServer server;
     private ApiClient api;
@@ -79,10 +77,8 @@ class QueryServerITCase {
     @BeforeAll
     void start() throws Exception {
         library = EmbeddedCatalog.create("query", 20, temp);
-        catalog = library.database();
-        stored = library.images();
         topic = SharedKafka.newTopic("uploads", 1);
-        server = QueryServer.start(options(catalog, temp.resolve("index-a.bin"), IndexType.FLATL2).build());
+        server = QueryServer.start(options(library.database(), temp.resolve("index-a.bin"), IndexType.FLATL2).build());
         server.index().awaitReady(DEADLINE);
         api = new ApiClient(server.port(), TOKEN);
         anonymous = new ApiClient(server.port(), null);
@@ -113,7 +109,7 @@ class QueryServerITCase {
     @Test
     void a_search_over_every_category_matches_brute_force_exactly() throws Exception {
         Map<String, List<VectorRow>> rows = storedRows();
-        for (CifarImages.Image query : List.of(stored.get(3), stored.get(77), stored.get(150))) {
+        for (CifarImages.Image query : List.of(library.images().get(3), library.images().get(77), library.images().get(150))) {
             JsonNode answer = ok(anonymous.get("/images/" + query.imageId() + "/similar?use_prototypes=false&limit=20"));
             List<Hit> expected = VectorRows.exactSearch(rows, rows.keySet(), query.vector(), 0, 21).stream()
                     .filter(h -> h.imageId() != query.imageId()).limit(20).toList();
@@ -126,7 +122,7 @@ class QueryServerITCase {
     @Test
     void a_prototype_search_matches_brute_force_within_the_best_categories() throws Exception {
         Map<String, List<VectorRow>> rows = storedRows();
-        for (CifarImages.Image query : List.of(stored.get(5), stored.get(120), stored.get(199))) {
+        for (CifarImages.Image query : List.of(library.images().get(5), library.images().get(120), library.images().get(199))) {
             JsonNode answer = ok(anonymous.get("/images/" + query.imageId() + "/similar?top_categories=2&limit=15"));
             List<String> best = rankByPrototype(rows, query.vector()).subList(0, 2);
             assertThat(texts(answer.get("searched_categories"))).containsExactlyElementsOf(best);
@@ -140,7 +136,7 @@ class QueryServerITCase {
 
     @Test
     void a_search_by_an_uploaded_image_finds_that_image_first_and_reports_its_stages() {
-        CifarImages.Image query = stored.get(42);
+        CifarImages.Image query = library.images().get(42);
         JsonNode answer = ok(anonymous.postFile("/search?use_prototypes=false&limit=5", query.bytes()));
         JsonNode first = answer.get("results").get(0);
         assertThat(first.get("image_id").asLong()).isEqualTo(query.imageId());
@@ -152,7 +148,7 @@ class QueryServerITCase {
         assertThat(answer.get("prediction_confidence").asDouble()).isBetween(0.0, 1.0);
         assertThat(answer.get("model_id").asText()).isEqualTo(library.model().modelId().value());
         assertThat(answer.get("index_type").asText()).isEqualTo("flatl2");
-        assertThat(answer.get("index_size").asLong()).isGreaterThanOrEqualTo(stored.size());
+        assertThat(answer.get("index_size").asLong()).isGreaterThanOrEqualTo(library.images().size());
         JsonNode timings = answer.get("timings");
         assertThat(timings.get("embed_ms").asDouble()).isPositive();
         assertThat(timings.get("total_ms").asDouble()).isGreaterThanOrEqualTo(timings.get("embed_ms").asDouble());
@@ -173,7 +169,7 @@ class QueryServerITCase {
 
     @Test
     void pages_follow_each_other_without_overlap_and_min_similarity_cuts_off() {
-        CifarImages.Image query = stored.get(10);
+        CifarImages.Image query = library.images().get(10);
         String path = "/images/" + query.imageId() + "/similar?use_prototypes=false";
         JsonNode all = ok(anonymous.get(path + "&limit=30"));
         JsonNode page1 = ok(anonymous.get(path + "&limit=10"));
@@ -197,7 +193,7 @@ class QueryServerITCase {
 
     @Test
     void category_restricts_the_search_to_the_named_categories() {
-        CifarImages.Image query = stored.get(0);
+        CifarImages.Image query = library.images().get(0);
         JsonNode answer = ok(anonymous.postFile("/search?use_prototypes=false&category=cat,dog&category=ship&limit=50",
                 query.bytes()));
         assertThat(texts(answer.get("searched_categories"))).containsExactly("cat", "dog", "ship");
@@ -210,7 +206,7 @@ class QueryServerITCase {
 
     @Test
     void the_prototype_stage_alone_ranks_every_category() throws Exception {
-        CifarImages.Image query = stored.get(61);
+        CifarImages.Image query = library.images().get(61);
         JsonNode answer = ok(anonymous.postFile("/search/prototypes", query.bytes()));
         List<String> expected = rankByPrototype(storedRows(), query.vector());
         assertThat(texts(answer.get("categories"), "category")).containsExactlyElementsOf(expected);
@@ -246,7 +242,7 @@ class QueryServerITCase {
 
     @Test
     void an_image_shows_its_metadata_state_and_bytes_with_caching_headers() {
-        CifarImages.Image image = stored.get(17);
+        CifarImages.Image image = library.images().get(17);
         JsonNode meta = ok(anonymous.get("/images/" + image.imageId()));
         assertThat(meta.get("state").asText()).isEqualTo("indexed");
         assertThat(meta.get("searchable").asBoolean()).isTrue();
@@ -268,7 +264,7 @@ class QueryServerITCase {
     @Test
     void an_image_without_a_vector_is_stored_but_not_searchable() throws Exception {
         CifarImages.Image image = CifarImages.load("test", 5, 1, library.embedder()).get(0);
-        try (Connection c = catalog.connect()) {
+        try (Connection c = library.database().connect()) {
             CifarImages.insert(c, List.of(image), library.model().modelId().value(), false);
         }
         JsonNode meta = ok(anonymous.get("/images/" + image.imageId()));
@@ -280,7 +276,7 @@ class QueryServerITCase {
     @Test
     void a_rejected_upload_says_its_reason_code_and_the_jobs_explanation() throws Exception {
         long imageId = 4_242_424_242L;
-        try (Connection c = catalog.connect(); java.sql.Statement s = c.createStatement()) {
+        try (Connection c = library.database().connect(); java.sql.Statement s = c.createStatement()) {
             // The rows the job's dead-letter sink writes for an upload it refused.
             s.execute("INSERT INTO dead_letters (source, image_id, original_name, reason, detail, record_key) VALUES "
                     + "('upload', " + imageId + ", 'mystery.png', 'NO_CATEGORY', 'the image has no category', 'k1')");
@@ -326,7 +322,7 @@ class QueryServerITCase {
     void several_files_are_uploaded_in_one_request_and_known_bytes_are_not_published_again() throws Exception {
         byte[] a = TestImages.encode(TestImages.noise(20, 20, 11), "png");
         byte[] b = TestImages.encode(TestImages.noise(21, 20, 12), "jpeg");
-        byte[] known = stored.get(0).bytes();
+        byte[] known = library.images().get(0).bytes();
         JsonNode body = api.postMultipart("/upload", List.of(Part.file("file", "a.png", a), Part.file("file", "b.jpg", b),
                 Part.file("file", "known.jpg", known))).json();
         assertThat(body.get("image_id").isNull()).isTrue();
@@ -351,7 +347,7 @@ class QueryServerITCase {
 
     @Test
     void writes_need_the_token_and_searches_do_not() {
-        byte[] png = Arrays.copyOf(stored.get(1).bytes(), stored.get(1).bytes().length);
+        byte[] png = Arrays.copyOf(library.images().get(1).bytes(), library.images().get(1).bytes().length);
         ApiClient.Response missing = anonymous.postMultipart("/upload", List.of(Part.file("file", "x.jpg", png)));
         assertError(missing, 401, "unauthorized");
         assertThat(missing.header("WWW-Authenticate")).startsWith("Bearer");
@@ -363,15 +359,15 @@ class QueryServerITCase {
 
     @Test
     void with_search_requires_token_reads_need_it_too_but_health_and_metrics_stay_open() throws Exception {
-        try (QueryServer closed = QueryServer.start(options(catalog, temp.resolve("index-closed.bin"), IndexType.FLATL2)
+        try (QueryServer closed = QueryServer.start(options(library.database(), temp.resolve("index-closed.bin"), IndexType.FLATL2)
                 .searchRequiresToken(true)
                 .build())) {
             closed.index().awaitReady(DEADLINE);
             ApiClient withToken = new ApiClient(closed.port(), TOKEN);
             ApiClient without = new ApiClient(closed.port(), null);
-            byte[] jpeg = stored.get(4).bytes();
+            byte[] jpeg = library.images().get(4).bytes();
             assertError(without.postFile("/search", jpeg), 401, "unauthorized");
-            assertError(without.get("/images/" + stored.get(4).imageId()), 401, "unauthorized");
+            assertError(without.get("/images/" + library.images().get(4).imageId()), 401, "unauthorized");
             assertError(without.get("/status"), 401, "unauthorized");
             assertThat(ok(withToken.postFile("/search", jpeg)).get("results")).isNotEmpty();
             ApiClient.Response viaHeader = without.get("/categories", "X-API-Token", TOKEN);
@@ -384,7 +380,7 @@ class QueryServerITCase {
 
     @Test
     void an_upload_kafka_does_not_take_answers_503_and_leaves_nothing_queued() throws Exception {
-        try (QueryServer offline = QueryServer.start(options(catalog, temp.resolve("index-offline.bin"), IndexType.FLATL2)
+        try (QueryServer offline = QueryServer.start(options(library.database(), temp.resolve("index-offline.bin"), IndexType.FLATL2)
                 .kafkaBootstrapServers("127.0.0.1:1")
                 .requestTimeout(Duration.ofSeconds(3))
                 .build())) {
@@ -402,7 +398,7 @@ class QueryServerITCase {
 
     @Test
     void bad_images_are_refused_with_a_json_error_and_the_server_goes_on() throws Exception {
-        byte[] jpeg = stored.get(2).bytes();
+        byte[] jpeg = library.images().get(2).bytes();
         byte[] text = "this is not an image, whatever its name says".getBytes();
         byte[] truncated = Arrays.copyOf(jpeg, jpeg.length / 2);
         byte[] oversize = new byte[(int) MAX_UPLOAD + 1];
@@ -429,7 +425,7 @@ class QueryServerITCase {
 
     @Test
     void bad_parameters_and_unknown_ids_are_refused_with_a_json_error() {
-        byte[] jpeg = stored.get(2).bytes();
+        byte[] jpeg = library.images().get(2).bytes();
         assertError(anonymous.postFile("/search?limit=0", jpeg), 400, "invalid_parameter");
         assertError(anonymous.postFile("/search?limit=51", jpeg), 400, "invalid_parameter");
         assertError(anonymous.postFile("/search?top_categories=abc", jpeg), 400, "invalid_parameter");
@@ -452,7 +448,7 @@ class QueryServerITCase {
 
     @Test
     void status_health_and_metrics_describe_the_server() throws Exception {
-        anonymous.postFile("/search", stored.get(9).bytes());
+        anonymous.postFile("/search", library.images().get(9).bytes());
         JsonNode status = ok(anonymous.get("/status"));
         long vectors = storedRows().values().stream().mapToLong(List::size).sum();
         assertThat(status.get("counts").get("vectors").asLong()).isEqualTo(vectors);
@@ -495,7 +491,7 @@ class QueryServerITCase {
                 "/images/{id}/content", "/images/{id}/similar", "/search", "/search/prototypes", "/categories",
                 "/status", "/health", "/health/live", "/health/ready", "/metrics", "/admin/reindex");
         JsonNode schemas = doc.get("components").get("schemas");
-        CifarImages.Image query = stored.get(30);
+        CifarImages.Image query = library.images().get(30);
         JsonNode search = ok(anonymous.postFile("/search", query.bytes()));
         assertThat(iterable(schemas.get("SearchResponse").get("properties").fieldNames()))
                 .containsExactlyInAnyOrderElementsOf(iterable(search.fieldNames()));
@@ -524,7 +520,7 @@ class QueryServerITCase {
     void a_committed_vector_becomes_searchable_within_a_second_or_so() throws Exception {
         CifarImages.Image fresh = CifarImages.load("test", 9, 1, library.embedder()).get(6);
         long committed;
-        try (Connection c = catalog.connect()) {
+        try (Connection c = library.database().connect()) {
             c.setAutoCommit(false);
             CifarImages.insert(c, List.of(fresh), library.model().modelId().value(), true);
             c.commit();
@@ -544,7 +540,7 @@ class QueryServerITCase {
 
     @Test
     void a_reindex_rebuilds_beside_the_live_index_and_searches_go_on() throws Exception {
-        CifarImages.Image query = stored.get(88);
+        CifarImages.Image query = library.images().get(88);
         String path = "/images/" + query.imageId() + "/similar?use_prototypes=false&limit=10";
         JsonNode before = ok(anonymous.get(path));
         ApiClient.Response started = api.post("/admin/reindex");
@@ -558,7 +554,7 @@ class QueryServerITCase {
     @Test
     void a_restarted_server_loads_the_saved_index_and_answers_identically() throws Exception {
         TestDatabase other = TestDatabase.create("restart", SchemaMigrations::migrate);
-        List<CifarImages.Image> images = stored.subList(0, 100);
+        List<CifarImages.Image> images = library.images().subList(0, 100);
         CifarImages.store(other, images, library.model().modelId().value());
         Path indexPath = temp.resolve("restart").resolve("index.bin");
         List<String> queries = new ArrayList<>();
@@ -591,7 +587,7 @@ class QueryServerITCase {
 
     private Map<String, List<VectorRow>> storedRows() throws Exception {
         Map<String, List<VectorRow>> rows = new LinkedHashMap<>();
-        VectorStore store = new VectorStore(catalog.dataSource(), library.model().modelId().value());
+        VectorStore store = new VectorStore(library.database().dataSource(), library.model().modelId().value());
         store.forEachVector(row -> rows.computeIfAbsent(row.category(), k -> new ArrayList<>()).add(row));
         return rows;
     }
