@@ -28,12 +28,8 @@ class EmbeddedPostgresServerITCase {
             s.execute("CREATE TABLE t (v int)");
             s.execute("INSERT INTO t VALUES (42)");
         }
-        try (var server = EmbeddedPostgresServer.start(options);
-                Connection c = server.dataSource().getConnection();
-                Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT v FROM t")) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getInt(1)).isEqualTo(42);
+        try (var server = EmbeddedPostgresServer.start(options)) {
+            assertStoredValue(server.dataSource(), 42);
         }
     }
 
@@ -58,12 +54,17 @@ class EmbeddedPostgresServerITCase {
 
             assertThat(server.running()).isTrue();
             assertThat(server.port()).isEqualTo(port);
-            try (Connection c = before.getConnection();
-                    Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT v FROM t")) {
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getInt(1)).isEqualTo(7);
-            }
+            assertStoredValue(before, 7);
+        }
+    }
+
+    /** Table t holds {@code expected}, read through {@code dataSource}. */
+    private static void assertStoredValue(DataSource dataSource, int expected) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT v FROM t")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(expected);
         }
     }
 

@@ -2,14 +2,15 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.image.ImageDecoder;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.common.testing.LocalHttpServer;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.LocalHttpServer;
+import io.imsrc.testing.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -36,7 +37,7 @@ class CifarBinaryIngestITCase {
         batches.put("data_batch_2.bin", CifarData.records(train.subList(30, 60)));
         batches.put("test_batch.bin", CifarData.records(test));
         Path archive = CifarData.writeBinaryArchive(temp.resolve("cifar-10-binary.tar.gz"), batches);
-        TestDatabase db = TestDatabase.create("cifar");
+        TestDatabase db = TestDatabase.create("cifar", SchemaMigrations::migrate);
 
         IngestTopology.Summary summary = IngestFixtures.runToEnd(IngestFixtures.options(db, temp)
                 .bulkSource(BulkSourceSpec.parse(archive + "#train"))
@@ -65,10 +66,8 @@ class CifarBinaryIngestITCase {
         IngestFixtures.assertPrototypesAreExactMeans(db);
 
         // The test split on top: only its 20 images are new.
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(archive.toString())).build());
-        assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(80);
-        assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(80);
-        IngestFixtures.assertPrototypesAreExactMeans(db);
+        IngestFixtures.ingest(db, temp, archive.toString());
+        IngestFixtures.assertStored(db, 80, 80);
     }
 
     @Test
@@ -79,9 +78,9 @@ class CifarBinaryIngestITCase {
         byte[] archive = Files.readAllBytes(CifarData.writeBinaryArchive(temp.resolve("served.tar.gz"), batches));
         try (LocalHttpServer server = LocalHttpServer.serving("/~kriz/cifar-10-binary.tar.gz", archive)) {
             String url = server.url();
-            TestDatabase db = TestDatabase.create("download");
+            TestDatabase db = TestDatabase.create("download", SchemaMigrations::migrate);
 
-            IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(url + "#test")).build());
+            IngestFixtures.ingest(db, temp, url + "#test");
 
             assertThat(db.count("SELECT count(*) FROM images WHERE source = 'cifar10'")).isEqualTo(10);
             try (var cached = Files.list(temp.resolve("cache"))) {

@@ -2,17 +2,16 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.embedded.SharedPostgres;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
-import io.imsrc.ingest.testing.TestDatabase;
-import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.Waiting;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,13 +72,6 @@ class ClusterModeITCase {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
-        }
-    }
-
     /**
      * Flink's class path: this module's provided dependencies (target/flink-classpath.txt), plus the
      * libraries Flink's distribution carries that the job's own dependencies shadow in Maven's
@@ -133,8 +125,9 @@ class ClusterModeITCase {
     void the_job_jar_runs_on_a_standalone_cluster_submitted_by_flinks_client() throws Exception {
         Files.createDirectories(logs);
         Path conf = Files.createDirectories(temp.resolve("conf"));
-        int rpcPort = freePort();
-        int restPort = freePort();
+        // The cluster runs in processes of its own, configured by file: the ports are named up front.
+        int rpcPort = Ports.free();
+        int restPort = Ports.free();
         Files.writeString(conf.resolve("config.yaml"), String.join("\n",
                 "jobmanager.rpc.address: localhost",
                 "jobmanager.rpc.port: " + rpcPort,
@@ -183,7 +176,7 @@ class ClusterModeITCase {
         }, "the cluster to come up with its task manager", Duration.ofSeconds(120));
 
         Path folder = CifarData.writeFolder(temp.resolve("images"), CifarData.asFiles(CifarData.sample("train", 2)));
-        TestDatabase db = TestDatabase.create("cluster");
+        TestDatabase db = TestDatabase.create("cluster", SchemaMigrations::migrate);
         var server = SharedPostgres.get();
         Process client = start("client", flinkClasspath(), Map.of(
                         "FLINK_CONF_DIR", conf.toString(),
@@ -200,9 +193,7 @@ class ClusterModeITCase {
         assertThat(client.waitFor(180, TimeUnit.SECONDS)).as("flink run finishes").isTrue();
         assertThat(client.exitValue()).as("flink run's exit code; its output is in %s", logs.resolve("client.log"))
                 .isZero();
-        assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(20);
-        assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(20);
-        IngestFixtures.assertPrototypesAreExactMeans(db);
+        IngestFixtures.assertStored(db, 20, 20);
         assertThat(Files.readString(logs.resolve("taskmanager.log"))).contains("Loaded resnet20-cifar10");
     }
 }

@@ -2,13 +2,14 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.TestImages;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +61,7 @@ class DeadLetterITCase {
         files.put("in/cat/too-large.png", big);
         files.put("in/cat/picture.webp", "RIFF\0\0\0\0WEBPVP8 ".getBytes(StandardCharsets.ISO_8859_1));
         Path folder = CifarData.writeFolder(temp.resolve("bad"), files);
-        TestDatabase db = TestDatabase.create("dead");
+        TestDatabase db = TestDatabase.create("dead", SchemaMigrations::migrate);
 
         IngestFixtures.runToEnd(IngestFixtures.options(db, temp)
                 .maxImageBytes(big.length - 1)
@@ -99,7 +100,7 @@ class DeadLetterITCase {
     void an_id_stored_for_other_bytes_is_a_collision_and_is_not_merged() throws Exception {
         List<CifarData.Sample> good = CifarData.sample("train", 1);
         byte[] victim = good.get(5).bytes();
-        TestDatabase db = TestDatabase.create("collision");
+        TestDatabase db = TestDatabase.create("collision", SchemaMigrations::migrate);
         // Plant a row under the victim's id with another hash: what a SHA-256 prefix collision would leave.
         try (var c = db.connect(); var s = c.prepareStatement("""
                 INSERT INTO images (image_id, category_id, image_data, format, width, height, content_hash, source,
@@ -130,9 +131,9 @@ class DeadLetterITCase {
         List<CifarData.BinaryRecord> records = new java.util.ArrayList<>(CifarData.records(CifarData.sample("train", 1)));
         records.add(new CifarData.BinaryRecord(12, records.get(0).pixels()));
         Path archive = CifarData.writeBinaryArchive(temp.resolve("cifar.tar.gz"), Map.of("data_batch_1.bin", records));
-        TestDatabase db = TestDatabase.create("label");
+        TestDatabase db = TestDatabase.create("label", SchemaMigrations::migrate);
 
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(archive.toString())).build());
+        IngestFixtures.ingest(db, temp, archive.toString());
 
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(10);
         assertThat(db.rows("SELECT reason, original_name FROM dead_letters"))

@@ -3,12 +3,13 @@ package io.imsrc.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.ingest.record.RawImage;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestDatabase;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -86,11 +87,11 @@ class FailureRecoveryITCase {
 
     @Test
     void a_failure_mid_ingest_restarts_from_the_checkpoint_and_ends_with_the_same_data() throws Exception {
-        TestDatabase clean = TestDatabase.create("clean");
+        TestDatabase clean = TestDatabase.create("clean", SchemaMigrations::migrate);
         IngestFixtures.runToEnd(options(clean));
 
         FailOnceAfterCheckpoint.reset();
-        TestDatabase failed = TestDatabase.create("failed");
+        TestDatabase failed = TestDatabase.create("failed", SchemaMigrations::migrate);
         IngestFixtures.runToEnd(options(failed), raw -> raw
                 .map(new FailOnceAfterCheckpoint())
                 .returns(TypeInformation.of(RawImage.class))

@@ -2,13 +2,14 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
-import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.Waiting;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ class ImageFolderIngestITCase {
     @Test
     void a_folder_is_ingested_with_the_directory_above_each_image_as_its_category() throws Exception {
         Path folder = CifarData.writeFolder(temp.resolve("folder"), folderContent());
-        TestDatabase db = TestDatabase.create("folder");
+        TestDatabase db = TestDatabase.create("folder", SchemaMigrations::migrate);
 
         IngestTopology.Summary summary = IngestFixtures.runToEnd(IngestFixtures.options(db, temp)
                 .bulkSource(BulkSourceSpec.parse(folder + "#photos")).build());
@@ -89,7 +90,7 @@ class ImageFolderIngestITCase {
         Path zip = CifarData.writeZip(temp.resolve("images.zip"), content);
 
         for (Path archive : List.of(tarGz, tar, zip)) {
-            TestDatabase db = TestDatabase.create("archive");
+            TestDatabase db = TestDatabase.create("archive", SchemaMigrations::migrate);
             IngestFixtures.runToEnd(IngestFixtures.options(db, temp)
                     .bulkSource(BulkSourceSpec.parse(archive + "#photos")).build());
             assertFolderIngested(db);
@@ -98,8 +99,8 @@ class ImageFolderIngestITCase {
 
     @Test
     void a_limit_spreads_over_every_class_of_the_real_archive() throws Exception {
-        TestDatabase db = TestDatabase.create("limit");
-        Path archive = io.imsrc.common.testing.SharedFiles.cifar10JpgArchive();
+        TestDatabase db = TestDatabase.create("limit", SchemaMigrations::migrate);
+        Path archive = io.imsrc.testing.SharedFiles.cifar10JpgArchive();
 
         IngestTopology.Summary summary = IngestFixtures.runToEnd(IngestFixtures.options(db, temp)
                 .bulkSource(BulkSourceSpec.parse(archive + "#cifar-10-jpg/test").withLimit(200)).build());
@@ -119,7 +120,7 @@ class ImageFolderIngestITCase {
     void a_watched_folder_ingests_images_dropped_into_it() throws Exception {
         Path folder = Files.createDirectories(temp.resolve("inbox"));
         CifarData.writeFolder(folder, Map.of("deer/first.jpg", CifarData.sample("train", 1).get(4).bytes()));
-        TestDatabase db = TestDatabase.create("watch");
+        TestDatabase db = TestDatabase.create("watch", SchemaMigrations::migrate);
         var job = IngestFixtures.start(IngestFixtures.options(db, temp)
                 .bulkSource(BulkSourceSpec.parse(folder.toString()).watching()).build());
         try {

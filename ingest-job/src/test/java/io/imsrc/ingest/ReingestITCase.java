@@ -2,11 +2,11 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import io.imsrc.ingest.testing.CifarData;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -36,21 +36,21 @@ class ReingestITCase {
         List<CifarData.Sample> more = CifarData.sample("train", 6);
         Path folderA = CifarData.writeFolder(temp.resolve("a"), CifarData.asFiles(first));
         Path folderB = CifarData.writeFolder(temp.resolve("b"), CifarData.asFiles(more)); // a superset of A
-        TestDatabase db = TestDatabase.create("reingest");
+        TestDatabase db = TestDatabase.create("reingest", SchemaMigrations::migrate);
 
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folderA.toString())).build());
+        IngestFixtures.ingest(db, temp, folderA.toString());
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(40);
         var afterFirst = snapshot(db);
         IngestFixtures.assertPrototypesAreExactMeans(db);
 
         // The same source again: a fresh job rebuilds its state from PostgreSQL and adds nothing.
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folderA.toString())).build());
+        IngestFixtures.ingest(db, temp, folderA.toString());
         assertThat(snapshot(db)).usingRecursiveComparison().isEqualTo(afterFirst);
         IngestFixtures.assertPrototypesAreExactMeans(db);
         assertThat(db.prototypes(IngestFixtures.resnet20ModelId()).get("cat").count()).isEqualTo(4);
 
         // The same images plus 20 new ones, from another folder (so other paths): only the new count.
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folderB.toString())).build());
+        IngestFixtures.ingest(db, temp, folderB.toString());
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(60);
         assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(60);
         assertThat(db.prototypes(IngestFixtures.resnet20ModelId()).get("cat").count()).isEqualTo(6);
@@ -64,21 +64,19 @@ class ReingestITCase {
         Map<String, byte[]> files = new java.util.LinkedHashMap<>(CifarData.asFiles(samples));
         files.put("cifar-10-jpg/train/cat/copy-of-a-dog.jpg", samples.get(10).bytes()); // a dog's bytes under cat
         Path folder = CifarData.writeFolder(temp.resolve("dup"), files);
-        TestDatabase db = TestDatabase.create("dup");
+        TestDatabase db = TestDatabase.create("dup", SchemaMigrations::migrate);
 
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folder.toString())).build());
+        IngestFixtures.ingest(db, temp, folder.toString());
 
-        assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(20);
-        assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(20);
-        IngestFixtures.assertPrototypesAreExactMeans(db);
+        IngestFixtures.assertStored(db, 20, 20);
     }
 
     @Test
     void images_stored_without_a_vector_of_the_model_get_one_under_their_stored_category() throws Exception {
         List<CifarData.Sample> samples = CifarData.sample("train", 3);
         Path folder = CifarData.writeFolder(temp.resolve("v"), CifarData.asFiles(samples));
-        TestDatabase db = TestDatabase.create("novector");
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folder.toString())).build());
+        TestDatabase db = TestDatabase.create("novector", SchemaMigrations::migrate);
+        IngestFixtures.ingest(db, temp, folder.toString());
         var complete = snapshot(db);
         // As if another model had ingested them: the images stay, this model's vectors and prototypes go.
         db.execute("DELETE FROM vectors WHERE image_id IN (SELECT image_id FROM images ORDER BY image_id LIMIT 12)");
@@ -87,7 +85,7 @@ class ReingestITCase {
         db.execute("UPDATE images SET category_id = (SELECT category_id FROM categories WHERE category_name = 'frog') "
                 + "WHERE image_id = (SELECT min(image_id) FROM images)");
 
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folder.toString())).build());
+        IngestFixtures.ingest(db, temp, folder.toString());
 
         assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(30);
         assertThat(snapshot(db)).hasSameSizeAs(complete);

@@ -2,17 +2,18 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.ingest.record.StorableValues;
 import io.imsrc.ingest.source.upload.UploadSourceOptions;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
-import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.Waiting;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -172,7 +173,7 @@ class UntrustedUploadRecordsITCase {
     void every_hostile_record_is_a_dead_letter_with_its_reason_the_job_never_restarts_and_good_uploads_are_stored(
             @InjectMiniCluster MiniCluster flink) throws Exception {
         String topic = SharedKafka.newTopic("hostile", 1);
-        TestDatabase db = TestDatabase.create("hostile");
+        TestDatabase db = TestDatabase.create("hostile", SchemaMigrations::migrate);
         List<CifarData.Sample> samples = CifarData.sample("test", 1);
         List<Bad> bad = badRecords(samples.get(1).bytes());
         UploadRecord good = UploadRecord.of(samples.get(3).bytes(), "good cat.jpg", "image/jpeg", "cat", NOW);

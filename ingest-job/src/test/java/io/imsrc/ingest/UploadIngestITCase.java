@@ -2,18 +2,18 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
-import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.source.upload.UploadSourceOptions;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
-import io.imsrc.ingest.testing.TestDatabase;
-import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.TestImages;
+import io.imsrc.testing.Waiting;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -78,11 +78,11 @@ class UploadIngestITCase {
     @Test
     void uploads_are_indexed_or_rejected_with_their_reason_and_a_restart_repeats_nothing() throws Exception {
         String topic = "uploads-" + System.nanoTime();
-        TestDatabase db = TestDatabase.create("uploads");
+        TestDatabase db = TestDatabase.create("uploads", SchemaMigrations::migrate);
         List<CifarData.Sample> samples = CifarData.sample("test", 1);
         // One image is in the store already, from a folder.
         Path folder = CifarData.writeFolder(temp.resolve("stored"), Map.of("dog/stored.jpg", samples.get(5).bytes()));
-        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).bulkSource(BulkSourceSpec.parse(folder.toString())).build());
+        IngestFixtures.ingest(db, temp, folder.toString());
         Instant now = Instant.parse("2026-11-24T12:00:00Z");
         UploadRecord labelled = UploadRecord.of(samples.get(3).bytes(), "my cat.jpg", "image/jpeg", "cat", now);
         UploadRecord unlabelled = UploadRecord.of(samples.get(8).bytes(), "boat.jpg", "image/jpeg", null, now);

@@ -3,10 +3,10 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.query.QueryServer;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.HeadlessChromium;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.HeadlessChromium;
+import io.imsrc.testing.SharedFiles;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;

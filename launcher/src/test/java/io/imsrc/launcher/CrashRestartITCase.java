@@ -12,14 +12,15 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.ingest.prototype.CategorySums;
 import io.imsrc.ingest.prototype.PrototypeSum;
 import io.imsrc.ingest.source.bulk.BulkImages;
 import io.imsrc.ingest.source.bulk.BulkSourceResolver;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
-import io.imsrc.ingest.testing.Waiting;
-import io.imsrc.query.testing.ApiClient;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Array;
@@ -79,8 +80,9 @@ class CrashRestartITCase {
 
     @Test
     void a_start_after_kill_9_mid_ingest_ends_with_exactly_what_an_uncrashed_run_stores() throws Exception {
-        int apiPort = TestPorts.freePort();
-        int dashboardPort = TestPorts.freePort();
+        // bin/imsrc runs in a process of its own (to be killed) and takes its ports from the environment.
+        int apiPort = Ports.free();
+        int dashboardPort = Ports.free();
         Path data = temp.resolve("data");
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", data.toString(),

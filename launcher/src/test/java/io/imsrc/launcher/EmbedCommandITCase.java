@@ -8,7 +8,7 @@ import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.testing.SharedFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

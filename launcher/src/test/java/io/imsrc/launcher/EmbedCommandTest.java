@@ -8,7 +8,7 @@ import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.embed.EmbeddingException;
 import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.testing.TestImages;
+import io.imsrc.testing.TestImages;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;

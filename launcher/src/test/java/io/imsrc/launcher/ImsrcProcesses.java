@@ -2,8 +2,9 @@ package io.imsrc.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.imsrc.ingest.testing.Waiting;
-import io.imsrc.query.testing.ApiClient;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.Waiting;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -119,7 +120,7 @@ final class ImsrcProcesses implements AutoCloseable {
     static void assertEverythingGone(Path data, int... ports) throws Exception {
         Waiting.until(() -> {
             for (int port : ports) {
-                if (!TestPorts.isFree(port)) {
+                if (!Ports.isFree(port)) {
                     return false;
                 }
             }

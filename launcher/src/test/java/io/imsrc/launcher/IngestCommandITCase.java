@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.ingest.testing.CifarData;
-import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,7 +56,7 @@ class IngestCommandITCase {
     @Test
     void ingest_runs_on_embedded_services_shows_in_the_dashboard_and_stops_cleanly() throws Exception {
         Path folder = CifarData.writeFolder(temp.resolve("images"), CifarData.asFiles(CifarData.sample("train", 3)));
-        int dashboardPort = TestPorts.freePort();
+        int dashboardPort = Ports.free(); // the test checks that the dashboard comes up on the port it names
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", temp.resolve("data").toString(),
                 "MODEL_NAME", "resnet20-cifar10", "MODEL_PATH", SharedFiles.model("resnet20-cifar10.pt").toString(),
@@ -133,7 +136,7 @@ class IngestCommandITCase {
 
         assertThat(exit.get()).isZero();
         assertThat(console.out()).contains("imsrc ingest: stopped, 30 new images stored");
-        Waiting.until(() -> TestPorts.isFree(dashboardPort) && TestPorts.isFree(kafkaPort) && TestPorts.isFree(postgresPort),
+        Waiting.until(() -> Ports.isFree(dashboardPort) && Ports.isFree(kafkaPort) && Ports.isFree(postgresPort),
                 "the dashboard, Kafka and PostgreSQL ports to be free again");
     }
 }

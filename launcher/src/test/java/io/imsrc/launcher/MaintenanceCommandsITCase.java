@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
 import io.imsrc.common.db.SchemaMigrations;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.embedded.SharedPostgres;
-import io.imsrc.ingest.testing.CifarData;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -81,10 +85,7 @@ class MaintenanceCommandsITCase {
 
     @Test
     void a_database_that_cannot_be_reached_is_one_clear_line() throws Exception {
-        int closed;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closed = socket.getLocalPort(); // nothing listens there once it is closed
-        }
+        int closed = Ports.free(); // nothing listens there
         Map<String, String> env = Map.of("DATA_DIR", temp.resolve("data").toString(), "DB_HOST", "127.0.0.1",
                 "DB_PORT", Integer.toString(closed), "DB_NAME", "nowhere");
         Ran migrate = run(MigrateCommand::new, env);

@@ -1,11 +1,12 @@
 package io.imsrc.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.ingest.testing.CifarData;
-import io.imsrc.ingest.testing.Waiting;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +90,7 @@ public final class RetrievalQualityBenchmark {
 
     /** P@10 over all images, P@10 in two stages, the predicted category's accuracy, mean latency. */
     private static double[] query(Map<String, String> env, Path data, List<CifarData.Sample> tests) throws Exception {
-        int port = TestPorts.freePort();
+        int port = Ports.free();
         Map<String, String> serveEnv = new LinkedHashMap<>(env);
         serveEnv.put("API_HOST", "127.0.0.1");
         serveEnv.put("API_PORT", Integer.toString(port));

@@ -3,9 +3,13 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.ingest.testing.Waiting;
-import io.imsrc.query.testing.ApiClient;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -46,7 +50,8 @@ class ServeCommandITCase {
             serve.stop();
         }
         assertThat(exit.get()).isZero();
-        Waiting.until(() -> TestPorts.isFree(port), "the API port to be free again");
+        int apiPort = port;
+        Waiting.until(() -> Ports.isFree(apiPort), "the API port to be free again");
         assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();
     }
 }

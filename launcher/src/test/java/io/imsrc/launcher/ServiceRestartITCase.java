@@ -4,17 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imsrc.common.db.SchemaMigrations;
+import io.imsrc.common.embed.ModelId;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.UploadRecordCodec;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.embedded.EmbeddedKafkaBroker;
 import io.imsrc.embedded.EmbeddedPostgresServer;
-import io.imsrc.ingest.testing.IngestFixtures;
-import io.imsrc.ingest.testing.TestDatabase;
-import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.Waiting;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,7 +80,8 @@ class ServiceRestartITCase {
         int planned = 1200;
         try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults()
                 .withDataDirectory(temp.resolve("external-postgres")))) {
-            TestDatabase database = TestDatabase.on(postgres.defaultDatabase());
+            TestDatabase database = TestDatabase.on(postgres.defaultDatabase(), SchemaMigrations::migrate);
+            String modelId = ModelId.forFile("resnet20-cifar10", SharedFiles.model("resnet20-cifar10.pt")).value();
             Map<String, String> env = environment();
             env.put("DB_HOST", postgres.host());
             env.put("DB_PORT", Integer.toString(postgres.port()));
@@ -140,9 +142,9 @@ class ServiceRestartITCase {
                 // prototype sink writes on its own interval, so they may trail the vectors a moment).
                 long prototypesFrom = System.nanoTime();
                 try {
-                    Waiting.until(() -> IngestFixtures.prototypesAreExactMeans(database), "exact prototypes", LONG);
+                    Waiting.until(() -> database.prototypesAreExactMeans(modelId), "exact prototypes", LONG);
                 } finally {
-                    IngestFixtures.assertPrototypesAreExactMeans(database);
+                    database.assertPrototypesAreExactMeans(modelId);
                 }
                 LOG.info("Prototypes exact {} s after the index caught up", String.format("%.1f", seconds(prototypesFrom)));
                 assertThat(database.count("SELECT count(*) FROM images")).isEqualTo(planned);

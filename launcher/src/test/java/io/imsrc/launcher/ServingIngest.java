@@ -3,8 +3,10 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.common.config.Settings;
-import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.Waiting;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -29,19 +31,20 @@ final class ServingIngest implements AutoCloseable {
     }
 
     /**
-     * Settings for a quick test run: free ports, checkpoints every second, small batches and a
+     * Settings for a quick test run: free ports (named up front: the tests check that the services
+     * come up on the ports they name), checkpoints every second, small batches and a
      * 200 ms index refresh; put more before {@link #start}.
      */
     static Map<String, String> environment(Path dataDir, String apiToken) throws IOException {
         return new HashMap<>(Map.of(
                 "DATA_DIR", dataDir.toString(),
-                "FLINK_WEB_PORT", Integer.toString(TestPorts.freePort()),
+                "FLINK_WEB_PORT", Integer.toString(Ports.free()),
                 "CHECKPOINT_INTERVAL_MS", "1000",
                 "BATCH_SIZE", "8",
                 "BATCH_MAX_DELAY_MS", "50",
                 "API_TOKEN", apiToken,
                 "API_HOST", "127.0.0.1",
-                "API_PORT", Integer.toString(TestPorts.freePort()),
+                "API_PORT", Integer.toString(Ports.free()),
                 "INDEX_REFRESH_MS", "200"));
     }
 

@@ -13,11 +13,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.launcher.job.FlinkRest;
 import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.ingest.testing.CifarData;
-import io.imsrc.ingest.testing.Waiting;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -67,8 +71,9 @@ class StartEndToEndITCase {
     void imsrc_starts_everything_ingests_serves_stops_cleanly_and_restarts_on_its_data() throws Exception {
         Path subset = CifarData.writeTar(temp.resolve("cifar-subset.tar.gz"),
                 CifarData.asFiles(CifarData.sample("train", PER_CLASS)), true);
-        int apiPort = TestPorts.freePort();
-        int dashboardPort = TestPorts.freePort();
+        // bin/imsrc runs in a process of its own and takes its ports from the environment.
+        int apiPort = Ports.free();
+        int dashboardPort = Ports.free();
         Path data = temp.resolve("data");
         Map<String, String> env = new HashMap<>(Map.of(
                 "DATA_DIR", data.toString(),

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.imsrc.ingest.testing.CifarData;
-import io.imsrc.ingest.testing.Waiting;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.Waiting;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -3,11 +3,12 @@ package io.imsrc.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.ingest.testing.Waiting;
 import io.imsrc.query.QueryServer;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -95,7 +96,7 @@ class UploadEndToEndITCase {
         assertThat(exit).isZero();
         assertThat(ingest.console()).contains("imsrc ingest: stopped, 2 new images stored");
         int apiPort = Integer.parseInt(env.get("API_PORT"));
-        Waiting.until(() -> TestPorts.isFree(apiPort), "the API port to be free again");
+        Waiting.until(() -> Ports.isFree(apiPort), "the API port to be free again");
         assertThat(temp.resolve("data").resolve("faiss_index.bin")).as("the index saved on stop").exists();
     }
 }

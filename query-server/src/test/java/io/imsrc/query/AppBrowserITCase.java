@@ -3,20 +3,18 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.embed.Device;
-import io.imsrc.common.embed.Embedder;
-import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.common.testing.LocalHttpServer;
-import io.imsrc.common.testing.SharedFiles;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.CifarImages;
-import io.imsrc.query.testing.HeadlessChromium;
-import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.QueryServerOptions;
+import io.imsrc.query.testing.EmbeddedCatalog;
 import io.imsrc.query.testing.TestServers;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.HeadlessChromium;
+import io.imsrc.testing.LocalHttpServer;
+import io.imsrc.testing.Ports;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,11 +55,9 @@ class AppBrowserITCase {
     private static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
     @TempDir static Path temp;
-    private Embedder embedder;
+    private EmbeddedCatalog library;
     private QueryServer server;
     private ApiClient api;
-    private TestCatalog catalog;
-    private ConfiguredModel model;
     private HeadlessChromium chromium;
     private ChromeDriver browser;
     private org.openqa.selenium.support.ui.WebDriverWait wait;
@@ -69,14 +65,9 @@ class AppBrowserITCase {
 
     @BeforeAll
     void start() throws Exception {
-        model = TestServers.referenceModel(temp.resolve("models"));
-        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
-        catalog = TestCatalog.create("browser");
-        CifarImages.store(catalog, CifarImages.load("train", 0, 20, embedder), model.modelId().value());
-        server = QueryServer.start(TestServers.options(new QueryServerOptions.Services(
-                        new QueryServerOptions.PostgresLogin(catalog.jdbcUrl(), catalog.user(), null),
-                        SharedKafka.get().bootstrapServers(), model, "http://localhost:8081"),
-                temp.resolve("index.bin"), Map.of("KAFKA_UPLOADS_TOPIC", SharedKafka.newTopic("browser-uploads", 1))));
+        library = EmbeddedCatalog.create("browser", 20, temp);
+        server = QueryServer.start(TestServers.options(library.services("http://localhost:8081"), temp.resolve("index.bin"),
+                Map.of("KAFKA_UPLOADS_TOPIC", SharedKafka.newTopic("browser-uploads", 1))));
         server.index().awaitReady(WAIT);
         api = new ApiClient(server.port(), null);
         base = "http://127.0.0.1:" + server.port();
@@ -95,8 +86,8 @@ class AppBrowserITCase {
         if (server != null) {
             server.close();
         }
-        if (embedder != null) {
-            embedder.close();
+        if (library != null) {
+            library.close();
         }
     }
 
@@ -113,6 +104,13 @@ class AppBrowserITCase {
 
     private void drop(byte[] bytes, String name, String type) {
         chromium.drop("dropzone", bytes, name, type);
+    }
+
+    /** Drops a test image on the page, clicks Search and waits for the first page of results. */
+    private void dropAndSearch(String path, String name) throws Exception {
+        drop(testImage(path), name, "image/jpeg");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
+        wait.until(d -> results().size() == 10);
     }
 
     /** Waits until every image {@code selector} matches has loaded, so that screenshots show them. */
@@ -158,9 +156,7 @@ class AppBrowserITCase {
 
     @Test
     void a_dropped_image_finds_images_of_its_class() throws Exception {
-        drop(testImage("cifar-10-jpg/test/automobile/0003.jpg"), "car.jpg", "image/jpeg");
-        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
-        wait.until(d -> results().size() == 10);
+        dropAndSearch("cifar-10-jpg/test/automobile/0003.jpg", "car.jpg");
         assertThat(browser.findElement(By.id("predicted")).getText()).isEqualTo("automobile");
         long matching = results().stream().filter(r -> r.getAttribute("data-category").equals("automobile")).count();
         assertThat(matching).as("results of the query's class").isGreaterThanOrEqualTo(6);
@@ -195,9 +191,7 @@ class AppBrowserITCase {
 
     @Test
     void a_result_opens_larger_and_searches_by_itself() throws Exception {
-        drop(testImage("cifar-10-jpg/test/horse/0001.jpg"), "horse.jpg", "image/jpeg");
-        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
-        wait.until(d -> results().size() == 10);
+        dropAndSearch("cifar-10-jpg/test/horse/0001.jpg", "horse.jpg");
         WebElement first = results().get(0);
         String id = first.getAttribute("data-image-id");
         first.findElement(By.tagName("button")).click();
@@ -229,9 +223,7 @@ class AppBrowserITCase {
     @Test
     void the_page_lays_out_on_a_phone() throws Exception {
         browser.manage().window().setSize(new Dimension(390, 844));
-        drop(testImage("cifar-10-jpg/test/cat/0003.jpg"), "cat.jpg", "image/jpeg");
-        wait.until(ExpectedConditions.elementToBeClickable(By.id("search"))).click();
-        wait.until(d -> results().size() == 10);
+        dropAndSearch("cifar-10-jpg/test/cat/0003.jpg", "cat.jpg");
         long overflow = (Long) ((JavascriptExecutor) browser).executeScript(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
         assertThat(overflow).as("no sideways scrolling").isLessThanOrEqualTo(0);
@@ -362,13 +354,9 @@ class AppBrowserITCase {
     @Test
     void a_backing_service_that_does_not_answer_is_a_visible_warning() throws Exception {
         // A second server over the same data whose Kafka address answers nothing.
-        int deadPort;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            deadPort = socket.getLocalPort();
-        }
-        QueryServerOptions options = TestServers.options(
-                TestServers.services(catalog.jdbcUrl(), catalog.user(), model, "127.0.0.1:" + deadPort),
-                temp.resolve("index-kafka-down.bin"));
+        int deadPort = Ports.free(); // nothing listens there
+        QueryServerOptions options = TestServers.options(TestServers.services(library.database().jdbcUrl(),
+                library.database().user(), library.model(), "127.0.0.1:" + deadPort), temp.resolve("index-kafka-down.bin"));
         try (QueryServer lonely = QueryServer.start(options)) {
             browser.get("http://127.0.0.1:" + lonely.port() + "/app/");
             WebElement warning = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("service-warning")));
@@ -390,11 +378,11 @@ class AppBrowserITCase {
         // A second server over the same data builds its index afresh. Its build reads the vectors
         // joined with their categories: while this transaction holds the categories table, the
         // build waits, and the page must say the index is not ready.
-        try (Connection blocker = catalog.connect(); Statement lock = blocker.createStatement()) {
+        try (Connection blocker = library.database().connect(); Statement lock = blocker.createStatement()) {
             blocker.setAutoCommit(false);
             lock.execute("LOCK TABLE categories IN ACCESS EXCLUSIVE MODE");
-            QueryServerOptions options = TestServers.options(TestServers.services(catalog.jdbcUrl(), catalog.user(),
-                    model), temp.resolve("index-building.bin"));
+            QueryServerOptions options = TestServers.options(TestServers.services(library.database().jdbcUrl(),
+                    library.database().user(), library.model()), temp.resolve("index-building.bin"));
             try (QueryServer building = QueryServer.start(options)) {
                 assertThat(building.index().isReady()).isFalse();
                 browser.get("http://127.0.0.1:" + building.port() + "/app/");

@@ -3,19 +3,15 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.imsrc.common.config.ConfiguredModel;
-import io.imsrc.common.embed.Device;
-import io.imsrc.common.embed.Embedder;
-import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.image.DecodeBudget;
-import io.imsrc.common.testing.ImageBombs;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.CifarImages;
-import io.imsrc.query.testing.RawHttp;
+import io.imsrc.query.testing.EmbeddedCatalog;
 import io.imsrc.query.testing.RawHttp.Answer;
-import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.query.testing.RawHttp;
 import io.imsrc.query.testing.TestServers;
+import io.imsrc.testing.ImageBombs;
+import io.imsrc.testing.TestImages;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,21 +73,14 @@ class HostileRequestsITCase {
     private static final String BOUNDARY = "hostile-boundary";
 
     @TempDir static Path temp;
-    private Embedder embedder;
-    private ConfiguredModel model;
-    private TestCatalog catalog;
-    private List<CifarImages.Image> stored;
+    private EmbeddedCatalog library;
     private String topic;
     private QueryServer server;
     private RawHttp http;
 
     @BeforeAll
     void start() throws Exception {
-        model = TestServers.referenceModel(temp.resolve("models"));
-        embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
-        stored = CifarImages.load("train", 0, 5, embedder);
-        catalog = TestCatalog.create("hostile");
-        CifarImages.store(catalog, stored, model.modelId().value());
+        library = EmbeddedCatalog.create("hostile", 5, temp);
         topic = SharedKafka.newTopic("hostile-uploads", 1);
         server = QueryServer.start(options(temp.resolve("index.bin")));
         server.index().awaitReady(DEADLINE);
@@ -104,13 +93,10 @@ class HostileRequestsITCase {
 
     private QueryServerOptions options(Path indexPath, Map<String, String> settings) {
         Map<String, String> values = new HashMap<>(settings);
-        values.put("KAFKA_UPLOADS_TOPIC", topic);
         values.put("API_TOKEN", TOKEN);
         values.put("MAX_UPLOAD_SIZE", Integer.toString(MAX_UPLOAD));
         values.put("REQUEST_BODY_TIMEOUT_MS", Long.toString(BODY_TIMEOUT.toMillis()));
-        QueryServerOptions.Services services = TestServers.services(catalog.jdbcUrl(), catalog.user(), model,
-                SharedKafka.get().bootstrapServers());
-        return TestServers.withLimits(TestServers.options(services, indexPath, values), new QueryServerOptions.Limits(
+        return TestServers.withLimits(library.serverOptions(indexPath, topic, values), new QueryServerOptions.Limits(
                 MAX_FILES, Duration.ofMillis(500), QueryServerOptions.Limits.DEFAULTS.requestTimeout()));
     }
 
@@ -119,8 +105,8 @@ class HostileRequestsITCase {
         if (server != null) {
             server.close();
         }
-        if (embedder != null) {
-            embedder.close();
+        if (library != null) {
+            library.close();
         }
     }
 
@@ -129,7 +115,7 @@ class HostileRequestsITCase {
 
     @Test
     void every_hostile_request_gets_a_json_error_and_changes_nothing() throws Exception {
-        byte[] jpeg = stored.get(2).bytes();
+        byte[] jpeg = library.images().get(2).bytes();
         byte[] png = TestImages.encode(TestImages.noise(40, 30, 1), "png");
         byte[] gif = TestImages.encode(TestImages.noise(40, 30, 2), "gif");
         byte[] bmp = TestImages.encode(TestImages.noise(40, 30, 3), "bmp");
@@ -336,7 +322,7 @@ class HostileRequestsITCase {
 
     @Test
     void a_search_finding_the_decode_budget_full_waits_briefly_then_answers_503_with_retry_after() throws Exception {
-        byte[] jpeg = stored.get(7).bytes();
+        byte[] jpeg = library.images().get(7).bytes();
         State before = state();
         DecodeBudget budget = DecodeBudget.shared();
         try (DecodeBudget.Permit all = budget.acquire(budget.capacity(), Duration.ofMinutes(1))) {
@@ -355,7 +341,7 @@ class HostileRequestsITCase {
         assertThat(missing.header("Cache-Control")).isEqualTo("no-store");
         assertThat(missing.header("ETag")).isNull();
 
-        Answer found = http.send(get("/images/" + stored.get(0).imageId() + "/content").bytes());
+        Answer found = http.send(get("/images/" + library.images().get(0).imageId() + "/content").bytes());
         assertThat(found.status()).isEqualTo(200);
         assertThat(found.header("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
     }
@@ -365,7 +351,7 @@ class HostileRequestsITCase {
         try (QueryServer closed = QueryServer.start(options(temp.resolve("closed-index.bin"), Map.of("SEARCH_REQUIRES_TOKEN", "true")))) {
             closed.index().awaitReady(DEADLINE);
             RawHttp client = new RawHttp(closed.port());
-            String path = "/images/" + stored.get(1).imageId() + "/content";
+            String path = "/images/" + library.images().get(1).imageId() + "/content";
             Answer anonymous = client.send(get(path).bytes());
             anonymous.assertJsonError("no token", 401, "unauthorized");
             assertThat(anonymous.header("Cache-Control")).isEqualTo("no-store");
@@ -439,7 +425,7 @@ class HostileRequestsITCase {
 
     private State state() throws Exception {
         Map<String, Long> rows = new LinkedHashMap<>();
-        try (Connection c = catalog.connect(); Statement s = c.createStatement()) {
+        try (Connection c = library.database().connect(); Statement s = c.createStatement()) {
             for (String table : List.of("images", "vectors", "uploads", "dead_letters", "categories",
                     "_category_prototypes")) {
                 try (ResultSet r = s.executeQuery("SELECT count(*) FROM " + table)) {
@@ -469,7 +455,7 @@ class HostileRequestsITCase {
     }
 
     private void assertGoodSearch() {
-        CifarImages.Image query = stored.get(11);
+        CifarImages.Image query = library.images().get(11);
         Answer answer = http.send(search("/search?use_prototypes=false&limit=3", query.bytes()).bytes());
         assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
         JsonNode results = answer.json().get("results");

@@ -5,16 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig.DatabaseTimeouts;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.query.store.Database;
-import io.imsrc.query.testing.ApiClient;
 import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.StallingProxy;
-import io.imsrc.query.testing.TestCatalog;
 import io.imsrc.query.testing.TestServers;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -53,7 +55,7 @@ class PostgresFaultsITCase {
     private StallingProxy proxy;
     private Embedder embedder;
     private ConfiguredModel model;
-    private TestCatalog catalog;
+    private TestDatabase catalog;
     private List<CifarImages.Image> stored;
     private QueryServer server;
     private ApiClient api;
@@ -61,7 +63,7 @@ class PostgresFaultsITCase {
     @BeforeAll
     void start() throws Exception {
         postgres = EmbeddedPostgresServer.start(EmbeddedPostgresServer.Options.defaults());
-        catalog = TestCatalog.on(postgres.defaultDatabase());
+        catalog = TestDatabase.on(postgres.defaultDatabase(), SchemaMigrations::migrate);
         model = TestServers.referenceModel(temp.resolve("models"));
         embedder = Embedder.load(model.description(), EmbedderOptions.builder().device(Device.CPU).build());
         stored = CifarImages.load("train", 0, 3, embedder);
@@ -243,18 +245,7 @@ class PostgresFaultsITCase {
         return (System.nanoTime() - sinceNanos) / 1e9;
     }
 
-    @FunctionalInterface
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(Condition condition, String what) throws Exception {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("gave up after " + DEADLINE.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
+    private static void await(Waiting.Condition condition, String what) throws Exception {
+        Waiting.until(condition, what, DEADLINE);
     }
 }

@@ -3,15 +3,17 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.embedded.SharedKafka;
-import io.imsrc.query.testing.ApiClient;
-import io.imsrc.query.testing.ApiClient.Part;
-import io.imsrc.query.testing.TestCatalog;
 import io.imsrc.query.testing.TestServers;
 import io.imsrc.query.upload.QueuedUploadSweeper;
+import io.imsrc.testing.ApiClient.Part;
+import io.imsrc.testing.ApiClient;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.TestImages;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -41,13 +43,13 @@ class QueuedUploadSweepITCase {
 
     @TempDir Path temp;
 
-    private static void execute(TestCatalog catalog, String sql) throws SQLException {
+    private static void execute(TestDatabase catalog, String sql) throws SQLException {
         try (Connection c = catalog.connect(); Statement s = c.createStatement()) {
             s.execute(sql);
         }
     }
 
-    private static Map<String, Object> row(TestCatalog catalog, String sql, long id) throws SQLException {
+    private static Map<String, Object> row(TestDatabase catalog, String sql, long id) throws SQLException {
         try (Connection c = catalog.connect(); PreparedStatement s = c.prepareStatement(sql)) {
             s.setLong(1, id);
             try (ResultSet rs = s.executeQuery()) {
@@ -61,7 +63,7 @@ class QueuedUploadSweepITCase {
         }
     }
 
-    private static long count(TestCatalog catalog, String sql) throws SQLException {
+    private static long count(TestDatabase catalog, String sql) throws SQLException {
         try (Connection c = catalog.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
@@ -69,7 +71,7 @@ class QueuedUploadSweepITCase {
     }
 
     /** A queued row as {@code Catalog.recordQueued} writes it, aged as a test needs. */
-    private static void queued(TestCatalog catalog, long id, String name, String updatedAgo, String publishedAgo)
+    private static void queued(TestDatabase catalog, long id, String name, String updatedAgo, String publishedAgo)
             throws SQLException {
         execute(catalog, "INSERT INTO uploads (image_id, state, original_name, content_type, received_at, updated_at, "
                 + "published_at) VALUES (" + id + ", 'queued', '" + name + "', 'image/png', now() - interval '" + updatedAgo
@@ -86,7 +88,7 @@ class QueuedUploadSweepITCase {
     @Test
     void uploads_left_queued_are_given_up_after_their_deadline_and_ones_published_or_under_way_are_not()
             throws Exception {
-        TestCatalog catalog = TestCatalog.create("sweep");
+        TestDatabase catalog = TestDatabase.create("sweep", SchemaMigrations::migrate);
         byte[] png = TestImages.encode(TestImages.noise(24, 24, 4242), "png");
         long lost = ImageId.of(png); // its server stopped before Kafka had it, an hour ago
         long waiting = 5002; // published an hour ago; the job is down
@@ -108,11 +110,8 @@ class QueuedUploadSweepITCase {
         assertThat(QueuedUploadSweeper.Deadlines.of(options.uploads())).isEqualTo(QueuedUploadSweeper.Deadlines.defaults());
         try (QueryServer server = QueryServer.start(options)) {
             ApiClient api = new ApiClient(server.port(), null);
-            long end = System.nanoTime() + DEADLINE.toNanos();
-            while (!state(api, lost).equals("rejected") || !state(api, expired).equals("rejected")) {
-                assertThat(System.nanoTime()).as("the sweep at start within %s", DEADLINE).isLessThan(end);
-                Thread.sleep(50);
-            }
+            Waiting.until(() -> state(api, lost).equals("rejected") && state(api, expired).equals("rejected"),
+                    "the sweep at start", DEADLINE);
 
             JsonNode gaveUp = api.get("/images/" + lost).json();
             assertThat(gaveUp.get("reason").asText()).isEqualTo("NOT_PUBLISHED");
@@ -141,7 +140,7 @@ class QueuedUploadSweepITCase {
 
     @Test
     void sweeps_that_run_at_once_mark_each_stale_upload_exactly_once() throws Exception {
-        TestCatalog catalog = TestCatalog.create("sweeps");
+        TestDatabase catalog = TestDatabase.create("sweeps", SchemaMigrations::migrate);
         int uploads = 200;
         execute(catalog, "INSERT INTO uploads (image_id, state, received_at, updated_at) "
                 + "SELECT g, 'queued', now() - interval '1 hour', now() - interval '1 hour' FROM generate_series(1, "

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.imsrc.common.record.ImageId;
-import io.imsrc.query.testing.TestCatalog;
+import io.imsrc.common.db.SchemaMigrations;
+import io.imsrc.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -19,7 +20,7 @@ class SyntheticLibraryITCase {
 
     @Test
     void images_are_distinct_vectors_unit_and_clustered_and_prototypes_their_means() throws Exception {
-        TestCatalog catalog = TestCatalog.create("synthetic");
+        TestDatabase catalog = TestDatabase.create("synthetic", SchemaMigrations::migrate);
         try (Connection c = catalog.connect()) {
             SyntheticLibrary.fill(c, new SyntheticLibrary.Spec(MODEL, 0, 25_000, 16, 12, 0.75, 7));
             // A second call appends distinct images and merges the prototypes.

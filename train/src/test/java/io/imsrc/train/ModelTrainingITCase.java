@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.embed.ModelDescription;
@@ -20,8 +21,8 @@ import io.imsrc.common.embed.network.Networks;
 import io.imsrc.common.image.ImageDecoder;
 import io.imsrc.common.image.ImagePreprocessor;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.ingest.testing.CifarData;
-import io.imsrc.ingest.testing.TestDatabase;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
 import io.imsrc.train.dataset.TrainingDataException;
 import io.imsrc.train.loop.EpochStats;
 import io.imsrc.train.loop.TrainingLoop;
@@ -214,7 +215,7 @@ class ModelTrainingITCase {
     @Test
     void bad_input_is_a_clear_error_that_writes_nothing() throws Exception {
         Path models = temp.resolve("models");
-        TestDatabase empty = TestDatabase.create("train_empty");
+        TestDatabase empty = TestDatabase.create("train_empty", SchemaMigrations::migrate);
         try (Connection library = empty.connect()) {
             TrainOptions libraryOnly = small("x", source()).toBuilder().sources(List.of()).library(true).build();
             assertThatThrownBy(() -> training(models, TrainingProgress.SILENT).train(libraryOnly, false, library))
@@ -241,7 +242,7 @@ class ModelTrainingITCase {
 
     @Test
     void the_library_contributes_its_labelled_images_and_not_the_predicted_ones() throws Exception {
-        TestDatabase database = TestDatabase.create("train_library");
+        TestDatabase database = TestDatabase.create("train_library", SchemaMigrations::migrate);
         List<CifarData.Sample> samples = CifarData.sample("train", PER_CLASS).stream()
                 .filter(s -> s.category().equals("cat") || s.category().equals("ship")).toList();
         int labelled = 0;

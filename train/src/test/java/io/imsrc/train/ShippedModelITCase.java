@@ -11,7 +11,7 @@ import io.imsrc.common.embed.Embedding;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelLocator;
 import io.imsrc.common.image.ImageDecoder;
-import io.imsrc.ingest.testing.CifarData;
+import io.imsrc.testing.CifarData;
 import io.imsrc.train.eval.RetrievalEvaluation;
 import java.io.InputStream;
 import java.nio.file.Path;

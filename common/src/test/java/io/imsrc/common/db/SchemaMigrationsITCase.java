@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.embedded.SharedPostgres;
+import io.imsrc.testing.Waiting;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -84,13 +86,12 @@ class SchemaMigrationsITCase {
             waiting.setNetworkTimeout(Runnable::run, 2_000);
             Future<List<Integer>> migration = pool.submit(() -> SchemaMigrations.migrate(waiting));
             // Blocked on the lock for longer than both timeouts allow a statement.
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (queryStrings("SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'waiting-migration' "
-                    + "AND wait_event_type = 'Lock' AND now() - query_start > interval '3 seconds'").equals(List.of("0"))) {
+            Waiting.until(() -> {
                 assertThat(migration.isDone()).as("the migration gave up waiting").isFalse();
-                assertThat(System.nanoTime()).as("the migration to wait on the lock").isLessThan(end);
-                Thread.sleep(50);
-            }
+                return !queryStrings("SELECT count(*)::text FROM pg_stat_activity WHERE application_name = "
+                        + "'waiting-migration' AND wait_event_type = 'Lock' AND now() - query_start > interval '3 seconds'")
+                        .equals(List.of("0"));
+            }, "the migration to wait on the lock", Duration.ofSeconds(90));
             hold.execute("SELECT pg_advisory_unlock(" + SchemaMigrations.LOCK_KEY + ")");
 
             assertThat(migration.get(90, TimeUnit.SECONDS)).containsExactlyElementsOf(versions());

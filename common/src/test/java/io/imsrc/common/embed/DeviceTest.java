@@ -4,14 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class DeviceTest {
 
-    @Test
-    void the_three_setting_values_parse_in_any_case() {
-        assertThat(Device.parse("auto")).isEqualTo(Device.AUTO);
-        assertThat(Device.parse("CPU")).isEqualTo(Device.CPU);
-        assertThat(Device.parse(" cuda ")).isEqualTo(Device.CUDA);
+    @ParameterizedTest
+    @CsvSource(value = {"auto|AUTO", "CPU|CPU", " cuda |CUDA"}, delimiter = '|', ignoreLeadingAndTrailingWhitespace = false)
+    void the_three_setting_values_parse_in_any_case(String value, Device device) {
+        assertThat(Device.parse(value)).isEqualTo(device);
     }
 
     @Test

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImageDecoder;
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.testing.SharedFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

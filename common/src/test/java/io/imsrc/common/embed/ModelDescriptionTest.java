@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImageFormat;
 import io.imsrc.common.image.ImageInfo;
+import io.imsrc.testing.CifarData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ModelDescriptionTest {
+
+    @Test
+    void the_cifar10_labels_are_the_data_sets_classes_in_its_order() {
+        // Test data labels CIFAR-10 records with the index of its own class list.
+        assertThat(ModelDescription.CIFAR10_LABELS).isEqualTo(CifarData.CLASSES);
+    }
 
     @Test
     void the_default_is_the_trained_resnet20_imsrc_ships_on_its_class_path() {

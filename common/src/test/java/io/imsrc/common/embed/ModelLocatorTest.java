@@ -3,7 +3,7 @@ package io.imsrc.common.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.imsrc.common.testing.LocalHttpServer;
+import io.imsrc.testing.LocalHttpServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

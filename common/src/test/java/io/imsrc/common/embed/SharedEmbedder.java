@@ -1,6 +1,6 @@
 package io.imsrc.common.embed;
 
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.testing.SharedFiles;
 
 /**
  * The ResNet-20 embedder, loaded once per test JVM and shared by every test that needs the real

@@ -7,7 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.testing.SharedFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

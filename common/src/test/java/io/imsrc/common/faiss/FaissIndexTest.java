@@ -1,10 +1,12 @@
 package io.imsrc.common.faiss;
 
-import static io.imsrc.common.faiss.TestVectors.row;
+import static io.imsrc.testing.TestVectors.row;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.imsrc.testing.ExactSearch;
+import io.imsrc.testing.TestVectors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +43,7 @@ class FaissIndexTest {
     private static float[] base;
     private static long[] ids;
     private static float[] queries;
-    private static ExactSearch exactInnerProduct;
+    private static ExactSearch.TopK exactInnerProduct;
 
     @TempDir
     Path tempDir;
@@ -51,15 +53,15 @@ class FaissIndexTest {
         base = TestVectors.randomUnitVectors(N, D, 42);
         ids = TestVectors.distinctIds(N, 43);
         queries = TestVectors.randomUnitVectors(NQ, D, 44);
-        exactInnerProduct = ExactSearch.topK(base, ids, queries, D, K, Metric.INNER_PRODUCT);
+        exactInnerProduct = ExactSearch.topK(base, ids, queries, D, K, ExactSearch.Measure.INNER_PRODUCT);
     }
 
     @ParameterizedTest
     @EnumSource(Metric.class)
     void flat_index_returns_the_exact_top_10(Metric metric) {
-        ExactSearch exact = metric == Metric.INNER_PRODUCT
+        ExactSearch.TopK exact = metric == Metric.INNER_PRODUCT
                 ? exactInnerProduct
-                : ExactSearch.topK(base, ids, queries, D, K, metric);
+                : ExactSearch.topK(base, ids, queries, D, K, ExactSearch.Measure.valueOf(metric.name()));
         try (FaissIndex index = FaissIndex.create(D, "IDMap2,Flat", metric)) {
             index.addWithIds(base, ids);
 
@@ -80,9 +82,9 @@ class FaissIndexTest {
             assertThat(index.isTrained()).isTrue();
             index.addWithIds(base, ids);
 
-            double oneList = exactInnerProduct.recall(index.search(queries, K));
+            double oneList = recall(index.search(queries, K));
             index.setNprobe(IVF_NPROBE);
-            double recall = exactInnerProduct.recall(index.search(queries, K));
+            double recall = recall(index.search(queries, K));
 
             assertThat(recall).isGreaterThanOrEqualTo(0.95);
             assertThat(oneList).as("recall with FAISS's default nprobe 1").isLessThan(0.5);
@@ -95,7 +97,7 @@ class FaissIndexTest {
             index.addWithIds(base, ids);
             index.setEfSearch(HNSW_EF_SEARCH);
 
-            assertThat(exactInnerProduct.recall(index.search(queries, K))).isGreaterThanOrEqualTo(0.95);
+            assertThat(recall(index.search(queries, K))).isGreaterThanOrEqualTo(0.95);
         }
     }
 
@@ -127,7 +129,7 @@ class FaissIndexTest {
     void removed_ids_are_never_returned_and_ntotal_drops(String description) {
         try (FaissIndex index = filled(description)) {
             // Remove every exact top-10 hit of the queries, plus an id the index never held.
-            long[] removed = Arrays.stream(exactInnerProduct.ids).flatMapToLong(Arrays::stream).distinct().toArray();
+            long[] removed = Arrays.stream(exactInnerProduct.ids()).flatMapToLong(Arrays::stream).distinct().toArray();
             long[] withUnknown = Arrays.copyOf(removed, removed.length + 1);
             withUnknown[removed.length] = 7;
 
@@ -320,12 +322,17 @@ class FaissIndexTest {
      * compared as a set so that two near-equal scores, which float and double arithmetic
      * may order differently, cannot fail the test; the scores still pin the order.
      */
-    private static void assertSameHits(SearchResult result, int row, ExactSearch exact, int q) {
-        assertThat(result.ids(row)).containsExactlyInAnyOrder(exact.ids[q]);
+    private static void assertSameHits(SearchResult result, int row, ExactSearch.TopK exact, int q) {
+        assertThat(result.ids(row)).containsExactlyInAnyOrder(exact.ids()[q]);
         float[] scores = result.scores(row);
         for (int r = 0; r < K; r++) {
-            assertThat((double) scores[r]).isCloseTo(exact.scores[q][r], within(1e-5));
+            assertThat((double) scores[r]).isCloseTo(exact.scores()[q][r], within(1e-5));
         }
+    }
+
+    /** The fraction of the exact top-10 inner-product ids that {@code result} also returns. */
+    private static double recall(SearchResult result) {
+        return exactInnerProduct.recall(result::ids);
     }
 
     private static int indexOfFirstIdNotIn(long[] removed) {

@@ -1,5 +1,6 @@
 package io.imsrc.common.faiss;
 
+import io.imsrc.testing.TestVectors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

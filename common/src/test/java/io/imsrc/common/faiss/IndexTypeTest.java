@@ -3,17 +3,19 @@ package io.imsrc.common.faiss;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.imsrc.testing.TestVectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class IndexTypeTest {
 
-    @Test
-    void config_values_parse_ignoring_case_and_blanks() {
-        assertThat(IndexType.parse("flatl2")).isEqualTo(IndexType.FLATL2);
-        assertThat(IndexType.parse("IVFFlat")).isEqualTo(IndexType.IVFFLAT);
-        assertThat(IndexType.parse(" HNSW ")).isEqualTo(IndexType.HNSW);
+    @ParameterizedTest
+    @CsvSource(value = {"flatl2|FLATL2", "IVFFlat|IVFFLAT", " HNSW |HNSW"}, delimiter = '|',
+            ignoreLeadingAndTrailingWhitespace = false)
+    void config_values_parse_ignoring_case_and_blanks(String value, IndexType type) {
+        assertThat(IndexType.parse(value)).isEqualTo(type);
     }
 
     @Test

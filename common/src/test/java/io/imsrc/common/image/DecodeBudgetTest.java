@@ -3,7 +3,8 @@ package io.imsrc.common.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.imsrc.common.testing.TestImages;
+import io.imsrc.testing.TestImages;
+import io.imsrc.testing.Waiting;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -45,8 +46,7 @@ class DecodeBudgetTest {
     void a_waiting_decode_goes_on_when_room_is_given_back() throws Exception {
         DecodeBudget budget = new DecodeBudget(100);
         DecodeBudget.Permit held = budget.acquire(100, NO_WAIT);
-        CompletableFuture<DecodeBudget.Permit> waiting = CompletableFuture.supplyAsync(() -> budget.acquire(50, LONG));
-        awaitWaiters(budget, 1);
+        CompletableFuture<DecodeBudget.Permit> waiting = waitingFor(budget, 50);
         assertThat(waiting).isNotDone();
 
         held.close();
@@ -60,8 +60,7 @@ class DecodeBudgetTest {
     void waiters_are_served_in_arrival_order_so_a_large_image_is_not_starved() throws Exception {
         DecodeBudget budget = new DecodeBudget(100);
         DecodeBudget.Permit held = budget.acquire(30, NO_WAIT);
-        CompletableFuture<DecodeBudget.Permit> large = CompletableFuture.supplyAsync(() -> budget.acquire(100, LONG));
-        awaitWaiters(budget, 1);
+        CompletableFuture<DecodeBudget.Permit> large = waitingFor(budget, 100);
 
         // 70 pixels are free, but the large image is first in line.
         assertThatThrownBy(() -> budget.acquire(10, NO_WAIT)).isInstanceOf(DecodeBusyException.class);
@@ -75,8 +74,7 @@ class DecodeBudgetTest {
     void a_capacity_raised_while_a_decode_waits_lets_it_go_on() throws Exception {
         DecodeBudget budget = new DecodeBudget(10);
         DecodeBudget.Permit held = budget.acquire(10, NO_WAIT);
-        CompletableFuture<DecodeBudget.Permit> waiting = CompletableFuture.supplyAsync(() -> budget.acquire(5, LONG));
-        awaitWaiters(budget, 1);
+        CompletableFuture<DecodeBudget.Permit> waiting = waitingFor(budget, 5);
 
         budget.setCapacity(15);
 
@@ -117,11 +115,14 @@ class DecodeBudgetTest {
         assertThat(budget.inUse()).isZero();
     }
 
-    private static void awaitWaiters(DecodeBudget budget, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (budget.waiters() < count) {
-            assertThat(System.nanoTime()).as("%d waiters within a minute", count).isLessThan(deadline);
-            Thread.sleep(5);
-        }
+    /** A decode that asks {@code budget} for {@code pixels} on another thread, once it waits in line. */
+    private static CompletableFuture<DecodeBudget.Permit> waitingFor(DecodeBudget budget, long pixels) throws Exception {
+        CompletableFuture<DecodeBudget.Permit> waiting = CompletableFuture.supplyAsync(() -> budget.acquire(pixels, LONG));
+        awaitWaiters(budget, 1);
+        return waiting;
+    }
+
+    private static void awaitWaiters(DecodeBudget budget, int count) throws Exception {
+        Waiting.until(() -> budget.waiters() >= count, count + " waiters", Duration.ofMinutes(1));
     }
 }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imsrc.common.image.InvalidImageException.Reason;
-import io.imsrc.common.testing.ImageBombs;
-import io.imsrc.common.testing.TestImages;
+import io.imsrc.testing.ImageBombs;
+import io.imsrc.testing.TestImages;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -171,7 +171,7 @@ class DecompressionBombTest {
 
     @Test
     void a_flat_gif_compressed_as_far_as_lzw_goes_still_decodes() throws IOException {
-        assertDecodes(TestImages.encode(indexed(flat(3000, 2000)), "gif"), 3000, 2000);
+        assertDecodes(TestImages.encode(TestImages.indexed(flat(3000, 2000)), "gif"), 3000, 2000);
     }
 
     @Test
@@ -181,7 +181,7 @@ class DecompressionBombTest {
 
     @Test
     void run_length_bmps_written_by_java_still_decode() throws IOException {
-        assertDecodes(bmp(indexed(flat(1000, 800)), "BI_RLE8"), 1000, 800);
+        assertDecodes(bmp(TestImages.indexed(flat(1000, 800)), "BI_RLE8"), 1000, 800);
         assertDecodes(bmp(sixteenColours(flat(1000, 800)), "BI_RLE4"), 1000, 800);
     }
 
@@ -248,14 +248,6 @@ class DecompressionBombTest {
         g.fillRect(0, 0, width, height);
         g.dispose();
         return image;
-    }
-
-    private static BufferedImage indexed(BufferedImage rgb) {
-        BufferedImage indexed = new BufferedImage(rgb.getWidth(), rgb.getHeight(), BufferedImage.TYPE_BYTE_INDEXED);
-        Graphics2D g = indexed.createGraphics();
-        g.drawImage(rgb, 0, 0, null);
-        g.dispose();
-        return indexed;
     }
 
     private static BufferedImage sixteenColours(BufferedImage rgb) {

@@ -3,10 +3,11 @@ package io.imsrc.common.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import static io.imsrc.common.testing.TestImages.encode;
-import static io.imsrc.common.testing.TestImages.noise;
+import static io.imsrc.testing.TestImages.encode;
+import static io.imsrc.testing.TestImages.noise;
 
 import io.imsrc.common.image.InvalidImageException.Reason;
+import io.imsrc.testing.TestImages;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -346,21 +347,13 @@ class ImageDecoderTest {
         try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
             writer.setOutput(stream);
             writer.prepareWriteSequence(null);
-            writer.writeToSequence(new IIOImage(indexed(solid(8, 8, first)), null, null), null);
-            writer.writeToSequence(new IIOImage(indexed(solid(8, 8, second)), null, null), null);
+            writer.writeToSequence(new IIOImage(TestImages.indexed(solid(8, 8, first)), null, null), null);
+            writer.writeToSequence(new IIOImage(TestImages.indexed(solid(8, 8, second)), null, null), null);
             writer.endWriteSequence();
         } finally {
             writer.dispose();
         }
         return out.toByteArray();
-    }
-
-    private static BufferedImage indexed(BufferedImage rgb) {
-        BufferedImage image = new BufferedImage(rgb.getWidth(), rgb.getHeight(), BufferedImage.TYPE_BYTE_INDEXED);
-        Graphics2D g = image.createGraphics();
-        g.drawImage(rgb, 0, 0, null);
-        g.dispose();
-        return image;
     }
 
     /** The PNG signature and an IHDR chunk (8-bit RGB) with a correct CRC, and nothing else. */

@@ -3,7 +3,7 @@ package io.imsrc.common.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.imsrc.common.testing.TestImages;
+import io.imsrc.testing.TestImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import javax.imageio.ImageIO;

@@ -6,17 +6,16 @@ import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.Rejection;
 import io.imsrc.common.record.SourceKind;
-import io.imsrc.common.testing.TestImages;
 import io.imsrc.ingest.record.AdmittedImage;
 import io.imsrc.ingest.record.DeadLetter;
 import io.imsrc.ingest.record.ImageMeta;
 import io.imsrc.ingest.record.PrototypeDelta;
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.testing.TestImages;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -47,16 +46,6 @@ class ImageAdmissionOperatorTest {
             AdmissionBootstrap bootstrap) throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(new ImageAdmissionOperator(PREPARATION, bootstrap),
                 raw -> raw.meta().imageId(), Types.LONG);
-    }
-
-    private static List<AdmittedImage> admitted(KeyedOneInputStreamOperatorTestHarness<Long, RawImage, AdmittedImage> h) {
-        List<AdmittedImage> out = new ArrayList<>();
-        for (Object o : h.getOutput()) {
-            if (o instanceof StreamRecord<?> r) {
-                out.add((AdmittedImage) r.getValue());
-            }
-        }
-        return out;
     }
 
     private static <T> List<T> side(KeyedOneInputStreamOperatorTestHarness<Long, RawImage, AdmittedImage> h,
@@ -90,7 +79,7 @@ class ImageAdmissionOperatorTest {
             h.processElement(raw(fresh, SourceKind.FOLDER, "ship"), 0);
             h.processElement(impostor(stored, image(4)), 0);
 
-            assertThat(admitted(h)).extracting(AdmittedImage::category).containsExactly("dog", "ship");
+            assertThat(h.extractOutputValues()).extracting(AdmittedImage::category).containsExactly("dog", "ship");
             assertThat(side(h, ImageAdmissionOperator.DUPLICATE_UPLOADS)).extracting(ImageMeta::imageId)
                     .containsExactly(ImageId.of(stored));
             assertThat(side(h, ImageAdmissionOperator.DEAD_LETTERS)).extracting(DeadLetter::reason)
@@ -114,7 +103,7 @@ class ImageAdmissionOperatorTest {
 
             assertThat(side(h, ImageAdmissionOperator.DEAD_LETTERS)).extracting(DeadLetter::reason)
                     .containsExactly(Rejection.NOT_AN_IMAGE, Rejection.TOO_LARGE);
-            assertThat(admitted(h)).hasSize(1);
+            assertThat(h.extractOutputValues()).hasSize(1);
             assertThat(side(h, ImageAdmissionOperator.STORED_PROTOTYPES)).isEmpty();
         }
     }
@@ -136,7 +125,7 @@ class ImageAdmissionOperatorTest {
             h.open();
             h.processElement(raw(first, SourceKind.FOLDER, "cat"), 0);
             h.processElement(raw(image(22), SourceKind.FOLDER, "cat"), 0);
-            assertThat(admitted(h)).hasSize(1);
+            assertThat(h.extractOutputValues()).hasSize(1);
         }
     }
 

@@ -13,12 +13,11 @@ import io.imsrc.ingest.record.EmbeddedBatch;
 import io.imsrc.ingest.record.EmbeddedImage;
 import io.imsrc.ingest.record.ImageMeta;
 import io.imsrc.ingest.record.RawImage;
-import io.imsrc.ingest.testing.CifarData;
 import io.imsrc.ingest.testing.IngestFixtures;
+import io.imsrc.testing.CifarData;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,16 +48,6 @@ class BatchEmbedOperatorITCase {
         return new OneInputStreamOperatorTestHarness<>(new BatchEmbedOperator(IngestFixtures.embedding(BATCH, DELAY_MS, temp)));
     }
 
-    private static List<EmbeddedBatch> batches(OneInputStreamOperatorTestHarness<AdmittedImage, EmbeddedBatch> h) {
-        List<EmbeddedBatch> out = new ArrayList<>();
-        for (Object o : h.getOutput()) {
-            if (o instanceof StreamRecord<?> r) {
-                out.add((EmbeddedBatch) r.getValue());
-            }
-        }
-        return out;
-    }
-
     @Test
     void batches_close_when_full_on_the_deadline_before_a_barrier_and_at_the_end() throws Exception {
         List<AdmittedImage> images = images(12, true);
@@ -68,23 +57,23 @@ class BatchEmbedOperatorITCase {
             for (AdmittedImage image : images.subList(0, 5)) {
                 h.processElement(image, 0);
             }
-            assertThat(batches(h)).extracting(EmbeddedBatch::size).containsExactly(4);
+            assertThat(h.extractOutputValues()).extracting(EmbeddedBatch::size).containsExactly(4);
 
             h.setProcessingTime(DELAY_MS - 1);
-            assertThat(batches(h)).as("the fifth image waits for the deadline").hasSize(1);
+            assertThat(h.extractOutputValues()).as("the fifth image waits for the deadline").hasSize(1);
             h.setProcessingTime(DELAY_MS);
-            assertThat(batches(h)).extracting(EmbeddedBatch::size).containsExactly(4, 1);
+            assertThat(h.extractOutputValues()).extracting(EmbeddedBatch::size).containsExactly(4, 1);
 
             h.processElement(images.get(5), 0);
             h.processElement(images.get(6), 0);
             h.prepareSnapshotPreBarrier(1);
-            assertThat(batches(h)).extracting(EmbeddedBatch::size).containsExactly(4, 1, 2);
+            assertThat(h.extractOutputValues()).extracting(EmbeddedBatch::size).containsExactly(4, 1, 2);
 
             h.processElement(images.get(7), 0);
             h.endInput();
-            assertThat(batches(h)).extracting(EmbeddedBatch::size).containsExactly(4, 1, 2, 1);
+            assertThat(h.extractOutputValues()).extracting(EmbeddedBatch::size).containsExactly(4, 1, 2, 1);
 
-            List<EmbeddedImage> embedded = batches(h).stream().flatMap(b -> b.images().stream()).toList();
+            List<EmbeddedImage> embedded = h.extractOutputValues().stream().flatMap(b -> b.images().stream()).toList();
             assertThat(embedded).extracting(e -> e.meta().imageId())
                     .containsExactlyElementsOf(images.subList(0, 8).stream().map(i -> i.meta().imageId()).toList());
             assertThat(embedded).allSatisfy(e -> {
@@ -108,7 +97,7 @@ class BatchEmbedOperatorITCase {
                 h.processElement(image, 0);
             }
             h.endInput();
-            List<EmbeddedImage> embedded = batches(h).stream().flatMap(b -> b.images().stream()).toList();
+            List<EmbeddedImage> embedded = h.extractOutputValues().stream().flatMap(b -> b.images().stream()).toList();
             assertThat(embedded).hasSize(20).allSatisfy(e -> {
                 assertThat(e.predicted()).isTrue();
                 assertThat(e.confidence()).isBetween(0f, 1f);

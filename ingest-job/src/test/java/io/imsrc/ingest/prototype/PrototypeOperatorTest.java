@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.imsrc.ingest.record.PrototypeDelta;
 import io.imsrc.ingest.record.PrototypeRow;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -23,16 +21,6 @@ class PrototypeOperatorTest {
                 Types.STRING);
     }
 
-    private static List<PrototypeRow> rows(KeyedOneInputStreamOperatorTestHarness<String, PrototypeDelta, PrototypeRow> h) {
-        List<PrototypeRow> rows = new ArrayList<>();
-        for (Object o : h.getOutput()) {
-            if (o instanceof StreamRecord<?> r) {
-                rows.add((PrototypeRow) r.getValue());
-            }
-        }
-        return rows;
-    }
-
     @Test
     void changed_categories_are_written_as_means_at_most_once_per_interval() throws Exception {
         try (var h = harness()) {
@@ -41,22 +29,22 @@ class PrototypeOperatorTest {
             h.processElement(new PrototypeDelta("cat", new double[] {1, 0}, 1), 0);
             h.processElement(new PrototypeDelta("cat", new double[] {1, 2}, 2), 0);
             h.processElement(new PrototypeDelta("dog", new double[] {0, 4}, 2), 0);
-            assertThat(rows(h)).isEmpty();
+            assertThat(h.extractOutputValues()).isEmpty();
 
             h.setProcessingTime(FLUSH_MS);
 
-            List<PrototypeRow> rows = rows(h);
+            List<PrototypeRow> rows = h.extractOutputValues();
             assertThat(rows).extracting(PrototypeRow::category).containsExactly("cat", "dog");
             assertThat(rows.get(0).mean()).containsExactly(2f / 3, 2f / 3);
             assertThat(rows.get(0).count()).isEqualTo(3);
             assertThat(rows.get(1).mean()).containsExactly(0f, 2f);
 
             h.setProcessingTime(3 * FLUSH_MS);
-            assertThat(rows(h)).as("nothing changed, nothing written").hasSize(2);
+            assertThat(h.extractOutputValues()).as("nothing changed, nothing written").hasSize(2);
             h.processElement(new PrototypeDelta("dog", new double[] {0, 0}, 2), 0);
             h.prepareSnapshotPreBarrier(1);
-            assertThat(rows(h)).hasSize(3);
-            assertThat(rows(h).get(2).mean()).containsExactly(0f, 1f);
+            assertThat(h.extractOutputValues()).hasSize(3);
+            assertThat(h.extractOutputValues().get(2).mean()).containsExactly(0f, 1f);
         }
     }
 
@@ -74,7 +62,7 @@ class PrototypeOperatorTest {
             h.open();
             h.processElement(new PrototypeDelta("cat", new double[] {4, 1}, 1), 0);
             h.endInput();
-            List<PrototypeRow> rows = rows(h);
+            List<PrototypeRow> rows = h.extractOutputValues();
             assertThat(rows).hasSize(1);
             assertThat(rows.get(0).count()).isEqualTo(3);
             assertThat(rows.get(0).mean()).containsExactly(2f, 1f);

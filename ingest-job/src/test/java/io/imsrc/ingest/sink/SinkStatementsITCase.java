@@ -2,6 +2,7 @@ package io.imsrc.ingest.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.Rejection;
 import io.imsrc.common.record.SourceKind;
@@ -12,7 +13,7 @@ import io.imsrc.ingest.record.ImageMeta;
 import io.imsrc.ingest.record.PrototypeRow;
 import io.imsrc.ingest.record.StorableValues;
 import io.imsrc.ingest.record.StoredImage;
-import io.imsrc.ingest.testing.TestDatabase;
+import io.imsrc.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -31,7 +32,7 @@ class SinkStatementsITCase {
 
     @BeforeEach
     void database() throws Exception {
-        db = TestDatabase.create("sink");
+        db = TestDatabase.create("sink", SchemaMigrations::migrate);
     }
 
     private <T> void write(String sql, JdbcStatementBuilder<T> builder, T record) throws Exception {

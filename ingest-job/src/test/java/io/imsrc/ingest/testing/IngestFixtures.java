@@ -1,27 +1,28 @@
 package io.imsrc.ingest.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import io.imsrc.common.config.ImsrcConfig.BatchConfig;
 import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.ingest.DatabaseOptions;
 import io.imsrc.ingest.IngestJob;
 import io.imsrc.ingest.IngestJobOptions;
 import io.imsrc.ingest.IngestTopology;
 import io.imsrc.ingest.embed.EmbedSettings;
 import io.imsrc.ingest.record.RawImage;
+import io.imsrc.ingest.source.bulk.BulkSourceSpec;
+import io.imsrc.testing.SharedFiles;
+import io.imsrc.testing.TestDatabase;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.core.execution.JobClient;
 
 /** The real model and the common job settings of the ingest tests. */
 public final class IngestFixtures {
@@ -50,7 +51,7 @@ public final class IngestFixtures {
     public static IngestJobOptions.Builder options(TestDatabase database, Path temp) throws IOException {
         return IngestJobOptions.builder()
                 .jobName("ingest test")
-                .database(database.options())
+                .database(new DatabaseOptions(database.jdbcUrl(), database.user(), null))
                 .embedding(embedding(32, 20, temp))
                 .checkpointIntervalMs(500)
                 .cacheDir(temp.resolve("cache"))
@@ -84,6 +85,18 @@ public final class IngestFixtures {
         return summary;
     }
 
+    /** Runs a bounded ingest of {@code source} (a bulk source as the command line names it) to its end. */
+    public static IngestTopology.Summary ingest(TestDatabase database, Path temp, String source) throws Exception {
+        return runToEnd(options(database, temp).bulkSource(BulkSourceSpec.parse(source)).build());
+    }
+
+    /** What an ingest that has finished must have stored: so many images and vectors, and exact prototypes. */
+    public static void assertStored(TestDatabase database, long images, long vectors) throws Exception {
+        assertThat(database.count("SELECT count(*) FROM images")).as("images").isEqualTo(images);
+        assertThat(database.count("SELECT count(*) FROM vectors")).as("vectors").isEqualTo(vectors);
+        assertPrototypesAreExactMeans(database);
+    }
+
     /** Starts an unbounded ingest (uploads, watched folders); the caller cancels it. */
     public static JobClient start(IngestJobOptions options) throws Exception {
         StreamExecutionEnvironment env = environment(options);
@@ -91,26 +104,13 @@ public final class IngestFixtures {
         return env.executeAsync(options.jobName());
     }
 
-    /** Whether the stored prototypes are the exact means already (for waiting on a running job). */
+    /** Whether the stored prototypes of the test model are the exact means already (for waiting on a running job). */
     public static boolean prototypesAreExactMeans(TestDatabase database) throws Exception {
-        try {
-            assertPrototypesAreExactMeans(database);
-            return true;
-        } catch (AssertionError e) {
-            return false;
-        }
+        return database.prototypesAreExactMeans(resnet20ModelId());
     }
 
-    /** Every stored prototype equals the mean of its category's stored vectors, and none is missing. */
+    /** Every stored prototype of the test model equals the mean of its category's stored vectors. */
     public static void assertPrototypesAreExactMeans(TestDatabase database) throws Exception {
-        String modelId = resnet20ModelId();
-        Map<String, TestDatabase.Prototype> expected = database.meansOfStoredVectors(modelId);
-        Map<String, TestDatabase.Prototype> actual = database.prototypes(modelId);
-        assertThat(actual.keySet()).as("categories with prototypes").isEqualTo(expected.keySet());
-        expected.forEach((category, mean) -> {
-            TestDatabase.Prototype stored = actual.get(category);
-            assertThat(stored.count()).as("image count of %s", category).isEqualTo(mean.count());
-            assertThat(stored.mean()).as("prototype of %s", category).containsExactly(mean.mean(), within(1e-5f));
-        });
+        database.assertPrototypesAreExactMeans(resnet20ModelId());
     }
 }

@@ -2,12 +2,12 @@ package io.imsrc.query.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.testing.Waiting;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 class SupervisedLoopTest {
@@ -16,14 +16,8 @@ class SupervisedLoopTest {
 
     private final RecordingLogger log = new RecordingLogger();
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("gave up waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+    private static void await(Waiting.Condition condition, String what) throws Exception {
+        Waiting.until(condition, what, DEADLINE);
     }
 
     @Test

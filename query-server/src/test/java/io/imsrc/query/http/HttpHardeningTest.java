@@ -146,14 +146,18 @@ class HttpHardeningTest {
 
     @Test
     void a_body_that_stops_arriving_is_answered_408_at_its_deadline() {
+        long sent = System.nanoTime();
         Answer answer = http.send(out -> {
             out.write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(10))
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
         });
+        Duration waited = Duration.ofNanos(System.nanoTime() - sent);
 
         answer.assertJsonError("a stalled body", 408, null);
         assertThat(answer.json().get("error").asText()).isEqualTo("request_timeout");
+        // Not before the deadline, and not long after it (generously, for a loaded machine).
+        assertThat(waited).isBetween(BODY_TIMEOUT.minusMillis(100), BODY_TIMEOUT.plusSeconds(30));
     }
 
     @Test

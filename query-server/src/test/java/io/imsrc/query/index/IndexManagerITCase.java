@@ -3,6 +3,7 @@ package io.imsrc.query.index;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.faiss.IndexType;
 import io.imsrc.query.search.Hit;
 import io.imsrc.query.search.SearchRequest;
@@ -10,9 +11,10 @@ import io.imsrc.query.search.VectorSearch;
 import io.imsrc.query.store.Database;
 import io.imsrc.query.store.VectorRow;
 import io.imsrc.query.store.VectorStore;
-import io.imsrc.query.testing.BruteForce;
-import io.imsrc.query.testing.TestCatalog;
-import io.imsrc.query.testing.TestVectors;
+import io.imsrc.query.testing.VectorRows;
+import io.imsrc.testing.TestDatabase;
+import io.imsrc.testing.TestVectors;
+import io.imsrc.testing.Waiting;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -51,16 +53,16 @@ class IndexManagerITCase {
         }
     }
 
-    private TestCatalog catalogWith(Map<String, List<VectorRow>> rows) throws Exception {
-        TestCatalog catalog = TestCatalog.create("index");
-        catalog.insert(rows, MODEL);
+    private TestDatabase catalogWith(Map<String, List<VectorRow>> rows) throws Exception {
+        TestDatabase catalog = TestDatabase.create("index", SchemaMigrations::migrate);
+        VectorRows.insert(catalog, rows, MODEL);
         Map<String, Integer> counts = new HashMap<>();
         rows.forEach((c, list) -> counts.put(c, list.size()));
-        catalog.prototypes(TestVectors.means(rows), counts, MODEL);
+        catalog.writePrototypes(VectorRows.means(rows), counts, MODEL);
         return catalog;
     }
 
-    private IndexManager manager(TestCatalog catalog, IndexType type, Path indexPath) throws Exception {
+    private IndexManager manager(TestDatabase catalog, IndexType type, Path indexPath) throws Exception {
         Database database = new Database(catalog.jdbcUrl(), catalog.user(), null, 4);
         open.add(database);
         IndexManager manager = new IndexManager(database, new VectorStore(database.pool(), MODEL),
@@ -76,24 +78,17 @@ class IndexManagerITCase {
         }
     }
 
-    private static void awaitSearchable(IndexManager manager, long imageId) throws InterruptedException {
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        while (true) {
+    private static void awaitSearchable(IndexManager manager, long imageId) throws Exception {
+        Waiting.until(() -> {
             try (IndexManager.Lease lease = manager.lease()) {
-                if (lease.snapshot().holds(imageId)) {
-                    return;
-                }
+                return lease.snapshot().holds(imageId);
             }
-            if (System.nanoTime() > end) {
-                throw new AssertionError("image " + imageId + " did not become searchable within " + DEADLINE);
-            }
-            Thread.sleep(10);
-        }
+        }, "image " + imageId + " to become searchable", DEADLINE);
     }
 
     private static Map<String, List<VectorRow>> more(int categories, int perCategory, long seed) {
         // Ids far from the first set's.
-        Map<String, List<VectorRow>> rows = TestVectors.clustered(categories, perCategory, DIMENSION, seed);
+        Map<String, List<VectorRow>> rows = VectorRows.clustered(categories, perCategory, DIMENSION, seed);
         Map<String, List<VectorRow>> shifted = new LinkedHashMap<>();
         rows.forEach((c, list) -> shifted.put(c, list.stream()
                 .map(r -> new VectorRow(r.imageId() + 50_000_000L * seed, c, r.vector(), 0, 0)).toList()));
@@ -102,8 +97,8 @@ class IndexManagerITCase {
 
     @Test
     void the_index_is_built_from_postgresql_and_answers_like_brute_force() throws Exception {
-        Map<String, List<VectorRow>> rows = TestVectors.clustered(5, 200, DIMENSION, 7);
-        TestCatalog catalog = catalogWith(rows);
+        Map<String, List<VectorRow>> rows = VectorRows.clustered(5, 200, DIMENSION, 7);
+        TestDatabase catalog = catalogWith(rows);
 
         IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
 
@@ -117,7 +112,7 @@ class IndexManagerITCase {
         for (int q = 0; q < 10; q++) {
             float[] query = TestVectors.randomUnit(random, DIMENSION);
             assertThat(searchAll(manager, query, 10)).extracting(Hit::imageId).containsExactlyElementsOf(
-                    BruteForce.search(rows, rows.keySet(), query, 0, 10).stream().map(Hit::imageId).toList());
+                    VectorRows.exactSearch(rows, rows.keySet(), query, 0, 10).stream().map(Hit::imageId).toList());
         }
         try (IndexManager.Lease lease = manager.lease()) {
             assertThat(lease.snapshot().prototypes().entries()).hasSize(5);
@@ -126,7 +121,7 @@ class IndexManagerITCase {
 
     @Test
     void committed_vectors_become_searchable_and_a_late_commit_below_the_watermark_is_not_lost() throws Exception {
-        TestCatalog catalog = catalogWith(TestVectors.clustered(3, 50, DIMENSION, 11));
+        TestDatabase catalog = catalogWith(VectorRows.clustered(3, 50, DIMENSION, 11));
         IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
 
         // A slow writer takes its sequence numbers first and commits last.
@@ -135,8 +130,8 @@ class IndexManagerITCase {
         try (Connection slowWriter = catalog.connect(); Connection fastWriter = catalog.connect()) {
             slowWriter.setAutoCommit(false);
             fastWriter.setAutoCommit(false);
-            TestCatalog.insert(slowWriter, slow, MODEL);
-            TestCatalog.insert(fastWriter, fast, MODEL);
+            VectorRows.insert(slowWriter, slow, MODEL);
+            VectorRows.insert(fastWriter, fast, MODEL);
             long committed = System.nanoTime();
             fastWriter.commit();
             awaitSearchable(manager, fast.get(fast.size() - 1).imageId());
@@ -152,8 +147,8 @@ class IndexManagerITCase {
 
     @Test
     void a_restart_loads_the_saved_index_and_catches_up_with_what_came_while_it_was_down() throws Exception {
-        Map<String, List<VectorRow>> rows = TestVectors.clustered(4, 100, DIMENSION, 13);
-        TestCatalog catalog = catalogWith(rows);
+        Map<String, List<VectorRow>> rows = VectorRows.clustered(4, 100, DIMENSION, 13);
+        TestDatabase catalog = catalogWith(rows);
         Path indexPath = temp.resolve("data/faiss_index.bin");
         IndexManager first = manager(catalog, IndexType.FLATL2, indexPath);
         float[] query = TestVectors.randomUnit(new Random(5), DIMENSION);
@@ -162,7 +157,7 @@ class IndexManagerITCase {
         first.close();
 
         Map<String, List<VectorRow>> added = more(2, 30, 3);
-        catalog.insert(added, MODEL);
+        VectorRows.insert(catalog, added, MODEL);
         IndexManager second = manager(catalog, IndexType.FLATL2, indexPath);
 
         assertThat(second.status().builtAtMillis()).as("loaded, not rebuilt").isEqualTo(firstBuilt);
@@ -175,7 +170,7 @@ class IndexManagerITCase {
         });
         List<Hit> after = searchAll(second, query, 20);
         assertThat(after).extracting(Hit::imageId).containsExactlyElementsOf(
-                BruteForce.search(everything, everything.keySet(), query, 0, 20).stream().map(Hit::imageId).toList());
+                VectorRows.exactSearch(everything, everything.keySet(), query, 0, 20).stream().map(Hit::imageId).toList());
         if (before.equals(after.subList(0, before.size()))) {
             LOG.info("The new vectors did not change the top 20");
         }
@@ -183,7 +178,7 @@ class IndexManagerITCase {
 
     @Test
     void a_saved_index_of_another_type_or_model_is_rebuilt_not_loaded() throws Exception {
-        TestCatalog catalog = catalogWith(TestVectors.clustered(3, 100, DIMENSION, 17));
+        TestDatabase catalog = catalogWith(VectorRows.clustered(3, 100, DIMENSION, 17));
         Path indexPath = temp.resolve("index.bin");
         IndexManager flat = manager(catalog, IndexType.FLATL2, indexPath);
         long flatBuilt = flat.status().builtAtMillis();
@@ -198,8 +193,8 @@ class IndexManagerITCase {
 
     @Test
     void a_rebuild_swaps_in_while_searches_go_on_and_none_fails() throws Exception {
-        Map<String, List<VectorRow>> rows = TestVectors.clustered(5, 400, DIMENSION, 19);
-        TestCatalog catalog = catalogWith(rows);
+        Map<String, List<VectorRow>> rows = VectorRows.clustered(5, 400, DIMENSION, 19);
+        TestDatabase catalog = catalogWith(rows);
         IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
         float[] query = TestVectors.randomUnit(new Random(21), DIMENSION);
         List<Long> expected = searchAll(manager, query, 10).stream().map(Hit::imageId).toList();
@@ -235,8 +230,8 @@ class IndexManagerITCase {
 
     @Test
     void approximate_indexes_find_nearly_what_the_exact_search_finds() throws Exception {
-        Map<String, List<VectorRow>> rows = TestVectors.clustered(3, 3000, DIMENSION, 23);
-        TestCatalog catalog = catalogWith(rows);
+        Map<String, List<VectorRow>> rows = VectorRows.clustered(3, 3000, DIMENSION, 23);
+        TestDatabase catalog = catalogWith(rows);
         for (IndexType type : List.of(IndexType.IVFFLAT, IndexType.HNSW)) {
             IndexManager manager = manager(catalog, type, temp.resolve(type.configValue() + ".bin"));
             Random random = new Random(29);
@@ -245,7 +240,7 @@ class IndexManagerITCase {
             for (int q = 0; q < 50; q++) {
                 List<VectorRow> category = rows.get("c" + (q % 3));
                 float[] query = category.get(random.nextInt(category.size())).vector();
-                Set<Long> exact = new java.util.HashSet<>(BruteForce.search(rows, rows.keySet(), query, 0, 10)
+                Set<Long> exact = new java.util.HashSet<>(VectorRows.exactSearch(rows, rows.keySet(), query, 0, 10)
                         .stream().map(Hit::imageId).toList());
                 for (Hit hit : searchAll(manager, query, 10)) {
                     found += exact.contains(hit.imageId()) ? 1 : 0;
@@ -260,24 +255,19 @@ class IndexManagerITCase {
 
     @Test
     void changed_prototypes_are_picked_up() throws Exception {
-        Map<String, List<VectorRow>> rows = TestVectors.clustered(2, 50, DIMENSION, 31);
-        TestCatalog catalog = catalogWith(rows);
+        Map<String, List<VectorRow>> rows = VectorRows.clustered(2, 50, DIMENSION, 31);
+        TestDatabase catalog = catalogWith(rows);
         IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
         float[] newMean = TestVectors.randomUnit(new Random(37), DIMENSION);
 
-        catalog.prototypes(Map.of("c0", newMean), Map.of("c0", 51), MODEL);
+        catalog.writePrototypes(Map.of("c0", newMean), Map.of("c0", 51), MODEL);
 
-        long end = System.nanoTime() + DEADLINE.toNanos();
-        while (true) {
+        Prototypes.Entry entry = Waiting.forValue(() -> {
             try (IndexManager.Lease lease = manager.lease()) {
-                Prototypes.Entry entry = lease.snapshot().prototypes().get("c0");
-                if (entry.imageCount() == 51) {
-                    assertThat(entry.unitMean()).containsExactly(newMean, within(1e-6f));
-                    break;
-                }
+                Prototypes.Entry c0 = lease.snapshot().prototypes().get("c0");
+                return c0.imageCount() == 51 ? c0 : null;
             }
-            assertThat(System.nanoTime()).as("the new prototype within the deadline").isLessThan(end);
-            Thread.sleep(10);
-        }
+        }, "the new prototype", DEADLINE);
+        assertThat(entry.unitMean()).containsExactly(newMean, within(1e-6f));
     }
 }

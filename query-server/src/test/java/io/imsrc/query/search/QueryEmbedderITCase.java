@@ -8,7 +8,7 @@ import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.embed.Embedding;
 import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.testing.SharedFiles;
+import io.imsrc.testing.SharedFiles;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

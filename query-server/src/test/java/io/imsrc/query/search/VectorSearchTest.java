@@ -8,8 +8,8 @@ import io.imsrc.query.index.IndexSnapshot;
 import io.imsrc.query.index.Prototypes;
 import io.imsrc.query.store.PrototypeRecord;
 import io.imsrc.query.store.VectorRow;
-import io.imsrc.query.testing.BruteForce;
-import io.imsrc.query.testing.TestVectors;
+import io.imsrc.query.testing.VectorRows;
+import io.imsrc.testing.TestVectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +28,10 @@ class VectorSearchTest {
 
     @BeforeAll
     static void build() {
-        rows = TestVectors.clustered(10, 300, DIMENSION, 42);
+        rows = VectorRows.clustered(10, 300, DIMENSION, 42);
         snapshot = IndexSnapshot.build("m", IndexType.FLATL2, DIMENSION, 0, rows);
         List<PrototypeRecord> prototypes = new ArrayList<>();
-        TestVectors.means(rows).forEach((category, mean) -> prototypes.add(new PrototypeRecord(category, mean, 300, 0)));
+        VectorRows.means(rows).forEach((category, mean) -> prototypes.add(new PrototypeRecord(category, mean, 300, 0)));
         snapshot.replacePrototypes(Prototypes.of(prototypes));
     }
 
@@ -57,7 +57,7 @@ class VectorSearchTest {
 
             SearchOutcome outcome = VectorSearch.search(snapshot, query, request);
 
-            assertSameHits(outcome.hits(), BruteForce.search(rows, rows.keySet(), query, 0, 10));
+            assertSameHits(outcome.hits(), VectorRows.exactSearch(rows, rows.keySet(), query, 0, 10));
             assertThat(outcome.ranking()).isEmpty();
             assertThat(outcome.searched()).hasSize(10);
         }
@@ -66,7 +66,7 @@ class VectorSearchTest {
     @Test
     void with_prototypes_the_results_are_brute_force_over_the_best_ranked_categories() {
         Random random = new Random(2);
-        Map<String, float[]> means = TestVectors.means(rows);
+        Map<String, float[]> means = VectorRows.means(rows);
         for (int q = 0; q < 20; q++) {
             // A query near one category's images, as a real query is.
             List<VectorRow> category = rows.get("c" + (q % 10));
@@ -81,7 +81,7 @@ class VectorSearchTest {
                     .map(Map.Entry::getKey).toList();
             assertThat(outcome.ranking()).extracting(CategoryScore::category).containsExactlyElementsOf(expectedRanking);
             assertThat(outcome.searched()).containsExactlyElementsOf(expectedRanking.subList(0, 3));
-            assertSameHits(outcome.hits(), BruteForce.search(rows, expectedRanking.subList(0, 3), query, 0, 10));
+            assertSameHits(outcome.hits(), VectorRows.exactSearch(rows, expectedRanking.subList(0, 3), query, 0, 10));
             assertThat(outcome.hits().get(0).similarity()).isCloseTo(1.0, within(1e-5));
         }
     }
@@ -89,7 +89,7 @@ class VectorSearchTest {
     @Test
     void pages_follow_each_other_without_overlap_and_match_the_oracle() {
         float[] query = TestVectors.randomUnit(new Random(3), DIMENSION);
-        List<Hit> expected = BruteForce.search(rows, rows.keySet(), query, 0, 50);
+        List<Hit> expected = VectorRows.exactSearch(rows, rows.keySet(), query, 0, 50);
         List<Hit> pages = new ArrayList<>();
         for (int offset = 0; offset < 50; offset += 10) {
             pages.addAll(VectorSearch.search(snapshot, query, new SearchRequest(10, offset, false, 3, -1, Set.of(), 0)).hits());
@@ -103,7 +103,7 @@ class VectorSearchTest {
         SearchOutcome similar = VectorSearch.search(snapshot, self.vector(),
                 new SearchRequest(5, 0, true, 1, -1, Set.of(), 0).excluding(self.imageId()));
         assertThat(similar.hits()).hasSize(5).noneMatch(h -> h.imageId() == self.imageId());
-        assertSameHits(similar.hits(), BruteForce.search(rows, List.of("c4"), self.vector(), 1, 5));
+        assertSameHits(similar.hits(), VectorRows.exactSearch(rows, List.of("c4"), self.vector(), 1, 5));
 
         SearchOutcome strict = VectorSearch.search(snapshot, self.vector(), new SearchRequest(50, 0, false, 3, 0.9, Set.of(), 0));
         assertThat(strict.hits()).allMatch(h -> h.similarity() >= 0.9);

@@ -2,12 +2,12 @@ package io.imsrc.query.testing;
 
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.Embedding;
-import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.image.ImageDecoder;
 import io.imsrc.common.record.ImageId;
-import io.imsrc.common.testing.SharedFiles;
 import io.imsrc.query.store.VectorRow;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.ArrayList;
@@ -15,15 +15,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.postgresql.PGConnection;
 
 /**
- * Real CIFAR-10 images from the shared archive, embedded with the real model, and their writing
- * into a catalog the way the ingest job writes them (image bytes, vector, prototype = mean).
+ * Real CIFAR-10 images (read by the shared {@link CifarData}), embedded with the real model, and
+ * their writing into a catalog the way the ingest job writes them (image bytes, vector, prototype =
+ * mean).
  */
 public final class CifarImages {
 
-    public static final List<String> CLASSES = ModelDescription.CIFAR10_LABELS;
+    public static final List<String> CLASSES = CifarData.CLASSES;
 
     /** An image with its category and its embedding by the test's model. */
     public record Image(long imageId, String category, byte[] bytes, float[] vector, String name) {
@@ -34,34 +34,25 @@ public final class CifarImages {
 
     private CifarImages() {}
 
-    /** The images {@code 0..perClass-1} of each class of a split ({@code train} or {@code test}), embedded. */
+    /** The images {@code firstIndex..firstIndex+perClass-1} of each class of a split ({@code train} or {@code test}), embedded. */
     public static List<Image> load(String split, int firstIndex, int perClass, Embedder embedder) throws Exception {
-        List<String> names = new ArrayList<>();
-        Map<String, String> categories = new HashMap<>();
-        for (String category : CLASSES) {
-            for (int i = firstIndex; i < firstIndex + perClass; i++) {
-                String name = "cifar-10-jpg/" + split + "/" + category + "/" + String.format("%04d.jpg", i);
-                names.add(name);
-                categories.put(name, category);
-            }
-        }
-        Map<String, byte[]> files = SharedFiles.readTarEntries(SharedFiles.cifar10JpgArchive(), names);
+        List<CifarData.Sample> samples = CifarData.numbered(split, firstIndex, perClass);
         List<DecodedImage> decoded = new ArrayList<>();
-        for (String name : names) {
-            decoded.add(ImageDecoder.decode(files.get(name)));
+        for (CifarData.Sample sample : samples) {
+            decoded.add(ImageDecoder.decode(sample.bytes()));
         }
         List<Embedding> embeddings = embedder.embedImages(decoded);
         List<Image> images = new ArrayList<>();
-        for (int i = 0; i < names.size(); i++) {
-            byte[] bytes = files.get(names.get(i));
-            images.add(new Image(ImageId.of(bytes), categories.get(names.get(i)), bytes, embeddings.get(i).vector(),
-                    names.get(i)));
+        for (int i = 0; i < samples.size(); i++) {
+            CifarData.Sample sample = samples.get(i);
+            images.add(new Image(ImageId.of(sample.bytes()), sample.category(), sample.bytes(),
+                    embeddings.get(i).vector(), sample.path()));
         }
         return images;
     }
 
     /** Writes the images with their vectors, and each category's prototype, as the ingest job does. */
-    public static void store(TestCatalog catalog, List<Image> images, String modelId) throws Exception {
+    public static void store(TestDatabase catalog, List<Image> images, String modelId) throws Exception {
         try (Connection c = catalog.connect()) {
             c.setAutoCommit(false);
             insert(c, images, modelId, true);
@@ -73,7 +64,7 @@ public final class CifarImages {
         }
         Map<String, Integer> counts = new HashMap<>();
         byCategory.forEach((k, v) -> counts.put(k, v.size()));
-        catalog.prototypes(TestVectors.means(byCategory), counts, modelId);
+        catalog.writePrototypes(VectorRows.means(byCategory), counts, modelId);
     }
 
     /** Writes images, and their vectors when {@code withVectors}, on {@code c} without committing. */
@@ -95,7 +86,7 @@ public final class CifarImages {
                 if (withVectors) {
                     vector.setLong(1, i.imageId());
                     vector.setString(2, modelId);
-                    vector.setArray(3, c.unwrap(PGConnection.class).createArrayOf("float4", i.vector()));
+                    vector.setArray(3, TestDatabase.floatArray(c, i.vector()));
                     vector.executeUpdate();
                 }
             }

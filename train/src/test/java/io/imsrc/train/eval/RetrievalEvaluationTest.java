@@ -1,5 +1,7 @@
 package io.imsrc.train.eval;
 
+import static io.imsrc.testing.TestVectors.dot;
+import static io.imsrc.testing.TestVectors.unit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -79,22 +81,5 @@ class RetrievalEvaluationTest {
             v[d] = (mean == null ? 0 : mean[d]) + sigma * (float) random.nextGaussian() / (float) Math.sqrt(DIMENSION);
         }
         return v;
-    }
-
-    private static float[] unit(float[] v) {
-        double norm = Math.sqrt(dot(v, v));
-        float[] out = new float[v.length];
-        for (int d = 0; d < v.length; d++) {
-            out[d] = (float) (v[d] / norm);
-        }
-        return out;
-    }
-
-    private static double dot(float[] a, float[] b) {
-        double sum = 0;
-        for (int d = 0; d < a.length; d++) {
-            sum += (double) a[d] * b[d];
-        }
-        return sum;
     }
 }

@@ -8,7 +8,7 @@ import io.imsrc.common.record.SourceKind;
 import io.imsrc.ingest.record.RawImage;
 import io.imsrc.ingest.source.bulk.reader.BulkSplitReader;
 import io.imsrc.ingest.source.bulk.split.BulkSplit;
-import io.imsrc.ingest.testing.CifarData;
+import io.imsrc.testing.CifarData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

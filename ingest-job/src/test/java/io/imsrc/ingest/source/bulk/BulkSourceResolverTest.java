@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.imsrc.common.io.Downloads;
-import io.imsrc.common.testing.LocalHttpServer;
 import io.imsrc.ingest.source.bulk.format.Cifar10Binary;
 import io.imsrc.ingest.source.bulk.format.Container;
-import io.imsrc.ingest.testing.CifarData;
+import io.imsrc.testing.CifarData;
+import io.imsrc.testing.LocalHttpServer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;

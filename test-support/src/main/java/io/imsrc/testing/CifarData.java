@@ -1,10 +1,8 @@
-package io.imsrc.ingest.testing;
+package io.imsrc.testing;
 
-import io.imsrc.common.embed.ModelDescription;
-import io.imsrc.common.image.DecodedImage;
-import io.imsrc.common.image.ImageDecoder;
-import io.imsrc.common.testing.SharedFiles;
+import java.awt.image.BufferedImage;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +19,7 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import javax.imageio.ImageIO;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -30,6 +29,14 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * from them in their temporary directories (the shared folder is read-only).
  */
 public final class CifarData {
+
+    /**
+     * The ten classes in the data set's own order (its batches.meta.txt): a binary record's label is
+     * an index into it. The model's labels are the same list; common's ModelDescriptionTest holds them
+     * together.
+     */
+    public static final List<String> CLASSES = List.of(
+            "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
 
     /** A file of the shared archive: its path there, its class and its bytes. */
     public record Sample(String path, String category, byte[] bytes) {}
@@ -52,7 +59,7 @@ public final class CifarData {
             return cached;
         }
         Map<String, List<Sample>> byClass = new LinkedHashMap<>();
-        for (String label : ModelDescription.CIFAR10_LABELS) {
+        for (String label : CLASSES) {
             byClass.put(label, new ArrayList<>());
         }
         String prefix = "cifar-10-jpg/" + split + "/";
@@ -78,25 +85,53 @@ public final class CifarData {
         return CACHE.get(key);
     }
 
-    /** A JPEG's pixels in CIFAR-10's binary layout: the red, green and blue planes. */
-    public static byte[] planarPixels(byte[] image) throws Exception {
-        DecodedImage decoded = ImageDecoder.decode(image);
-        int area = decoded.width() * decoded.height();
+    /**
+     * The images {@code firstIndex .. firstIndex+perClass-1} (their file numbers) of each class of a
+     * split, class by class: the same files whatever order the archive holds them in.
+     */
+    public static List<Sample> numbered(String split, int firstIndex, int perClass) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (String category : CLASSES) {
+            for (int i = firstIndex; i < firstIndex + perClass; i++) {
+                names.add("cifar-10-jpg/" + split + "/" + category + "/" + String.format("%04d.jpg", i));
+            }
+        }
+        Map<String, byte[]> files = SharedFiles.readTarEntries(SharedFiles.cifar10JpgArchive(), names);
+        List<Sample> samples = new ArrayList<>();
+        for (String name : names) {
+            String category = name.substring(0, name.lastIndexOf('/'));
+            samples.add(new Sample(name, category.substring(category.lastIndexOf('/') + 1), files.get(name)));
+        }
+        return samples;
+    }
+
+    /**
+     * An RGB image's pixels (a CIFAR JPEG, or the PNG the job stores) in CIFAR-10's binary layout:
+     * the red, green and blue planes. Read with ImageIO: these images have neither transparency nor
+     * a colour profile, so it reads them as the product's decoder does.
+     */
+    public static byte[] planarPixels(byte[] image) throws IOException {
+        BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(image));
+        if (decoded == null) {
+            throw new IOException("ImageIO cannot read this image");
+        }
+        int width = decoded.getWidth();
+        int area = width * decoded.getHeight();
         byte[] planes = new byte[3 * area];
-        byte[] rgb = decoded.rgb();
         for (int p = 0; p < area; p++) {
-            planes[p] = rgb[3 * p];
-            planes[area + p] = rgb[3 * p + 1];
-            planes[2 * area + p] = rgb[3 * p + 2];
+            int rgb = decoded.getRGB(p % width, p / width);
+            planes[p] = (byte) (rgb >> 16);
+            planes[area + p] = (byte) (rgb >> 8);
+            planes[2 * area + p] = (byte) rgb;
         }
         return planes;
     }
 
     /** Binary records of samples, labelled with their class's CIFAR-10 index. */
-    public static List<BinaryRecord> records(List<Sample> samples) throws Exception {
+    public static List<BinaryRecord> records(List<Sample> samples) throws IOException {
         List<BinaryRecord> records = new ArrayList<>();
         for (Sample sample : samples) {
-            records.add(new BinaryRecord(ModelDescription.CIFAR10_LABELS.indexOf(sample.category()),
+            records.add(new BinaryRecord(CLASSES.indexOf(sample.category()),
                     planarPixels(sample.bytes())));
         }
         return records;
@@ -120,7 +155,7 @@ public final class CifarData {
             files.put("cifar-10-batches-bin/" + batch.getKey(), bytes.toByteArray());
             if (!metaWritten) { // the official archive lists the meta file after the first batch
                 files.put("cifar-10-batches-bin/batches.meta.txt",
-                        (String.join("\n", ModelDescription.CIFAR10_LABELS) + "\n\n").getBytes(StandardCharsets.US_ASCII));
+                        (String.join("\n", CLASSES) + "\n\n").getBytes(StandardCharsets.US_ASCII));
                 metaWritten = true;
             }
         }

@@ -1,4 +1,4 @@
-package io.imsrc.common.testing;
+package io.imsrc.testing;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;

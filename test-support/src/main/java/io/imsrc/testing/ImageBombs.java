@@ -1,4 +1,4 @@
-package io.imsrc.common.testing;
+package io.imsrc.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.imsrc.query.testing;
+package io.imsrc.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

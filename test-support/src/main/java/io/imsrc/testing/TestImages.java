@@ -1,5 +1,6 @@
-package io.imsrc.common.testing;
+package io.imsrc.testing;
 
+import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +26,15 @@ public final class TestImages {
             }
         }
         return image;
+    }
+
+    /** {@code rgb} drawn into an image with a colour palette (ImageIO's default 256 colours). */
+    public static BufferedImage indexed(BufferedImage rgb) {
+        BufferedImage indexed = new BufferedImage(rgb.getWidth(), rgb.getHeight(), BufferedImage.TYPE_BYTE_INDEXED);
+        Graphics2D g = indexed.createGraphics();
+        g.drawImage(rgb, 0, 0, null);
+        g.dispose();
+        return indexed;
     }
 
     public static byte[] encode(BufferedImage image, String format) throws IOException {

@@ -1,4 +1,4 @@
-package io.imsrc.query.testing;
+package io.imsrc.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

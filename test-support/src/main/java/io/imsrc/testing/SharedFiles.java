@@ -1,4 +1,4 @@
-package io.imsrc.common.testing;
+package io.imsrc.testing;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
