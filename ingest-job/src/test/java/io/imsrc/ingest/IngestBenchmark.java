@@ -6,6 +6,7 @@ import io.imsrc.common.embed.Device;
 import io.imsrc.common.embed.Embedder;
 import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.image.ImageDecoder;
+import io.imsrc.common.io.FileTrees;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.testing.IngestFixtures;
@@ -211,7 +212,7 @@ public final class IngestBenchmark {
             }
             System.out.printf(Locale.ROOT, "RESULT images=%d seconds=%.3f%n", stored, seconds);
         } finally {
-            deleteRecursively(temp);
+            FileTrees.deleteRecursively(temp);
         }
     }
 
@@ -263,14 +264,6 @@ public final class IngestBenchmark {
             }
             double seconds = (System.nanoTime() - begin) / 1e9;
             System.out.printf(Locale.ROOT, "RESULT images=%d seconds=%.3f%n", inputs.size(), seconds);
-        }
-    }
-
-    private static void deleteRecursively(Path root) throws Exception {
-        try (var paths = Files.walk(root)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -13,8 +13,6 @@ import io.imsrc.testing.ApiClient;
 import io.imsrc.testing.CifarData;
 import io.imsrc.testing.SharedFiles;
 import io.imsrc.testing.Waiting;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.sql.Connection;

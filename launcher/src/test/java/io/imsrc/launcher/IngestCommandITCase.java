@@ -9,8 +9,6 @@ import io.imsrc.testing.CifarData;
 import io.imsrc.testing.Ports;
 import io.imsrc.testing.SharedFiles;
 import io.imsrc.testing.Waiting;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

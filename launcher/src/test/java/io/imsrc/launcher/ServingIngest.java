@@ -6,7 +6,6 @@ import io.imsrc.common.config.Settings;
 import io.imsrc.query.QueryServer;
 import io.imsrc.testing.Ports;
 import io.imsrc.testing.Waiting;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;

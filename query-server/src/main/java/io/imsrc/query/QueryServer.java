@@ -7,6 +7,7 @@ import io.imsrc.common.embed.EmbedderOptions;
 import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.io.Closeables;
+import io.imsrc.common.io.FileTrees;
 import io.imsrc.query.http.ApiServer;
 import io.imsrc.query.http.HttpMetrics;
 import io.imsrc.query.http.ImageApi;
@@ -30,9 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.Comparator;
 import java.util.Deque;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -183,10 +182,8 @@ public final class QueryServer implements AutoCloseable {
             failure = Closeables.close(started.pop(), failure);
         }
         if (spoolDir != null) {
-            try (Stream<Path> files = Files.walk(spoolDir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+            try {
+                FileTrees.deleteRecursively(spoolDir);
             } catch (IOException e) {
                 LOG.warn("Could not delete {}: {}", spoolDir, e.toString());
             }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.db.SchemaMigrations;
-import io.imsrc.common.embed.Device;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.TestServers;

@@ -3,6 +3,7 @@ package io.imsrc.query.index;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.io.FileTrees;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -122,11 +123,7 @@ final class IndexFiles {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, prefix + "*")) {
             for (Path old : entries) {
                 if (!old.getFileName().toString().equals(keep) && Files.isDirectory(old)) {
-                    try (var files = Files.walk(old)) {
-                        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                            Files.deleteIfExists(p);
-                        }
-                    }
+                    FileTrees.deleteRecursively(old);
                 }
             }
         }

@@ -5,7 +5,6 @@ import io.imsrc.common.config.ImsrcConfig;
 import io.imsrc.common.config.Settings;
 import io.imsrc.common.embed.ModelDescription;
 import io.imsrc.common.embed.ModelId;
-import io.imsrc.common.faiss.IndexType;
 import io.imsrc.query.QueryServerOptions;
 import io.imsrc.testing.SharedFiles;
 import java.io.IOException;
