@@ -10,6 +10,7 @@ import io.imsrc.common.io.FileTrees;
 import io.imsrc.embedded.EmbeddedPostgresServer;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.testing.IngestFixtures;
+import io.imsrc.testing.BenchmarkArguments;
 import io.imsrc.testing.SharedFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
@@ -64,11 +65,7 @@ public final class IngestBenchmark {
     private IngestBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>();
-        for (String arg : args) {
-            String[] kv = arg.replaceFirst("^--", "").split("=", 2);
-            options.put(kv[0], kv.length > 1 ? kv[1] : "true");
-        }
+        Map<String, String> options = BenchmarkArguments.parse(args);
         String worker = options.get("worker");
         if (worker != null) {
             switch (worker) {

@@ -2,6 +2,7 @@ package io.imsrc.query;
 
 import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.record.ImageId;
+import io.imsrc.testing.BenchmarkArguments;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -64,31 +64,19 @@ public final class SyntheticLibrary {
     private SyntheticLibrary() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (String arg : args) {
-            String[] kv = arg.replaceFirst("^--", "").split("=", 2);
-            a.put(kv[0], kv.length > 1 ? kv[1] : "true");
-        }
-        Spec spec = new Spec(required(a, "model-id"), Long.parseLong(a.getOrDefault("first", "0")),
-                Long.parseLong(required(a, "n")), Integer.parseInt(a.getOrDefault("dim", "64")),
+        Map<String, String> a = BenchmarkArguments.parse(args);
+        Spec spec = new Spec(BenchmarkArguments.required(a, "model-id"), Long.parseLong(a.getOrDefault("first", "0")),
+                Long.parseLong(BenchmarkArguments.required(a, "n")), Integer.parseInt(a.getOrDefault("dim", "64")),
                 Integer.parseInt(a.getOrDefault("categories", "10")),
                 Double.parseDouble(a.getOrDefault("spread", "0.75")), Long.parseLong(a.getOrDefault("seed", "1")));
         long t0 = System.nanoTime();
-        try (Connection c = DriverManager.getConnection(required(a, "jdbc-url"), a.getOrDefault("user", "postgres"),
+        try (Connection c = DriverManager.getConnection(BenchmarkArguments.required(a, "jdbc-url"), a.getOrDefault("user", "postgres"),
                 a.get("password"))) {
             SchemaMigrations.migrate(c);
             fill(c, spec);
         }
         System.out.printf("wrote %,d synthetic images and vectors (%d-d, %d categories) in %.1f s%n", spec.count(),
                 spec.dim(), spec.categories(), (System.nanoTime() - t0) / 1e9);
-    }
-
-    private static String required(Map<String, String> args, String name) {
-        String value = args.get(name);
-        if (value == null) {
-            throw new IllegalArgumentException("--" + name + " is required");
-        }
-        return value;
     }
 
     /** Writes the images, vectors and prototypes of {@code spec}; returns the category ids used. */

@@ -47,6 +47,10 @@ import java.util.SplittableRandom;
  * <p><b>Threads.</b> {@link #run} trains in the calling thread; {@link #requestStop} may be called
  * from any other (a shutdown hook): the run then writes a checkpoint after the current batch and
  * returns {@link Outcome#STOPPED}.
+ *
+ * <p>About 310 lines on purpose: the loop, its checkpoint and its resume share the seeded order of
+ * images and batches, which is what makes a resumed run take the same steps; the augmentation,
+ * the optimiser and the schedule already live in classes of their own.
  */
 public final class TrainingLoop {
 
