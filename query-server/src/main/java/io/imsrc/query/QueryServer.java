@@ -31,7 +31,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -177,19 +179,26 @@ public final class QueryServer implements AutoCloseable {
             return;
         }
         closed = true;
-        RuntimeException failure = app == null ? null : Closeables.close(app::stop, null);
-        while (!started.isEmpty()) {
-            failure = Closeables.close(started.pop(), failure);
+        List<AutoCloseable> newestFirst = new ArrayList<>();
+        if (app != null) {
+            newestFirst.add(app::stop);
         }
+        newestFirst.addAll(started);
+        started.clear();
+        try {
+            Closeables.closeAll(newestFirst);
+        } finally {
+            deleteSpool();
+        }
+    }
+
+    private void deleteSpool() {
         if (spoolDir != null) {
             try {
                 FileTrees.deleteRecursively(spoolDir);
             } catch (IOException e) {
                 LOG.warn("Could not delete {}: {}", spoolDir, e.toString());
             }
-        }
-        if (failure != null) {
-            throw failure;
         }
     }
 

@@ -23,6 +23,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -283,14 +284,10 @@ public final class Embedder implements AutoCloseable {
             return;
         }
         closed = true;
-        RuntimeException failure = null;
-        for (int i = predictors.size() - 1; i >= 0; i--) {
-            failure = Closeables.close(predictors.get(i), failure);
-        }
+        List<AutoCloseable> newestFirst = new ArrayList<>(predictors);
+        Collections.reverse(newestFirst);
+        newestFirst.add(model);
         predictors.clear();
-        failure = Closeables.close(model, failure);
-        if (failure != null) {
-            throw failure;
-        }
+        Closeables.closeAll(newestFirst);
     }
 }

@@ -1,5 +1,7 @@
 package io.imsrc.common.io;
 
+import java.util.Arrays;
+
 /**
  * Closing several resources in order without letting one failure hide another, as the owners of
  * native and network resources do in their {@code close()} (the pattern of Flink's {@code
@@ -25,6 +27,27 @@ public final class Closeables {
             }
             failure.addSuppressed(wrapped);
             return failure;
+        }
+    }
+
+    /**
+     * Closes every resource in the order given, null ones skipped, and throws the first failure
+     * with the later ones suppressed, after all have been tried.
+     */
+    public static void closeAll(AutoCloseable... resources) {
+        closeAll(Arrays.asList(resources));
+    }
+
+    /** {@link #closeAll(AutoCloseable...)} over a list, in its order. */
+    public static void closeAll(Iterable<? extends AutoCloseable> resources) {
+        RuntimeException failure = null;
+        for (AutoCloseable resource : resources) {
+            if (resource != null) {
+                failure = close(resource, failure);
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 }

@@ -139,13 +139,8 @@ public final class BatchEmbedOperator extends FlushingOperator<AdmittedImage, Em
                     getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), imagesEmbedded.getCount(),
                     batches.getCount(), imagesEmbedded.getCount() / batches.getCount(), totalInferenceNanos / 1_000_000);
         }
-        RuntimeException failure = Closeables.close(super::close, null);
-        if (embedder != null) {
-            failure = Closeables.close(embedder, failure);
-            embedder = null;
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Embedder owned = embedder;
+        embedder = null;
+        Closeables.closeAll(super::close, owned);
     }
 }

@@ -99,23 +99,13 @@ public final class EmbeddedServices implements AutoCloseable {
             }
             return new EmbeddedServices(postgres, kafka, database, kafkaServers);
         } catch (ServiceStartException | RuntimeException e) {
-            RuntimeException more = stop(kafka, postgres);
-            if (more != null) {
+            try {
+                Closeables.closeAll(kafka, postgres);
+            } catch (RuntimeException more) {
                 e.addSuppressed(more);
             }
             throw e;
         }
-    }
-
-    /** Stops what was started, Kafka before PostgreSQL; returns the first failure, later ones suppressed. */
-    private static RuntimeException stop(EmbeddedKafkaBroker kafka, EmbeddedPostgresServer postgres) {
-        RuntimeException failure = null;
-        for (AutoCloseable started : new AutoCloseable[] {kafka, postgres}) {
-            if (started != null) {
-                failure = Closeables.close(started, failure);
-            }
-        }
-        return failure;
     }
 
     private static ServiceStartException failed(String what, Throwable cause, String todo) {
@@ -151,10 +141,7 @@ public final class EmbeddedServices implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            RuntimeException failure = stop(kafka, postgres);
-            if (failure != null) {
-                throw failure;
-            }
+            Closeables.closeAll(kafka, postgres); // Kafka before PostgreSQL
             LOG.info("Embedded services stopped");
         }
     }

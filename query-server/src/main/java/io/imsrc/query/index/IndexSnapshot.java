@@ -223,12 +223,6 @@ public final class IndexSnapshot {
     }
 
     private void closeIndexes() {
-        RuntimeException failure = null;
-        for (CategoryIndex index : categories.values()) {
-            failure = Closeables.close(index, failure);
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Closeables.closeAll(categories.values());
     }
 }

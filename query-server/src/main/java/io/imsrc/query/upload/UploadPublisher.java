@@ -196,10 +196,6 @@ public final class UploadPublisher implements AutoCloseable {
             return;
         }
         closed = true;
-        RuntimeException failure = Closeables.close(() -> producer.close(Duration.ofSeconds(10)), null);
-        failure = Closeables.close(() -> admin.close(Duration.ofSeconds(5)), failure);
-        if (failure != null) {
-            throw failure;
-        }
+        Closeables.closeAll(() -> producer.close(Duration.ofSeconds(10)), () -> admin.close(Duration.ofSeconds(5)));
     }
 }
