@@ -111,7 +111,8 @@ public final class QueryServer implements AutoCloseable {
         // Every replica sweeps; the sweep's one statement cannot mark an upload twice.
         own(new QueuedUploadSweeper(database.pool(), QueuedUploadSweeper.Deadlines.of(options.uploads())).start());
 
-        spoolDir = Files.createTempDirectory("imsrc-requests");
+        // A directory of its own, so that replicas can share REQUEST_SPOOL_DIR and close can delete it whole.
+        spoolDir = Files.createTempDirectory(Files.createDirectories(api.requestSpoolDir()), "imsrc-requests");
         // One budget for the whole process: in `start` the ingest job decodes in this JVM too.
         DecodeBudget.shared().setCapacity(options.images().decodeBudgetPixels());
         ImageDecodeOptions decodeOptions = new ImageDecodeOptions(options.images().maxImagePixels(),
