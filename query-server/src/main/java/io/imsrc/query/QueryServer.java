@@ -52,7 +52,6 @@ public final class QueryServer implements AutoCloseable {
     private final QueryServerOptions options;
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private Database database;
-    private IndexManager index;
     private Javalin app;
     private Path spoolDir;
     private boolean closed; // guarded by this
@@ -101,7 +100,7 @@ public final class QueryServer implements AutoCloseable {
         String modelId = embedder.modelId().value();
 
         VectorStore store = new VectorStore(database.pool(), modelId);
-        index = own(new IndexManager(database, store, IndexManager.Settings.of(options.faiss().indexType(),
+        IndexManager index = own(new IndexManager(database, store, IndexManager.Settings.of(options.faiss().indexType(),
                 options.faiss().indexPath(), embedder.dimension(), options.indexRefresh().interval())).start());
         long maxUploadSize = options.search().maxUploadSize();
         UploadPublisher publisher = services.kafkaBootstrapServers() == null ? null
@@ -167,10 +166,6 @@ public final class QueryServer implements AutoCloseable {
         return app.port();
     }
 
-    public IndexManager index() {
-        return index;
-    }
-
     /** Stops what was started, in reverse order; idempotent, and safe from a shutdown hook. */
     @Override
     public synchronized void close() throws Exception {
@@ -192,10 +187,5 @@ public final class QueryServer implements AutoCloseable {
         if (failure != null) {
             throw failure;
         }
-    }
-
-    /** The directory large request parts are spooled to while a request runs. */
-    Path spoolDir() {
-        return spoolDir;
     }
 }
