@@ -61,10 +61,10 @@ class AddToLibraryBrowserITCase {
         int exit;
         try (HeadlessChromium chromium = HeadlessChromium.start(temp, WAIT)) {
             QueryServer server = ingest.server();
-            server.index().awaitReady(Duration.ofSeconds(60));
+            ApiClient api = new ApiClient(server.port(), TOKEN);
+            api.awaitReady(Duration.ofSeconds(60));
             String page = "http://localhost:" + server.port() + "/app/";
             assertThat(ingest.console()).contains("Web page         " + page);
-            ApiClient api = new ApiClient(server.port(), TOKEN);
             WebDriver browser = chromium.driver();
             WebDriverWait wait = chromium.waiting();
             browser.get(page);

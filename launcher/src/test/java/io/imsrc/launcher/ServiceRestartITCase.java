@@ -95,8 +95,7 @@ class ServiceRestartITCase {
                 byte[] query = trainImages("cat/0001.jpg").get("cat/0001.jpg");
 
                 // Stop PostgreSQL as soon as the index holds a first batch: the job is in full flow.
-                Waiting.until(() -> server.index().isReady() && server.index().status().vectors() > 0,
-                        "the first vectors in the index", LONG);
+                Waiting.until(() -> api.indexVectors() > 0, "the first vectors in the index", LONG);
                 long storedAtStop = database.count("SELECT count(*) FROM vectors");
                 postgres.stop();
                 long stoppedAt = System.nanoTime();
@@ -129,7 +128,7 @@ class ServiceRestartITCase {
                 double resumedAfter = seconds(restartedAt);
                 Waiting.until(() -> database.count("SELECT count(*) FROM vectors") == planned, "every image stored", LONG);
                 double storedAfter = seconds(restartedAt);
-                Waiting.until(() -> server.index().status().vectors() == planned, "the index to catch up", LONG);
+                Waiting.until(() -> api.indexVectors() == planned, "the index to catch up", LONG);
                 double caughtUpAfter = seconds(restartedAt);
                 Waiting.until(() -> api.get("/health/ready").status() == 200, "ready again", LONG);
                 LOG.info("PostgreSQL back with {} images stored: the job stored again after {} s, all {} images after {} "
@@ -178,8 +177,8 @@ class ServiceRestartITCase {
             ServingIngest ingest = ServingIngest.start(env);
             try {
                 QueryServer server = ingest.server();
-                server.index().awaitReady(LONG);
                 ApiClient api = new ApiClient(server.port(), TOKEN);
+                api.awaitReady(LONG);
                 Map<String, byte[]> images = trainImages("airplane/0003.jpg", "bird/0003.jpg", "deer/0003.jpg",
                         "frog/0003.jpg", "ship/0003.jpg", "truck/0003.jpg");
                 List<byte[]> files = List.copyOf(images.values());

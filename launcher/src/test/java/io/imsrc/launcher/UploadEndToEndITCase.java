@@ -42,8 +42,8 @@ class UploadEndToEndITCase {
             QueryServer server = ingest.server();
             assertThat(server.port()).isEqualTo(Integer.parseInt(env.get("API_PORT")));
             assertThat(ingest.console()).contains("API docs         http://localhost:" + server.port() + "/docs");
-            server.index().awaitReady(Duration.ofSeconds(60));
             ApiClient api = new ApiClient(server.port(), TOKEN);
+            api.awaitReady(Duration.ofSeconds(60));
 
             Map<String, byte[]> files = SharedFiles.readTarEntries(SharedFiles.cifar10JpgArchive(),
                     List.of("cifar-10-jpg/test/cat/0003.jpg", "cifar-10-jpg/test/ship/0001.jpg"));

@@ -54,7 +54,6 @@ public final class QueryServer implements AutoCloseable {
     private final QueryServerOptions options;
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private Database database;
-    private IndexManager index;
     private Javalin app;
     private Path spoolDir;
     private boolean closed; // guarded by this
@@ -103,7 +102,7 @@ public final class QueryServer implements AutoCloseable {
         String modelId = embedder.modelId().value();
 
         VectorStore store = new VectorStore(database.pool(), modelId);
-        index = own(new IndexManager(database, store, IndexManager.Settings.of(options.faiss().indexType(),
+        IndexManager index = own(new IndexManager(database, store, IndexManager.Settings.of(options.faiss().indexType(),
                 options.faiss().indexPath(), embedder.dimension(), options.indexRefresh().interval())).start());
         long maxUploadSize = options.search().maxUploadSize();
         UploadPublisher publisher = services.kafkaBootstrapServers() == null ? null
@@ -113,7 +112,8 @@ public final class QueryServer implements AutoCloseable {
         // Every replica sweeps; the sweep's one statement cannot mark an upload twice.
         own(new QueuedUploadSweeper(database.pool(), QueuedUploadSweeper.Deadlines.of(options.uploads())).start());
 
-        spoolDir = Files.createTempDirectory("imsrc-requests");
+        // A directory of its own, so that replicas can share REQUEST_SPOOL_DIR and close can delete it whole.
+        spoolDir = Files.createTempDirectory(Files.createDirectories(api.requestSpoolDir()), "imsrc-requests");
         // One budget for the whole process: in `start` the ingest job decodes in this JVM too.
         DecodeBudget.shared().setCapacity(options.images().decodeBudgetPixels());
         ImageDecodeOptions decodeOptions = new ImageDecodeOptions(options.images().maxImagePixels(),
@@ -168,10 +168,6 @@ public final class QueryServer implements AutoCloseable {
         return app.port();
     }
 
-    public IndexManager index() {
-        return index;
-    }
-
     /** Stops what was started, in reverse order; idempotent, and safe from a shutdown hook. */
     @Override
     public synchronized void close() throws Exception {
@@ -200,10 +196,5 @@ public final class QueryServer implements AutoCloseable {
                 LOG.warn("Could not delete {}: {}", spoolDir, e.toString());
             }
         }
-    }
-
-    /** The directory large request parts are spooled to while a request runs. */
-    Path spoolDir() {
-        return spoolDir;
     }
 }

@@ -67,8 +67,8 @@ class AppBrowserITCase {
         library = EmbeddedCatalog.create("browser", 20, temp);
         server = QueryServer.start(TestServers.options(library.services("http://localhost:8081"), temp.resolve("index.bin"),
                 Map.of("KAFKA_UPLOADS_TOPIC", SharedKafka.newTopic("browser-uploads", 1))));
-        server.index().awaitReady(WAIT);
         api = new ApiClient(server.port(), null);
+        api.awaitReady(WAIT);
         base = "http://127.0.0.1:" + server.port();
 
         chromium = HeadlessChromium.start(temp, WAIT);
@@ -383,7 +383,10 @@ class AppBrowserITCase {
             QueryServerOptions options = TestServers.options(TestServers.services(library.database().jdbcUrl(),
                     library.database().user(), library.model()), temp.resolve("index-building.bin"));
             try (QueryServer building = QueryServer.start(options)) {
-                assertThat(building.index().isReady()).isFalse();
+                ApiClient buildingApi = new ApiClient(building.port(), null);
+                ApiClient.Response notReady = buildingApi.get("/health/ready");
+                assertThat(notReady.status()).as(notReady.toString()).isEqualTo(503);
+                assertThat(notReady.json().get("status").asText()).as("no index loaded yet").isEqualTo("starting");
                 browser.get("http://127.0.0.1:" + building.port() + "/app/");
                 WebElement warning = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("service-warning")));
                 wait.until(d -> warning.getText().contains("The index is not ready yet"));
@@ -395,7 +398,7 @@ class AppBrowserITCase {
                 assertThat(browser.findElement(By.id("progress")).isDisplayed()).isFalse();
 
                 blocker.rollback();
-                building.index().awaitReady(WAIT);
+                buildingApi.awaitReady(WAIT);
                 // Only the note that this server has no Kafka stays.
                 wait.until(d -> warning.getText().equals("Uploads are off on this server (no Kafka)."));
                 browser.findElement(By.id("search")).click();

@@ -10,11 +10,11 @@ import io.imsrc.query.testing.EmbeddedCatalog;
 import io.imsrc.query.testing.RawHttp.Answer;
 import io.imsrc.query.testing.RawHttp;
 import io.imsrc.query.testing.TestServers;
+import io.imsrc.testing.ApiClient;
 import io.imsrc.testing.ImageBombs;
 import io.imsrc.testing.TestImages;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -33,7 +33,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -83,7 +82,7 @@ class HostileRequestsITCase {
         library = EmbeddedCatalog.create("hostile", 5, temp);
         topic = SharedKafka.newTopic("hostile-uploads", 1);
         server = QueryServer.start(options(temp.resolve("index.bin")));
-        server.index().awaitReady(DEADLINE);
+        new ApiClient(server.port(), null).awaitReady(DEADLINE);
         http = new RawHttp(server.port());
     }
 
@@ -96,6 +95,7 @@ class HostileRequestsITCase {
         values.put("API_TOKEN", TOKEN);
         values.put("MAX_UPLOAD_SIZE", Integer.toString(MAX_UPLOAD));
         values.put("REQUEST_BODY_TIMEOUT_MS", Long.toString(BODY_TIMEOUT.toMillis()));
+        values.put("REQUEST_SPOOL_DIR", temp.resolve("spool").toString());
         return TestServers.withLimits(library.serverOptions(indexPath, topic, values), new QueryServerOptions.Limits(
                 MAX_FILES, Duration.ofMillis(500), QueryServerOptions.Limits.DEFAULTS.requestTimeout()));
     }
@@ -307,9 +307,7 @@ class HostileRequestsITCase {
 
         State after = state();
         assertThat(after).as("nothing stored, queued, published or counted").isEqualTo(before);
-        try (Stream<Path> left = Files.list(server.spoolDir())) {
-            assertThat(left).as("no temporary file left").isEmpty();
-        }
+        assertThat(TestServers.spooledFiles(temp.resolve("spool"))).as("no temporary file left").isEmpty();
         assertThat(DecodeBudget.shared().inUse()).as("no decode budget held").isZero();
         assertGoodSearch();
 
@@ -349,7 +347,7 @@ class HostileRequestsITCase {
     @Test
     void behind_a_token_an_images_bytes_are_cacheable_by_the_client_only() throws Exception {
         try (QueryServer closed = QueryServer.start(options(temp.resolve("closed-index.bin"), Map.of("SEARCH_REQUIRES_TOKEN", "true")))) {
-            closed.index().awaitReady(DEADLINE);
+            new ApiClient(closed.port(), null).awaitReady(DEADLINE);
             RawHttp client = new RawHttp(closed.port());
             String path = "/images/" + library.images().get(1).imageId() + "/content";
             Answer anonymous = client.send(get(path).bytes());

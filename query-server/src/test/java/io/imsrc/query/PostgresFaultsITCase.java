@@ -75,8 +75,8 @@ class PostgresFaultsITCase {
                         "DB_CONNECT_TIMEOUT_MS", Long.toString(TIMEOUTS.connect().toMillis()),
                         "DB_SOCKET_TIMEOUT_MS", Long.toString(TIMEOUTS.socket().toMillis()),
                         "DB_STATEMENT_TIMEOUT_MS", Long.toString(TIMEOUTS.statement().toMillis()))));
-        server.index().awaitReady(DEADLINE);
         api = new ApiClient(server.port(), null);
+        api.awaitReady(DEADLINE);
     }
 
     @AfterAll
@@ -96,7 +96,7 @@ class PostgresFaultsITCase {
     @Test
     void while_postgresql_is_stopped_searches_answer_from_memory_and_ready_says_why_until_it_is_back() throws Exception {
         CifarImages.Image query = stored.get(7);
-        long vectorsBefore = server.index().status().vectors();
+        long vectorsBefore = api.indexVectors();
 
         postgres.stop();
         long stoppedAt = System.nanoTime();
@@ -142,7 +142,7 @@ class PostgresFaultsITCase {
         }
         await(() -> api.get("/health/ready").status() == 200, "ready again");
         double readyAfter = seconds(restartedAt);
-        await(() -> server.index().status().vectors() == vectorsBefore + fresh.size(), "the index to catch up");
+        await(() -> api.indexVectors() == vectorsBefore + fresh.size(), "the index to catch up");
         LOG.info("PostgreSQL back: ready again after {} s, the {} vectors written since searchable after {} s",
                 String.format("%.2f", readyAfter), fresh.size(), String.format("%.2f", seconds(restartedAt)));
         JsonNode up = ok(api.get("/health/ready"));
@@ -210,11 +210,7 @@ class PostgresFaultsITCase {
                 writer.setAutoCommit(false);
                 CifarImages.insert(writer, List.of(extra), model.modelId().value(), true);
                 writer.commit();
-                await(() -> {
-                    try (var lease = server.index().lease()) {
-                        return lease.snapshot().holds(extra.imageId());
-                    }
-                }, "the new vector to be searchable by polling");
+                await(() -> api.searchable(extra.imageId()), "the new vector to be searchable by polling");
             } finally {
                 s.execute("ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
             }

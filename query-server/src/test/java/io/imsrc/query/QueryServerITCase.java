@@ -39,7 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -80,8 +79,8 @@ class QueryServerITCase {
         library = EmbeddedCatalog.create("query", 20, temp);
         topic = SharedKafka.newTopic("uploads", 1);
         server = QueryServer.start(options(library.database(), temp.resolve("index-a.bin"), IndexType.FLATL2));
-        server.index().awaitReady(DEADLINE);
         api = new ApiClient(server.port(), TOKEN);
+        api.awaitReady(DEADLINE);
         anonymous = new ApiClient(server.port(), null);
     }
 
@@ -96,6 +95,7 @@ class QueryServerITCase {
         values.put("KAFKA_UPLOADS_TOPIC", topic);
         values.put("API_TOKEN", TOKEN);
         values.put("MAX_UPLOAD_SIZE", Long.toString(MAX_UPLOAD));
+        values.put("REQUEST_SPOOL_DIR", temp.resolve("spool").toString());
         return TestServers.options(TestServers.services(database.jdbcUrl(), database.user(), library.model(), kafka),
                 indexPath, values);
     }
@@ -346,9 +346,7 @@ class QueryServerITCase {
         ApiClient.Response response = api.postMultipart("/upload", List.of(Part.file("file", "big.png", big)));
         assertThat(response.status()).as(response.toString()).isEqualTo(202);
         assertThat(awaitPublished(ImageId.of(big)).image()).isEqualTo(big);
-        try (Stream<Path> left = Files.list(server.spoolDir())) {
-            assertThat(left).isEmpty();
-        }
+        assertThat(TestServers.spooledFiles(temp.resolve("spool"))).isEmpty();
     }
 
     @Test
@@ -367,9 +365,9 @@ class QueryServerITCase {
     void with_search_requires_token_reads_need_it_too_but_health_and_metrics_stay_open() throws Exception {
         try (QueryServer closed = QueryServer.start(options(library.database(), temp.resolve("index-closed.bin"), IndexType.FLATL2,
                 SharedKafka.get().bootstrapServers(), Map.of("SEARCH_REQUIRES_TOKEN", "true")))) {
-            closed.index().awaitReady(DEADLINE);
             ApiClient withToken = new ApiClient(closed.port(), TOKEN);
             ApiClient without = new ApiClient(closed.port(), null);
+            without.awaitReady(DEADLINE);
             byte[] jpeg = library.images().get(4).bytes();
             assertError(without.postFile("/search", jpeg), 401, "unauthorized");
             assertError(without.get("/images/" + library.images().get(4).imageId()), 401, "unauthorized");
@@ -602,15 +600,15 @@ class QueryServerITCase {
         List<JsonNode> first = new ArrayList<>();
         String builtAt;
         try (QueryServer a = QueryServer.start(options(other, indexPath, IndexType.HNSW))) {
-            a.index().awaitReady(DEADLINE);
             ApiClient client = new ApiClient(a.port(), null);
+            client.awaitReady(DEADLINE);
             queries.forEach(q -> first.add(ok(client.get(q)).get("results")));
             builtAt = ok(client.get("/status")).get("index").get("built_at").asText();
         }
         assertThat(indexPath.getParent()).isNotEmptyDirectory();
         try (QueryServer b = QueryServer.start(options(other, indexPath, IndexType.HNSW))) {
-            b.index().awaitReady(DEADLINE);
             ApiClient client = new ApiClient(b.port(), null);
+            client.awaitReady(DEADLINE);
             JsonNode index = ok(client.get("/status")).get("index");
             assertThat(index.get("built_at").asText()).as("loaded, not rebuilt").isEqualTo(builtAt);
             assertThat(index.get("vectors").asLong()).isEqualTo(images.size());

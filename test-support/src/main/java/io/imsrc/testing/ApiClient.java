@@ -98,6 +98,32 @@ public final class ApiClient {
         return send(request(path).DELETE());
     }
 
+    /**
+     * Waits until GET /health/ready answers 200, as a load balancer would: the index is loaded and
+     * every background worker of the server runs.
+     */
+    public void awaitReady(Duration deadline) throws Exception {
+        Waiting.until(() -> get("/health/ready").status() == 200, "the server at " + base + " to be ready", deadline);
+    }
+
+    /** The vectors the live index holds, as GET /status reports them (0 while it is not ready). */
+    public long indexVectors() {
+        Response status = get("/status");
+        if (status.status() != 200) {
+            throw new AssertionError("GET /status: " + status);
+        }
+        return status.json().get("index").get("vectors").asLong();
+    }
+
+    /**
+     * Whether the live index holds the image now: GET /images/{id}'s {@code searchable}. False for
+     * an image the server does not know, and while it cannot tell (PostgreSQL away).
+     */
+    public boolean searchable(long imageId) {
+        Response image = get("/images/" + imageId);
+        return image.status() == 200 && image.json().get("searchable").asBoolean();
+    }
+
     private HttpRequest.Builder request(String path, String... headers) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120));
         if (token != null) {

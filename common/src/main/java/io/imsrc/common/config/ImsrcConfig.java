@@ -170,12 +170,16 @@ public record ImsrcConfig(
      *     writes (uploads, /admin) besides the server's own /app page; empty for none
      * @param requestBodyTimeoutMs REQUEST_BODY_TIMEOUT_MS: how long a request's body may take to
      *     arrive before it is answered 408
+     * @param requestSpoolDir REQUEST_SPOOL_DIR: where the server spools request parts too large to
+     *     hold in memory (in a directory of its own, deleted when it stops); the system's temporary
+     *     directory by default, which may be a small tmpfs or read-only in a container
      */
     public record ApiConfig(String host, int port, String token, boolean searchRequiresToken, int embedThreads,
-            int queryBatchSize, List<String> allowedOrigins, long requestBodyTimeoutMs) {
+            int queryBatchSize, List<String> allowedOrigins, long requestBodyTimeoutMs, Path requestSpoolDir) {
 
         public ApiConfig {
             allowedOrigins = List.copyOf(allowedOrigins);
+            Objects.requireNonNull(requestSpoolDir, "requestSpoolDir");
         }
 
         /** QUERY_EMBED_THREADS=auto. */
@@ -187,7 +191,7 @@ public record ImsrcConfig(
                 throw new IllegalArgumentException("port must be 0-65535, got " + newPort);
             }
             return new ApiConfig(host, newPort, token, searchRequiresToken, embedThreads, queryBatchSize, allowedOrigins,
-                    requestBodyTimeoutMs);
+                    requestBodyTimeoutMs, requestSpoolDir);
         }
 
         public Duration requestBodyTimeout() {
@@ -199,7 +203,8 @@ public record ImsrcConfig(
             return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)")
                     + ", searchRequiresToken=" + searchRequiresToken + ", embedThreads="
                     + (embedThreads == AUTO ? "auto" : embedThreads) + ", queryBatchSize=" + queryBatchSize
-                    + ", allowedOrigins=" + allowedOrigins + ", requestBodyTimeoutMs=" + requestBodyTimeoutMs + "]";
+                    + ", allowedOrigins=" + allowedOrigins + ", requestBodyTimeoutMs=" + requestBodyTimeoutMs
+                    + ", requestSpoolDir=" + requestSpoolDir + "]";
         }
     }
 
@@ -314,7 +319,8 @@ public record ImsrcConfig(
                 embedThreads,
                 s.integer("QUERY_BATCH_SIZE", 8, 1, 64),
                 origins(s, "API_ALLOWED_ORIGINS"),
-                s.longValue("REQUEST_BODY_TIMEOUT_MS", 60_000, 1_000, 3_600_000));
+                s.longValue("REQUEST_BODY_TIMEOUT_MS", 60_000, 1_000, 3_600_000),
+                path(s, "REQUEST_SPOOL_DIR", System.getProperty("java.io.tmpdir")));
 
         String kafkaServers = s.optionalString("KAFKA_BOOTSTRAP_SERVERS");
         if (EMBEDDED.equalsIgnoreCase(kafkaServers)) {

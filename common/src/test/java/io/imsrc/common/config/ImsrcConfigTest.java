@@ -48,6 +48,7 @@ class ImsrcConfigTest {
         assertThat(c.api().queryBatchSize()).isEqualTo(8);
         assertThat(c.api().allowedOrigins()).isEmpty();
         assertThat(c.api().requestBodyTimeoutMs()).isEqualTo(60_000);
+        assertThat(c.api().requestSpoolDir()).isEqualTo(Path.of(System.getProperty("java.io.tmpdir")));
         assertThat(c.model().maxImagePixels()).isEqualTo(40_000_000L);
         assertThat(c.model().decodeBudgetPixels()).isEqualTo(48_000_000L);
         assertThat(c.kafka().embedded()).isTrue();
@@ -172,9 +173,10 @@ class ImsrcConfigTest {
     void the_hardening_settings_are_read() {
         ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of("API_ALLOWED_ORIGINS",
                 "https://tools.example.org, http://localhost:3000", "REQUEST_BODY_TIMEOUT_MS", "5000",
-                "DECODE_BUDGET_PIXELS", "1000000")));
+                "DECODE_BUDGET_PIXELS", "1000000", "REQUEST_SPOOL_DIR", "/srv/imsrc/spool")));
         assertThat(c.api().allowedOrigins()).containsExactly("https://tools.example.org", "http://localhost:3000");
         assertThat(c.api().requestBodyTimeoutMs()).isEqualTo(5000);
+        assertThat(c.api().requestSpoolDir()).isEqualTo(Path.of("/srv/imsrc/spool"));
         assertThat(c.model().decodeBudgetPixels()).isEqualTo(1_000_000);
         assertThat(ImsrcConfig.from(Settings.of(Map.of("API_ALLOWED_ORIGINS", "*"))).api().allowedOrigins())
                 .containsExactly("*");

@@ -8,9 +8,12 @@ import io.imsrc.common.embed.ModelId;
 import io.imsrc.query.QueryServerOptions;
 import io.imsrc.testing.SharedFiles;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The query server as the integration tests run it: the reference ResNet-20 (its TorchScript file
@@ -61,6 +64,22 @@ public final class TestServers {
             String kafkaBootstrapServers) {
         return new QueryServerOptions.Services(new QueryServerOptions.PostgresLogin(jdbcUrl, user, null),
                 kafkaBootstrapServers, model, null);
+    }
+
+    /**
+     * The files under {@code spoolDir}, the REQUEST_SPOOL_DIR of running servers: none once every
+     * request has been answered. Fails when no server spools there, so that an empty answer means
+     * something.
+     */
+    public static List<Path> spooledFiles(Path spoolDir) throws IOException {
+        try (Stream<Path> servers = Files.list(spoolDir)) {
+            if (servers.noneMatch(dir -> Files.isDirectory(dir) && dir.getFileName().toString().startsWith("imsrc-requests"))) {
+                throw new AssertionError("no server spools to " + spoolDir);
+            }
+        }
+        try (Stream<Path> all = Files.walk(spoolDir)) {
+            return all.filter(Files::isRegularFile).toList();
+        }
     }
 
     /** {@code options} with other bounds than the server's own. */
