@@ -3,6 +3,7 @@ package io.imsrc.query;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.imsrc.common.io.Closeables;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.QueryServerOptions;
@@ -78,16 +79,8 @@ class AppBrowserITCase {
     }
 
     @AfterAll
-    void stop() throws Exception {
-        if (chromium != null) {
-            chromium.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (library != null) {
-            library.close();
-        }
+    void stop() {
+        Closeables.closeAll(chromium, server, library);
     }
 
     @BeforeEach

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.image.DecodeBudget;
+import io.imsrc.common.io.Closeables;
 import io.imsrc.embedded.SharedKafka;
 import io.imsrc.query.testing.CifarImages;
 import io.imsrc.query.testing.EmbeddedCatalog;
@@ -101,13 +102,8 @@ class HostileRequestsITCase {
     }
 
     @AfterAll
-    void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        if (library != null) {
-            library.close();
-        }
+    void stop() {
+        Closeables.closeAll(server, library);
     }
 
     /** One hostile request: what it is, the bytes sent, and the status it must get. */

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.io.Closeables;
 import io.imsrc.common.record.ImageId;
 import io.imsrc.common.record.UploadRecord;
 import io.imsrc.common.record.UploadRecordCodec;
@@ -101,13 +102,8 @@ class QueryServerITCase {
     }
 
     @AfterAll
-    void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        if (library != null) {
-            library.close();
-        }
+    void stop() {
+        Closeables.closeAll(server, library);
     }
 
     // ---- search ----
