@@ -152,6 +152,9 @@ public record IngestJobOptions(
 
         /** Overrides FLINK_PARALLELISM, as the launcher does with a local Flink's cores. */
         public Builder parallelism(int value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("parallelism is 0 (Flink's default) or more, got " + value);
+            }
             this.flink = new FlinkConfig(flink.restUrl(), value, flink.checkpointIntervalMs(), flink.webPort(),
                     flink.jobJar());
             return this;
@@ -159,6 +162,9 @@ public record IngestJobOptions(
 
         /** Overrides CHECKPOINT_INTERVAL_MS. */
         public Builder checkpointIntervalMs(long value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("the checkpoint interval is 0 (off) or more, got " + value);
+            }
             this.flink = new FlinkConfig(flink.restUrl(), flink.parallelism(), value, flink.webPort(), flink.jobJar());
             return this;
         }

@@ -91,21 +91,22 @@ final class CommandContext {
     }
 
     /**
-     * Runs {@code body} for the command {@code spec} describes, with the settings it was given.
+     * Runs {@code body} for the command {@code spec} describes, with the settings {@code settings}
+     * reads.
      *
      * @return the body's exit code, or the failure's
      */
-    static int run(CommandSpec spec, Settings settings, Body body) {
-        CommandContext context = new CommandContext(settings, new Console("imsrc " + spec.name(),
-                spec.commandLine().getOut(), spec.commandLine().getErr()));
+    static int run(CommandSpec spec, Supplier<Settings> settings, Body body) {
+        Console console = new Console("imsrc " + spec.name(), spec.commandLine().getOut(), spec.commandLine().getErr());
         try {
-            return body.run(context);
+            // Read here, so that a malformed .env is the command's one line and exit code 2 too.
+            return body.run(new CommandContext(arguments(settings), console));
         } catch (Failure e) {
-            context.console.error(e.getMessage());
+            console.error(e.getMessage());
             return e.exitCode();
         } catch (Exception e) {
             LOG.error("imsrc {} failed", spec.name(), e); // not foreseen: the trace helps
-            context.console.error(ServiceStartException.rootMessage(e));
+            console.error(ServiceStartException.rootMessage(e));
             return EXIT_FAILED;
         }
     }

@@ -2,6 +2,7 @@ package io.imsrc.launcher;
 
 import io.imsrc.common.config.Settings;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -15,19 +16,23 @@ abstract class ImsrcCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private volatile Settings settings;
+    private volatile Supplier<Settings> settings = Settings::fromEnvironment;
 
     /** Runs on {@code given} instead of the environment's settings; returns this command. */
-    @SuppressWarnings("unchecked")
     final <C extends ImsrcCommand> C withSettings(Settings given) {
-        this.settings = given;
+        return withSettings(() -> given);
+    }
+
+    /** Runs on what {@code read} gives when the command runs (a .env read then); returns this command. */
+    @SuppressWarnings("unchecked")
+    final <C extends ImsrcCommand> C withSettings(Supplier<Settings> read) {
+        this.settings = read;
         return (C) this;
     }
 
     @Override
     public final Integer call() {
-        Settings given = settings;
-        return CommandContext.run(spec, given != null ? given : Settings.fromEnvironment(), this::run);
+        return CommandContext.run(spec, settings, this::run);
     }
 
     /** The command's work; a {@link CommandContext.Failure} ends it with its line and exit code. */

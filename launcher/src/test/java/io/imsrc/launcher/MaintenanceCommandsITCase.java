@@ -9,6 +9,7 @@ import io.imsrc.embedded.SharedPostgres;
 import io.imsrc.testing.CifarData;
 import io.imsrc.testing.Ports;
 import io.imsrc.testing.SharedFiles;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -89,5 +90,16 @@ class MaintenanceCommandsITCase {
         assertThat(message.lines()).hasSize(1);
         assertThat(message).startsWith("imsrc migrate: cannot reach or migrate PostgreSQL at jdbc:postgresql://127.0.0.1:"
                 + closed + "/nowhere").contains("check DB_HOST, DB_PORT");
+    }
+
+    @Test
+    void a_malformed_env_file_is_one_clear_line() throws Exception {
+        Path envFile = Files.writeString(temp.resolve("bad.env"), "DB_HOST=127.0.0.1\nthis line has no equals sign\n");
+        CapturedConsole console = new CapturedConsole();
+        int exit = console.commandLine(new MigrateCommand().withSettings(
+                () -> Settings.fromEnvironment(Map.of(), envFile))).execute();
+        assertThat(exit).isEqualTo(2);
+        assertThat(console.err().lines()).hasSize(1);
+        assertThat(console.err()).startsWith("imsrc migrate: ").contains("line 2");
     }
 }

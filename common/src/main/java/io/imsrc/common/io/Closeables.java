@@ -50,4 +50,29 @@ public final class Closeables {
             throw failure;
         }
     }
+
+    /**
+     * {@link #closeAll(AutoCloseable...)} for a close that may throw checked exceptions: the first
+     * failure is thrown as it was thrown, unwrapped, with the later ones suppressed.
+     */
+    public static void closeAllChecked(AutoCloseable... resources) throws Exception {
+        Exception failure = null;
+        for (AutoCloseable resource : resources) {
+            if (resource == null) {
+                continue;
+            }
+            try {
+                resource.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
 }

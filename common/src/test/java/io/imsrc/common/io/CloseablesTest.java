@@ -38,4 +38,17 @@ class CloseablesTest {
         Closeables.closeAll(List.of(() -> closed.add("x"), () -> closed.add("y")));
         assertThat(closed).containsExactly("x", "y");
     }
+
+    @Test
+    void the_checked_variant_throws_the_first_failure_unwrapped() {
+        IOException first = new IOException("first");
+        List<String> closed = new ArrayList<>();
+        assertThatThrownBy(() -> Closeables.closeAllChecked(() -> {
+            throw first;
+        }, () -> {
+            closed.add("second");
+            throw new IllegalStateException("second");
+        })).isSameAs(first).satisfies(e -> assertThat(e.getSuppressed()).hasSize(1));
+        assertThat(closed).containsExactly("second");
+    }
 }

@@ -141,6 +141,6 @@ public final class BatchEmbedOperator extends FlushingOperator<AdmittedImage, Em
         }
         Embedder owned = embedder;
         embedder = null;
-        Closeables.closeAll(super::close, owned);
+        Closeables.closeAllChecked(super::close, owned);
     }
 }

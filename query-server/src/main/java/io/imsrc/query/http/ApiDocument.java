@@ -40,10 +40,12 @@ public final class ApiDocument {
      *
      * @param access each route's access, keyed {@code "POST /upload"}; a documented operation
      *     missing from it is an error, so that a new route cannot go undocumented as open
-     * @param readNeedsToken whether {@link Access#READ} routes need the token (SEARCH_REQUIRES_TOKEN)
+     * @param token whether the server has an API token (API_TOKEN); without one no route needs it
+     * @param readNeedsToken whether {@link Access#READ} routes need the token too (SEARCH_REQUIRES_TOKEN)
      * @return {@code document}
      */
-    public static ObjectNode complete(ObjectNode document, Map<String, Access> access, boolean readNeedsToken) {
+    public static ObjectNode complete(ObjectNode document, Map<String, Access> access, boolean token,
+            boolean readNeedsToken) {
         document.remove("security");
         document.with("info").with("contact").put("name", "the imsrc maintainers");
         document.set("servers", servers());
@@ -64,14 +66,14 @@ public final class ApiDocument {
                 if (role == null) {
                     throw new IllegalArgumentException("the route table has no access for the documented " + key);
                 }
-                complete((ObjectNode) operation.getValue(), role, readNeedsToken);
+                complete((ObjectNode) operation.getValue(), role, token, readNeedsToken);
             }
         }
         return document;
     }
 
-    private static void complete(ObjectNode operation, Access role, boolean readNeedsToken) {
-        boolean token = role == Access.WRITE || (role == Access.READ && readNeedsToken);
+    private static void complete(ObjectNode operation, Access role, boolean serverToken, boolean readNeedsToken) {
+        boolean token = serverToken && (role == Access.WRITE || (role == Access.READ && readNeedsToken));
         ArrayNode security = JSON.arrayNode();
         if (token) {
             security.addObject().set(BEARER, JSON.arrayNode());
@@ -107,20 +109,13 @@ public final class ApiDocument {
     }
 
     /**
-     * The document does not know the address it is read at (a proxy may stand in front): one server
-     * whose scheme and host a reader fills in, defaulting to the embedded defaults.
+     * The document does not know the address it is read at (a proxy may stand in front): one
+     * server relative to the document, so that a client, and "Try it out" at /docs, call the
+     * server that served it.
      */
     private static ArrayNode servers() {
         ArrayNode servers = JSON.arrayNode();
-        ObjectNode server = servers.addObject()
-                .put("url", "{scheme}://{host}")
-                .put("description", "the imsrc query server that serves this document");
-        ObjectNode variables = server.putObject("variables");
-        ObjectNode scheme = variables.putObject("scheme").put("default", "http")
-                .put("description", "https where a proxy terminates TLS in front of the server");
-        scheme.putArray("enum").add("http").add("https");
-        variables.putObject("host").put("default", "localhost:8080")
-                .put("description", "the host and port the server answers at (API_HOST, API_PORT)");
+        servers.addObject().put("url", "/").put("description", "the imsrc query server that serves this document");
         return servers;
     }
 

@@ -43,7 +43,7 @@ public final class ApiServer {
         List<Route> routes = routes(endpoints);
         Map<String, Access> access = routes.stream().collect(Collectors.toUnmodifiableMap(Route::operation, Route::access));
         Javalin app = Javalin.create(config -> configure(config,
-                document -> ApiDocument.complete(document, access, api.searchRequiresToken())));
+                document -> ApiDocument.complete(document, access, api.token() != null, api.searchRequiresToken())));
         HttpMetrics metrics = endpoints.metrics();
         RequestHardening.install(app, new BodyDeadline(api.requestBodyTimeout()),
                 new BrowserOrigins(api.allowedOrigins()), metrics::started,

@@ -189,10 +189,12 @@ public final class SearchApi {
         Embedding query = queries.embed(image);
         long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
-            Prototypes prototypes = lease.snapshot().prototypes();
-            List<CategoryScore> ranking = CategoryRanking.rank(query.vector(), prototypes, categories);
+            // One read of the prototypes for the ranking and the counts beside it: the refresh
+            // thread may replace them meanwhile.
+            SearchAnswers.Generation generation = SearchAnswers.Generation.of(lease.snapshot());
+            List<CategoryScore> ranking = CategoryRanking.rank(query.vector(), generation.prototypes(), categories);
             long ranked = System.nanoTime();
-            ctx.json(SearchAnswers.prototypes(query, ranking, SearchAnswers.Generation.of(lease.snapshot()),
+            ctx.json(SearchAnswers.prototypes(query, ranking, generation,
                     new SearchTimings(ms(decoded - start), ms(embedded - decoded), ms(ranked - embedded), 0,
                             ms(System.nanoTime() - start))));
         }
@@ -264,10 +266,10 @@ public final class SearchApi {
      */
     private static SearchResponse answer(IndexSnapshot snapshot, Embedding query, SearchOutcome outcome,
             SearchRequest request, long queryImageId, SearchTimings timings) {
+        SearchAnswers.Generation generation = SearchAnswers.Generation.of(snapshot);
         List<CategoryScore> ranking = outcome.ranking().isEmpty()
-                ? CategoryRanking.rank(query.vector(), snapshot.prototypes(), request.categories())
+                ? CategoryRanking.rank(query.vector(), generation.prototypes(), request.categories())
                 : outcome.ranking();
-        return SearchAnswers.search(request, outcome, query, ranking, SearchAnswers.Generation.of(snapshot),
-                queryImageId, timings);
+        return SearchAnswers.search(request, outcome, query, ranking, generation, queryImageId, timings);
     }
 }

@@ -77,8 +77,8 @@ final class GenerationBuilder {
     }
 
     /**
-     * Adds what committed above the watermark and what filled the tracker's holes, and re-reads the
-     * prototypes.
+     * Adds what committed above the watermark and what filled the tracker's holes; the prototypes
+     * are read after, by {@link #refreshPrototypes}, once the caller has noted the change.
      *
      * @return how many vectors were added
      */
@@ -88,8 +88,11 @@ final class GenerationBuilder {
         List<VectorRow> rows = new ArrayList<>();
         store.forEachVectorAfter(watermark, pending, rows::add);
         tracker.read(watermark, rows.stream().mapToLong(VectorRow::seq).toArray(), now);
-        long added = rows.isEmpty() ? 0 : snapshot.add(rows);
+        return rows.isEmpty() ? 0 : snapshot.add(rows);
+    }
+
+    /** Reads the prototypes again into {@code snapshot}. */
+    void refreshPrototypes(IndexSnapshot snapshot) throws Exception {
         snapshot.replacePrototypes(Prototypes.of(store.prototypes()));
-        return added;
     }
 }

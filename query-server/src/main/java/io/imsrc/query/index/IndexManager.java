@@ -316,6 +316,8 @@ public final class IndexManager implements AutoCloseable {
             saved.changed();
         }
         pendingHoles = tracker.size();
+        // After the change is noted: a failed read of the prototypes must not lose it.
+        builder.refreshPrototypes(snapshot);
     }
 
     /** On the refresh thread: brings a rebuilt generation up to date and makes it the live one. */

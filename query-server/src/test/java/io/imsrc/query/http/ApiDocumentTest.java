@@ -33,7 +33,7 @@ class ApiDocumentTest {
 
     @Test
     void writes_need_the_token_and_list_what_the_guards_answer() throws Exception {
-        JsonNode doc = ApiDocument.complete(document(), ROUTES, false);
+        JsonNode doc = ApiDocument.complete(document(), ROUTES, true, false);
 
         assertThat(doc.has("security")).as("no document-wide security").isFalse();
         JsonNode upload = doc.at("/paths/~1upload/post");
@@ -54,14 +54,14 @@ class ApiDocumentTest {
         assertThat(health.get("security")).isEmpty();
         assertThat(health.get("responses").fieldNames()).toIterable().containsExactlyInAnyOrder("200", "400", "503");
 
-        assertThat(doc.get("servers")).hasSize(1);
+        assertThat(doc.at("/servers/0/url").asText()).as("relative: the server that served it").isEqualTo("/");
         assertThat(doc.at("/components/securitySchemes/BearerAuth/type").asText()).isEqualTo("http");
         assertThat(doc.get("tags")).isNotEmpty();
     }
 
     @Test
     void with_search_requires_token_reads_need_it_too() throws Exception {
-        JsonNode doc = ApiDocument.complete(document(), ROUTES, true);
+        JsonNode doc = ApiDocument.complete(document(), ROUTES, true, true);
 
         JsonNode search = doc.at("/paths/~1search/post");
         assertThat(search.at("/security/0").has(ApiDocument.BEARER)).isTrue();
@@ -72,7 +72,18 @@ class ApiDocumentTest {
 
     @Test
     void a_documented_operation_without_a_route_is_refused() throws Exception {
-        assertThatThrownBy(() -> ApiDocument.complete(document(), Map.of("POST /upload", Access.WRITE), false))
+        assertThatThrownBy(() -> ApiDocument.complete(document(), Map.of("POST /upload", Access.WRITE), true, false))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("POST /search");
+    }
+
+    @Test
+    void without_an_api_token_no_route_needs_one() throws Exception {
+        JsonNode doc = ApiDocument.complete(document(), ROUTES, false, true);
+
+        JsonNode upload = doc.at("/paths/~1upload/post");
+        assertThat(upload.get("security")).isEmpty();
+        assertThat(upload.get("responses").has("401")).isFalse();
+        assertThat(upload.get("responses").has("403")).as("the origin check stands without a token").isTrue();
+        assertThat(doc.at("/paths/~1search/post/security")).isEmpty();
     }
 }
