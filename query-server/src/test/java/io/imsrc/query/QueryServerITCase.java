@@ -476,7 +476,13 @@ class QueryServerITCase {
                 .contains("imsrc_http_request_duration_seconds_bucket{method=\"POST\",route=\"/search\",le=\"0.1\"}")
                 .contains("imsrc_index_ready 1")
                 .contains("imsrc_index_lag_seconds")
-                .containsPattern("imsrc_index_vectors \\d");
+                .containsPattern("imsrc_index_vectors \\d")
+                // The JVM's and the process's standard metrics beside imsrc's own.
+                .containsPattern("jvm_memory_used_bytes\\{area=\"heap\"\\} \\d")
+                .contains("jvm_threads_current")
+                .contains("jvm_gc_collection_seconds_count")
+                .containsPattern("process_resident_memory_bytes \\d")
+                .contains("process_cpu_seconds_total");
         anonymous.get("/images/424242/similar");
         assertThat(anonymous.get("/metrics").text())
                 .contains("route=\"/images/{id}/similar\",status=\"404\"")

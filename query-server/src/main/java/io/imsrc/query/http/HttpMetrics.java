@@ -8,6 +8,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +17,8 @@ import java.util.function.DoubleSupplier;
 /**
  * The server's Prometheus metrics, in a registry of its own (two servers in one JVM, as in the
  * tests, do not share counters): requests and their latency per endpoint, and the index's size,
- * readiness and lag, read when scraped.
+ * readiness and lag, read when scraped; beside them the Prometheus Java client's standard JVM and
+ * process metrics ({@code jvm_*}, {@code process_*}).
  *
  * <p>Endpoints are labelled by their route ({@code /images/{id}}), never by the path a client
  * sent, so an id or an unknown path cannot create new series; a request no route matched is
@@ -34,6 +36,9 @@ public final class HttpMetrics {
     private final Counter uploads;
 
     public HttpMetrics(IndexManager index, IndexLag lag, QueryEmbedder embedder) {
+        // The JVM's and the process's standard metrics (memory pools, GC, threads, class loading,
+        // CPU time, resident memory, open files), as every Java service exports them.
+        JvmMetrics.builder().register(registry);
         requests = Counter.builder()
                 .name("imsrc_http_requests_total")
                 .help("HTTP requests answered, by method, route and status")
