@@ -8,6 +8,7 @@ import io.imsrc.common.image.DecodeBudget;
 import io.imsrc.common.image.ImageDecodeOptions;
 import io.imsrc.common.io.Closeables;
 import io.imsrc.common.io.FileTrees;
+import io.imsrc.query.health.ServiceProbes;
 import io.imsrc.query.http.ApiServer;
 import io.imsrc.query.http.HttpMetrics;
 import io.imsrc.query.http.ImageApi;
@@ -122,7 +123,10 @@ public final class QueryServer implements AutoCloseable {
         RequestImages queries = new RequestImages(spoolDir, maxUploadSize, 1, decodeOptions);
 
         HttpMetrics metrics = new HttpMetrics(index, new IndexLag(index, store), queryEmbedder);
-        OpsApi ops = new OpsApi(index, store, catalog, publisher, queryEmbedder, new OpsApi.Model(modelId,
+        // /status reads the services' reachability from here instead of asking them per request.
+        ServiceProbes probes = own(new ServiceProbes(database.pool(), publisher == null ? null : publisher::reachable)
+                .start());
+        OpsApi ops = new OpsApi(index, store, catalog, probes, queryEmbedder, new OpsApi.Model(modelId,
                 embedder.description().name(), embedder.dimension(), embedder.deviceName(), modelThreads,
                 api.queryBatchSize()), metrics, services.flinkDashboardUrl());
         SearchApi search = new SearchApi(index, queryEmbedder, embedder.description(), catalog, queries,

@@ -378,6 +378,28 @@ class QueryServerITCase {
     }
 
     @Test
+    void status_does_not_wait_on_a_broker_that_does_not_answer() throws Exception {
+        // Nothing listens at port 1: each check of the broker takes its whole 3 s timeout, which
+        // /status used to wait for on every call. The background probe takes it instead.
+        try (QueryServer offline = QueryServer.start(options(library.database(),
+                temp.resolve("index-no-broker.bin"), IndexType.FLATL2, "127.0.0.1:1", Map.of()))) {
+            ApiClient client = new ApiClient(offline.port(), TOKEN);
+            // Calls for 4 s, over more than one probe of the broker (a 3 s check, then 2 s apart).
+            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            while (System.nanoTime() < end) {
+                long start = System.nanoTime();
+                JsonNode status = ok(client.get("/status"));
+                double seconds = (System.nanoTime() - start) / 1e9;
+                assertThat(status.at("/services/kafka/reachable").asBoolean()).isFalse();
+                assertThat(status.at("/services/kafka/detail").asText()).contains("no broker answered");
+                assertThat(status.at("/services/postgres/reachable").asBoolean()).isTrue();
+                // Generous: a local /status takes milliseconds; waiting on the broker took 3 s.
+                assertThat(seconds).as("/status answered in %.2f s", seconds).isLessThan(1.5);
+            }
+        }
+    }
+
+    @Test
     void an_upload_kafka_does_not_take_answers_503_and_leaves_nothing_queued() throws Exception {
         try (QueryServer offline = QueryServer.start(TestServers.withLimits(options(library.database(),
                 temp.resolve("index-offline.bin"), IndexType.FLATL2, "127.0.0.1:1", Map.of()),

@@ -2,12 +2,12 @@ package io.imsrc.query.http;
 
 import io.imsrc.common.io.Futures;
 import io.imsrc.query.health.HealthCheck;
+import io.imsrc.query.health.ServiceProbes;
 import io.imsrc.query.index.IndexLag;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.store.Catalog;
 import io.imsrc.query.store.VectorStore;
-import io.imsrc.query.upload.UploadPublisher;
 import io.javalin.http.Context;
 import io.javalin.openapi.HttpMethod;
 import io.javalin.openapi.OpenApi;
@@ -38,7 +38,7 @@ public final class OpsApi {
     private final IndexManager index;
     private final VectorStore store;
     private final Catalog catalog;
-    private final UploadPublisher publisher;
+    private final ServiceProbes probes;
     private final QueryEmbedder embedder;
     private final Model model;
     private final HttpMetrics metrics;
@@ -46,8 +46,8 @@ public final class OpsApi {
     private final List<HealthCheck> healthChecks;
     private final String flinkDashboardUrl;
 
-    public OpsApi(IndexManager index, VectorStore store, Catalog catalog, UploadPublisher publisher,
-            QueryEmbedder embedder, Model model, HttpMetrics metrics, String flinkDashboardUrl) {
+    public OpsApi(IndexManager index, VectorStore store, Catalog catalog, ServiceProbes probes, QueryEmbedder embedder,
+            Model model, HttpMetrics metrics, String flinkDashboardUrl) {
         this.flinkDashboardUrl = flinkDashboardUrl;
         List<HealthCheck> checks = new ArrayList<>(index.healthChecks());
         checks.add(embedder.healthCheck());
@@ -55,7 +55,7 @@ public final class OpsApi {
         this.index = index;
         this.store = store;
         this.catalog = catalog;
-        this.publisher = publisher;
+        this.probes = probes;
         this.embedder = embedder;
         this.model = model;
         this.metrics = metrics;
@@ -72,14 +72,17 @@ public final class OpsApi {
     public void status(Context ctx) {
         IndexManager.Status s = index.status();
         StatusResponse.Counts counts = null;
-        String postgresProblem = null;
+        // Known away: answer at once from the probe instead of waiting on the pool's timeouts.
+        String postgresProblem = probes.postgres().problem();
         Optional<VectorStore.Newest> newest = Optional.empty();
-        try {
-            Catalog.Counts c = catalog.counts();
-            counts = new StatusResponse.Counts(c.images(), c.vectors(), c.deadLetters(), c.uploads());
-            newest = store.newest();
-        } catch (SQLException e) {
-            postgresProblem = e.getMessage();
+        if (postgresProblem == null) {
+            try {
+                Catalog.Counts c = catalog.counts();
+                counts = new StatusResponse.Counts(c.images(), c.vectors(), c.deadLetters(), c.uploads());
+                newest = store.newest();
+            } catch (SQLException e) {
+                postgresProblem = e.getMessage();
+            }
         }
         Double lag = null;
         Long newestSeq = null;
@@ -95,11 +98,10 @@ public final class OpsApi {
         StatusResponse.ModelInfo modelInfo = new StatusResponse.ModelInfo(model.modelId(), model.name(),
                 model.dimension(), model.device(), model.embedThreads(), model.queryBatchSize(),
                 Math.round(embedder.meanBatchSize() * 1000) / 1000.0);
-        StatusResponse.Service kafka = publisher == null
+        ServiceProbes.Reading broker = probes.kafka();
+        StatusResponse.Service kafka = broker == null
                 ? new StatusResponse.Service(false, false, "not configured: uploads are off")
-                : publisher.reachable()
-                        ? new StatusResponse.Service(true, true, null)
-                        : new StatusResponse.Service(true, false, "no broker answered within 3 s");
+                : new StatusResponse.Service(true, broker.reachable(), broker.problem());
         StatusResponse.Service postgres = postgresProblem == null
                 ? new StatusResponse.Service(true, true, null)
                 : new StatusResponse.Service(true, false, postgresProblem);

@@ -226,13 +226,4 @@ public final class Catalog {
             return new Counts(images, vectorCount, deadLetters, uploads);
         }
     }
-
-    /** Whether PostgreSQL answers. */
-    public boolean reachable() {
-        try (Connection c = dataSource.getConnection()) {
-            return c.isValid(2);
-        } catch (SQLException e) {
-            return false;
-        }
-    }
 }
