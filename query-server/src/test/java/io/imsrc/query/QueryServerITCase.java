@@ -642,6 +642,54 @@ class QueryServerITCase {
         }
     }
 
+    @Test
+    void two_replicas_on_one_database_answer_alike_and_both_take_in_a_new_vector() throws Exception {
+        TestDatabase shared = TestDatabase.create("replicas", SchemaMigrations::migrate);
+        CifarImages.store(shared, library.images().subList(0, 100), library.model().modelId().value());
+        try (QueryServer a = QueryServer.start(options(shared, temp.resolve("replica-a/index.bin"), IndexType.FLATL2));
+                QueryServer b = QueryServer.start(options(shared, temp.resolve("replica-b/index.bin"), IndexType.FLATL2))) {
+            List<ApiClient> replicas = List.of(new ApiClient(a.port(), null), new ApiClient(b.port(), null));
+            for (ApiClient replica : replicas) {
+                replica.awaitReady(DEADLINE);
+            }
+            for (CifarImages.Image query : List.of(library.images().get(3), library.images().get(42))) {
+                for (String options : List.of("limit=20", "limit=20&use_prototypes=false")) {
+                    String path = "/images/" + query.imageId() + "/similar?" + options;
+                    assertThat(ok(replicas.get(1).get(path)).get("results")).as(path)
+                            .isEqualTo(ok(replicas.get(0).get(path)).get("results"));
+                }
+            }
+
+            // One commit, heard by both (each LISTENs and keeps its own index).
+            CifarImages.Image fresh = CifarImages.load("test", 5, 1, library.embedder()).get(2);
+            long committed;
+            try (Connection c = shared.connect()) {
+                c.setAutoCommit(false);
+                CifarImages.insert(c, List.of(fresh), library.model().modelId().value(), true);
+                c.commit();
+                committed = System.nanoTime();
+            }
+            for (ApiClient replica : replicas) {
+                Waiting.until(() -> replica.searchable(fresh.imageId()), "the new vector on every replica", DEADLINE);
+            }
+            double seconds = (System.nanoTime() - committed) / 1e9;
+            LOG.info("Replicas: a committed vector was searchable on both after {} s", String.format("%.3f", seconds));
+            assertThat(seconds).as("seconds until both replicas search it (a second or so; generous for a loaded "
+                    + "machine)").isLessThan(10);
+            String path = "/search?use_prototypes=false&limit=5";
+            JsonNode first = ok(replicas.get(0).postFile(path, fresh.bytes())).get("results");
+            assertThat(first.get(0).get("image_id").asLong()).isEqualTo(fresh.imageId());
+            // Each embeds the query itself: the same hits, the cosines equal to float precision.
+            JsonNode second = ok(replicas.get(1).postFile(path, fresh.bytes())).get("results");
+            assertThat(second).hasSameSizeAs(first);
+            for (int i = 0; i < first.size(); i++) {
+                assertThat(second.get(i).get("image_id")).isEqualTo(first.get(i).get("image_id"));
+                assertThat(second.get(i).get("similarity").asDouble())
+                        .isCloseTo(first.get(i).get("similarity").asDouble(), within(1e-5));
+            }
+        }
+    }
+
     // ---- helpers ----
 
     private Map<String, List<VectorRow>> storedRows() throws Exception {
