@@ -35,27 +35,54 @@ public final class CategoryIndex implements AutoCloseable {
     }
 
     /**
-     * Builds the index of a category from its vectors.
+     * Training points per IVF list: FAISS's k-means wants at least 39 (it warns below) and samples
+     * down to 256; 64 trains lists as good as all points would, at a fraction of the time and heap.
+     */
+    static final int TRAINING_POINTS_PER_LIST = 64;
+
+    /**
+     * Builds the index of a category from its vectors, the kind {@code type} gives for their number.
      *
      * @param vectors {@code ids.length * dimension} floats, row-major
      */
     public static CategoryIndex build(String category, IndexType type, int dimension, float[] vectors, long[] ids) {
-        Objects.requireNonNull(category, "category");
-        IndexSpec spec = type.spec(ids.length);
-        FaissIndex index = FaissIndex.create(dimension, spec.factoryDescription(), Metric.INNER_PRODUCT);
+        CategoryIndex built = create(category, type.spec(ids.length), dimension);
         try {
-            if (!index.isTrained()) {
-                index.train(vectors);
+            if (!built.isTrained()) {
+                built.train(vectors);
             }
             if (ids.length > 0) {
-                index.addWithIds(vectors, ids);
+                built.add(vectors, ids);
             }
+        } catch (RuntimeException e) {
+            built.close();
+            throw e;
+        }
+        return built;
+    }
+
+    /** An empty index of the kind {@code spec} names; one that is not {@link #isTrained} needs {@link #train} first. */
+    static CategoryIndex create(String category, IndexSpec spec, int dimension) {
+        Objects.requireNonNull(category, "category");
+        FaissIndex index = FaissIndex.create(dimension, spec.factoryDescription(), Metric.INNER_PRODUCT);
+        try {
             tune(index, spec);
         } catch (RuntimeException e) {
             index.close();
             throw e;
         }
         return new CategoryIndex(category, index, spec);
+    }
+
+    /**
+     * How many of a category's {@code size} vectors to train an index of this kind on: for IVF
+     * {@value #TRAINING_POINTS_PER_LIST} per list, at most all of them; 0 for kinds without training.
+     */
+    static long trainingSampleSize(IndexSpec spec, long size) {
+        if (spec instanceof IndexSpec.Ivf ivf) {
+            return Math.min(size, (long) TRAINING_POINTS_PER_LIST * ivf.nlist());
+        }
+        return 0;
     }
 
     /** An index read from a file written by {@link #write}, built as {@code spec} says. */
@@ -89,6 +116,15 @@ public final class CategoryIndex implements AutoCloseable {
 
     public long size() {
         return index.ntotal();
+    }
+
+    boolean isTrained() {
+        return index.isTrained();
+    }
+
+    /** Trains the index on a sample of {@code sample.length / dimension} vectors. */
+    void train(float[] sample) {
+        index.train(sample);
     }
 
     /** Adds vectors; the caller makes sure none of the ids is in the index already. */

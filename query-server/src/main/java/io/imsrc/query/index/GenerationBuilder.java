@@ -5,7 +5,7 @@ import io.imsrc.query.store.VectorRow;
 import io.imsrc.query.store.VectorStore;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -34,19 +34,67 @@ final class GenerationBuilder {
         this.holeTimeout = holeTimeout;
     }
 
-    /** A generation of every vector the store has for the model, one index per category. */
+    /**
+     * A generation of every vector the store has for the model, one index per category, streamed
+     * into FAISS a chunk at a time ({@link StreamingBuild}): the heap it takes does not grow with
+     * the library.
+     */
     Built build() throws Exception {
-        Map<String, List<VectorRow>> byCategory = new LinkedHashMap<>();
-        List<Long> seqs = new ArrayList<>();
         long builtAt = System.currentTimeMillis();
-        store.forEachVector(row -> {
-            byCategory.computeIfAbsent(row.category(), c -> new ArrayList<>()).add(row);
-            seqs.add(row.seq());
-        });
         HoleTracker tracker = newHoleTracker();
-        tracker.read(0, seqs.stream().mapToLong(Long::longValue).toArray(), System.currentTimeMillis());
-        IndexSnapshot snapshot = IndexSnapshot.build(store.modelId(), type, dimension, builtAt, byCategory);
-        return new Built(snapshot, tracker);
+        SeqChunks seqs = new SeqChunks(tracker, builtAt);
+        StreamingBuild[] build = new StreamingBuild[1];
+        try {
+            store.readForBuild(new VectorStore.BuildReader() {
+                @Override
+                public void sizes(Map<String, Long> vectorsPerCategory) {
+                    build[0] = new StreamingBuild(store.modelId(), type, dimension, builtAt, vectorsPerCategory,
+                            StreamingBuild.DEFAULT_CHUNK_SIZE);
+                }
+
+                @Override
+                public void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
+                    build[0].accept(imageId, category, vector, seq, createdAtMillis);
+                    seqs.add(seq);
+                }
+            });
+            seqs.flush();
+            return new Built(build[0].finish(), tracker);
+        } catch (Exception | Error e) {
+            if (build[0] != null) {
+                build[0].abandon();
+            }
+            throw e;
+        }
+    }
+
+    /** Feeds the tracker the sequence numbers read, a chunk at a time, in the order read. */
+    private static final class SeqChunks {
+        private final HoleTracker tracker;
+        private final long now;
+        private final long[] chunk = new long[StreamingBuild.DEFAULT_CHUNK_SIZE];
+        private int count;
+        private long watermark;
+
+        SeqChunks(HoleTracker tracker, long now) {
+            this.tracker = tracker;
+            this.now = now;
+        }
+
+        void add(long seq) {
+            chunk[count++] = seq;
+            if (count == chunk.length) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (count > 0) {
+                tracker.read(watermark, Arrays.copyOf(chunk, count), now);
+                watermark = Math.max(watermark, chunk[count - 1]);
+                count = 0;
+            }
+        }
     }
 
     HoleTracker newHoleTracker() {
@@ -61,6 +109,11 @@ final class GenerationBuilder {
      * @return how many were added
      */
     long addMissedBelow(IndexSnapshot snapshot) throws Exception {
+        // The usual case: nothing committed below the watermark after the save. One aggregate row
+        // says so; the ids are compared one by one only when it does not.
+        if (store.fingerprintUpTo(snapshot.newestSeq()).equals(VectorStore.IdFingerprint.of(snapshot.heldIds()))) {
+            return 0;
+        }
         long[] ids = store.idsUpTo(snapshot.newestSeq());
         List<Long> missing = new ArrayList<>();
         for (long id : ids) {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.io.FileTrees;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -60,7 +62,8 @@ final class IndexFiles {
             count += index.size();
         }
         long[] ids = snapshot.heldIds();
-        try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(parts.resolve("ids.bin")))) {
+        try (DataOutputStream out = new DataOutputStream(
+                new BufferedOutputStream(Files.newOutputStream(parts.resolve("ids.bin")), 1 << 16))) {
             out.writeInt(ids.length);
             for (long id : ids) {
                 out.writeLong(id);
@@ -104,7 +107,8 @@ final class IndexFiles {
                         IndexSpec.parse(part.description())));
             }
             long[] ids;
-            try (DataInputStream in = new DataInputStream(Files.newInputStream(parts.resolve("ids.bin")))) {
+            try (DataInputStream in = new DataInputStream(
+                    new BufferedInputStream(Files.newInputStream(parts.resolve("ids.bin")), 1 << 16))) {
                 ids = new long[in.readInt()];
                 for (int i = 0; i < ids.length; i++) {
                     ids[i] = in.readLong();

@@ -36,49 +36,49 @@ public final class IndexSnapshot {
     private final long builtAtMillis;
     private final Map<String, CategoryIndex> categories = new ConcurrentHashMap<>();
     /** Every id held, so a vector read twice (the re-read of holes) is not added twice. */
-    private final Set<Long> ids = ConcurrentHashMap.newKeySet();
+    private final IdSet ids;
     private final AtomicInteger references = new AtomicInteger(1);
     private volatile Prototypes prototypes = Prototypes.empty();
     private volatile long newestSeq;
     private volatile long newestCreatedAtMillis;
 
-    IndexSnapshot(String modelId, IndexType type, int dimension, long builtAtMillis) {
+    private IndexSnapshot(String modelId, IndexType type, int dimension, long builtAtMillis, long expectedVectors) {
         this.modelId = Objects.requireNonNull(modelId, "modelId");
         this.type = Objects.requireNonNull(type, "type");
         this.dimension = dimension;
         this.builtAtMillis = builtAtMillis;
+        this.ids = new IdSet(expectedVectors);
     }
 
-    /** Builds a generation from rows grouped by category (the first build and every rebuild). */
+    /**
+     * Builds a generation from rows grouped by category, as a build from PostgreSQL would (for
+     * tests and benchmarks that have their rows at hand).
+     */
     public static IndexSnapshot build(String modelId, IndexType type, int dimension, long builtAtMillis,
             Map<String, List<VectorRow>> rowsByCategory) {
-        IndexSnapshot snapshot = new IndexSnapshot(modelId, type, dimension, builtAtMillis);
+        Map<String, Long> sizes = new HashMap<>();
+        rowsByCategory.forEach((category, rows) -> sizes.put(category, (long) rows.size()));
+        StreamingBuild build = new StreamingBuild(modelId, type, dimension, builtAtMillis, sizes,
+                StreamingBuild.DEFAULT_CHUNK_SIZE);
         try {
-            for (Map.Entry<String, List<VectorRow>> e : rowsByCategory.entrySet()) {
-                List<VectorRow> rows = e.getValue();
-                float[] vectors = new float[rows.size() * dimension];
-                long[] rowIds = new long[rows.size()];
-                for (int i = 0; i < rows.size(); i++) {
-                    VectorRow row = rows.get(i);
-                    checkDimension(row, dimension);
-                    System.arraycopy(row.vector(), 0, vectors, i * dimension, dimension);
-                    rowIds[i] = row.imageId();
-                    snapshot.ids.add(row.imageId());
-                    snapshot.noteNewest(row);
-                }
-                snapshot.categories.put(e.getKey(), CategoryIndex.build(e.getKey(), type, dimension, vectors, rowIds));
-            }
+            rowsByCategory.forEach((category, rows) -> rows.forEach(
+                    row -> build.accept(row.imageId(), category, row.vector(), row.seq(), row.createdAtMillis())));
+            return build.finish();
         } catch (RuntimeException e) {
-            snapshot.closeIndexes();
+            build.abandon();
             throw e;
         }
-        return snapshot;
+    }
+
+    /** A generation without vectors yet, which {@link StreamingBuild} fills. */
+    static IndexSnapshot empty(String modelId, IndexType type, int dimension, long builtAtMillis, long expectedVectors) {
+        return new IndexSnapshot(modelId, type, dimension, builtAtMillis, expectedVectors);
     }
 
     /** Adopts indexes read from disk, with the ids they hold and their watermark. */
     static IndexSnapshot restored(String modelId, IndexType type, int dimension, long builtAtMillis,
             Collection<CategoryIndex> indexes, long[] heldIds, long newestSeq, long newestCreatedAtMillis) {
-        IndexSnapshot snapshot = new IndexSnapshot(modelId, type, dimension, builtAtMillis);
+        IndexSnapshot snapshot = new IndexSnapshot(modelId, type, dimension, builtAtMillis, heldIds.length);
         for (CategoryIndex index : indexes) {
             snapshot.categories.put(index.category(), index);
         }
@@ -125,10 +125,30 @@ public final class IndexSnapshot {
         return added;
     }
 
+    /**
+     * For a build: takes a row's id and watermark ahead of adding its vector to the category's
+     * index ({@link #putCategory}); false when the id is held already.
+     */
+    boolean claim(long imageId, long seq, long createdAtMillis) {
+        noteNewest(seq, createdAtMillis);
+        return ids.add(imageId);
+    }
+
+    /** For a build: a category's index, which the builder fills. */
+    void putCategory(CategoryIndex index) {
+        if (categories.putIfAbsent(index.category(), index) != null) {
+            throw new IllegalStateException("category " + index.category() + " has an index already");
+        }
+    }
+
     private void noteNewest(VectorRow row) {
-        if (row.seq() > newestSeq) {
-            newestSeq = row.seq();
-            newestCreatedAtMillis = row.createdAtMillis();
+        noteNewest(row.seq(), row.createdAtMillis());
+    }
+
+    private void noteNewest(long seq, long createdAtMillis) {
+        if (seq > newestSeq) {
+            newestSeq = seq;
+            newestCreatedAtMillis = createdAtMillis;
         }
     }
 
@@ -196,7 +216,7 @@ public final class IndexSnapshot {
     }
 
     long[] heldIds() {
-        return ids.stream().mapToLong(Long::longValue).toArray();
+        return ids.toArray();
     }
 
     /** Takes a reference for a search; false when the generation is already freed. */
@@ -222,7 +242,8 @@ public final class IndexSnapshot {
         }
     }
 
-    private void closeIndexes() {
+    /** Frees the native indexes of a generation that never went live (a failed build). */
+    void closeIndexes() {
         Closeables.closeAll(categories.values());
     }
 }

@@ -177,6 +177,34 @@ class IndexManagerITCase {
     }
 
     @Test
+    void a_loaded_index_takes_in_what_committed_below_its_watermark_after_the_save() throws Exception {
+        TestDatabase catalog = catalogWith(VectorRows.clustered(3, 40, DIMENSION, 17));
+        Path indexPath = temp.resolve("data/faiss_index.bin");
+        IndexManager first = manager(catalog, IndexType.FLATL2, indexPath);
+        List<VectorRow> slow = more(1, 15, 4).get("c0");
+        List<VectorRow> fast = more(1, 15, 5).get("c0");
+        try (Connection slowWriter = catalog.connect(); Connection fastWriter = catalog.connect()) {
+            slowWriter.setAutoCommit(false);
+            fastWriter.setAutoCommit(false);
+            VectorRows.insert(slowWriter, slow, MODEL); // takes its sequence numbers now, commits last
+            VectorRows.insert(fastWriter, fast, MODEL);
+            fastWriter.commit();
+            awaitSearchable(first, fast.get(fast.size() - 1).imageId());
+            first.close(); // saves a watermark above the slow writer's numbers
+            slowWriter.commit();
+        }
+
+        IndexManager second = manager(catalog, IndexType.FLATL2, indexPath);
+
+        assertThat(second.status().vectors()).isEqualTo(150);
+        try (IndexManager.Lease lease = second.lease()) {
+            for (VectorRow row : slow) {
+                assertThat(lease.snapshot().holds(row.imageId())).as("image %d", row.imageId()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void a_saved_index_of_another_type_or_model_is_rebuilt_not_loaded() throws Exception {
         TestDatabase catalog = catalogWith(VectorRows.clustered(3, 100, DIMENSION, 17));
         Path indexPath = temp.resolve("index.bin");

@@ -1,0 +1,160 @@
+package io.imsrc.query.index;
+
+import io.imsrc.common.faiss.IndexSpec;
+import io.imsrc.common.faiss.IndexType;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Fills a new generation from rows as they stream from PostgreSQL, a fixed-size chunk at a time.
+ *
+ * <p>Why: a build used to gather every row of the model on the Java heap before the first FAISS
+ * call, a second copy of every vector (as boxed rows) that the garbage collector returned long
+ * after, if at all: at a million 64-d vectors the server kept about 1 GB more resident after a
+ * build than after loading the same index. Here each category owns a buffer of {@link #chunkSize}
+ * vectors that goes into its FAISS index when full, so the heap a build needs does not grow with
+ * the library.
+ *
+ * <p>The index kind of each category follows its size ({@link IndexType#spec}), so the sizes are
+ * known before the first row ({@code categorySizes}, read in the same snapshot as the rows). A
+ * kind that needs training (IVF) first buffers a training sample ({@link
+ * CategoryIndex#trainingSampleSize}): the category's first vectors in sequence order, trained on
+ * once the sample is complete; what follows streams in chunks as for the others. A category that
+ * turns out smaller than its size said is trained on what it has at {@link #finish}.
+ *
+ * <p>Not thread-safe: one build thread feeds it. A failed build must {@link #abandon} it.
+ */
+final class StreamingBuild {
+
+    /** Vectors per FAISS add: 4096 x 64-d floats is 1 MB, large enough that a call's overhead vanishes. */
+    static final int DEFAULT_CHUNK_SIZE = 4096;
+
+    /**
+     * The most floats a training sample may hold per category: 256 MB, a million 64-d vectors or
+     * 32,768 of 2048-d. More would not fit the heap of a server with several such categories.
+     */
+    static final int MAX_TRAINING_FLOATS = 64 << 20;
+
+    private final IndexSnapshot snapshot;
+    private final IndexType type;
+    private final int dimension;
+    private final int chunkSize;
+    private final Map<String, Long> categorySizes;
+    private final Map<String, Pending> pending = new HashMap<>();
+    private boolean finished;
+
+    /**
+     * @param categorySizes how many vectors each category has, as counted in the snapshot the rows
+     *     are read from
+     */
+    StreamingBuild(String modelId, IndexType type, int dimension, long builtAtMillis, Map<String, Long> categorySizes,
+            int chunkSize) {
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("chunk size must be positive, got " + chunkSize);
+        }
+        this.type = Objects.requireNonNull(type, "type");
+        this.dimension = dimension;
+        this.chunkSize = chunkSize;
+        this.categorySizes = Map.copyOf(categorySizes);
+        long expected = categorySizes.values().stream().mapToLong(Long::longValue).sum();
+        this.snapshot = IndexSnapshot.empty(modelId, type, dimension, builtAtMillis, expected);
+    }
+
+    /**
+     * Takes one row; the vector is copied, so the caller may reuse its array.
+     *
+     * @return false when the id was taken already (the row is ignored)
+     */
+    boolean accept(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
+        if (finished) {
+            throw new IllegalStateException("the build is finished");
+        }
+        if (vector.length != dimension) {
+            throw new IllegalStateException("image " + imageId + " has a vector of " + vector.length
+                    + " dimensions, the index " + dimension);
+        }
+        if (!snapshot.claim(imageId, seq, createdAtMillis)) {
+            return false;
+        }
+        Pending p = pending.get(category);
+        if (p == null) {
+            p = open(category);
+        }
+        p.append(imageId, vector);
+        return true;
+    }
+
+    /** Adds what is still buffered and hands over the generation. */
+    IndexSnapshot finish() {
+        finished = true;
+        for (Pending p : pending.values()) {
+            p.flush();
+        }
+        pending.clear();
+        return snapshot;
+    }
+
+    /** Frees what a failed build made. */
+    void abandon() {
+        finished = true;
+        pending.clear();
+        snapshot.closeIndexes();
+    }
+
+    private Pending open(String category) {
+        long size = categorySizes.getOrDefault(category, 0L);
+        IndexSpec spec = type.spec(size);
+        CategoryIndex index = CategoryIndex.create(category, spec, dimension);
+        snapshot.putCategory(index);
+        int firstBuffer = chunkSize;
+        if (!index.isTrained()) {
+            long sample = Math.min(CategoryIndex.trainingSampleSize(spec, size), MAX_TRAINING_FLOATS / dimension);
+            firstBuffer = (int) Math.max(chunkSize, sample);
+        }
+        Pending p = new Pending(index, firstBuffer);
+        pending.put(category, p);
+        return p;
+    }
+
+    /** One category's buffer: the training sample first (if its kind needs one), then a chunk. */
+    private final class Pending {
+        private final CategoryIndex index;
+        private float[] vectors;
+        private long[] ids;
+        private int count;
+
+        Pending(CategoryIndex index, int capacity) {
+            this.index = index;
+            this.vectors = new float[capacity * dimension];
+            this.ids = new long[capacity];
+        }
+
+        void append(long id, float[] vector) {
+            System.arraycopy(vector, 0, vectors, count * dimension, dimension);
+            ids[count++] = id;
+            if (count == ids.length) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (count == 0) {
+                return;
+            }
+            float[] rows = count == ids.length ? vectors : Arrays.copyOf(vectors, count * dimension);
+            long[] rowIds = count == ids.length ? ids : Arrays.copyOf(ids, count);
+            if (!index.isTrained()) {
+                index.train(rows);
+            }
+            index.add(rows, rowIds);
+            count = 0;
+            if (ids.length != chunkSize) {
+                // The training sample is in: from here on, chunks.
+                vectors = new float[chunkSize * dimension];
+                ids = new long[chunkSize];
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.imsrc.query.index;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.imsrc.common.faiss.IndexSpec;
+import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.faiss.SearchResult;
+import io.imsrc.testing.TestVectors;
+import io.imsrc.testing.TestVectors.Labelled;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** A build fed a row at a time holds every row, in the index kind its category's size calls for. */
+class StreamingBuildTest {
+
+    private static final int DIMENSION = 16;
+
+    @Test
+    void rows_interleaved_across_categories_all_land_in_their_own_index_across_chunk_boundaries() {
+        Map<String, List<Labelled>> clusters = TestVectors.clustered(4, 53, DIMENSION, 1); // 53: no multiple of 8
+        List<Labelled> stream = interleaved(clusters);
+        StreamingBuild build = new StreamingBuild("m", IndexType.FLATL2, DIMENSION, 0, sizes(clusters), 8);
+        long seq = 0;
+        for (Labelled row : stream) {
+            assertThat(build.accept(row.id(), row.category(), row.vector(), ++seq, 1000 + seq)).isTrue();
+        }
+        assertThat(build.accept(stream.get(0).id(), stream.get(0).category(), stream.get(0).vector(), ++seq, 0))
+                .as("an id read twice is taken once")
+                .isFalse();
+        IndexSnapshot snapshot = build.finish();
+        try {
+            assertThat(snapshot.size()).isEqualTo(4 * 53);
+            assertThat(snapshot.newestSeq()).isEqualTo(seq);
+            assertThat(snapshot.categoryNames()).containsExactlyInAnyOrder("c0", "c1", "c2", "c3");
+            for (Labelled row : stream) {
+                CategoryIndex index = snapshot.category(row.category());
+                assertThat(index.size()).isEqualTo(53);
+                SearchResult nearest = index.search(row.vector(), 1);
+                assertThat(nearest.id(0, 0)).as("a vector's nearest is itself").isEqualTo(row.id());
+                assertThat(snapshot.holds(row.id())).isTrue();
+            }
+        } finally {
+            snapshot.release();
+        }
+    }
+
+    @Test
+    void a_category_large_enough_for_ivf_trains_on_a_sample_first_then_takes_chunks() {
+        int n = 30_000; // IVF needs 39 points per list at 4 sqrt(n) lists: from about 24,300
+        Map<String, List<Labelled>> clusters = TestVectors.clustered(1, n, DIMENSION, 2);
+        clusters.put("small", TestVectors.clustered(1, 100, DIMENSION, 3).get("c0").stream()
+                .map(row -> new Labelled(row.id(), "small", row.vector()))
+                .toList());
+        StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0, sizes(clusters), 1000);
+        long seq = 0;
+        for (Labelled row : interleaved(clusters)) {
+            build.accept(row.id(), row.category(), row.vector(), ++seq, seq);
+        }
+        IndexSnapshot snapshot = build.finish();
+        try {
+            CategoryIndex large = snapshot.category("c0");
+            assertThat(large.spec()).isEqualTo(IndexType.IVFFLAT.spec(n)).isInstanceOf(IndexSpec.Ivf.class);
+            assertThat(large.size()).isEqualTo(n);
+            assertThat(snapshot.category("small").spec()).isInstanceOf(IndexSpec.Flat.class);
+            int found = 0;
+            List<Labelled> rows = clusters.get("c0");
+            for (int i = 0; i < rows.size(); i += 300) {
+                if (large.search(rows.get(i).vector(), 1).id(0, 0) == rows.get(i).id()) {
+                    found++;
+                }
+            }
+            assertThat(found).as("self-hits of 100 probes, trained lists and all").isGreaterThanOrEqualTo(95);
+        } finally {
+            snapshot.release();
+        }
+    }
+
+    @Test
+    void a_vector_of_another_width_fails_the_build_which_frees_what_it_made() {
+        StreamingBuild build = new StreamingBuild("m", IndexType.FLATL2, DIMENSION, 0, Map.of("a", 2L), 8);
+        build.accept(1, "a", TestVectors.unit(new float[DIMENSION]), 1, 1);
+        assertThatThrownBy(() -> build.accept(2, "a", new float[DIMENSION + 1], 2, 2))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("image 2 has a vector of 17 dimensions, the index 16");
+        build.abandon();
+        assertThatThrownBy(() -> build.accept(3, "a", new float[DIMENSION], 3, 3)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void a_category_the_sizes_did_not_name_gets_the_kind_of_an_empty_one() {
+        StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0, Map.of(), 8);
+        float[] v = TestVectors.randomUnit(new Random(1), DIMENSION);
+        build.accept(5, "late", v, 1, 1);
+        IndexSnapshot snapshot = build.finish();
+        try {
+            assertThat(snapshot.category("late").spec()).isInstanceOf(IndexSpec.Flat.class);
+            assertThat(snapshot.category("late").search(v, 1).id(0, 0)).isEqualTo(5);
+        } finally {
+            snapshot.release();
+        }
+    }
+
+    private static Map<String, Long> sizes(Map<String, List<Labelled>> clusters) {
+        Map<String, Long> sizes = new HashMap<>();
+        clusters.forEach((category, rows) -> sizes.put(category, (long) rows.size()));
+        return sizes;
+    }
+
+    /** The rows in id-scrambled order across categories, as sequence order mixes them in PostgreSQL. */
+    private static List<Labelled> interleaved(Map<String, List<Labelled>> clusters) {
+        List<Labelled> all = new ArrayList<>();
+        clusters.values().forEach(all::addAll);
+        all.sort(Comparator.comparingLong(row -> Long.rotateLeft(row.id() * 0x9E3779B97F4A7C15L, 17)));
+        return all;
+    }
+}
