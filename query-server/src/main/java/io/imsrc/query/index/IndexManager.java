@@ -283,17 +283,17 @@ public final class IndexManager implements AutoCloseable {
     }
 
     private void initialize() throws Exception {
+        long start = System.nanoTime();
         IndexSnapshot loaded = saved.load().orElse(null);
         if (loaded != null) {
             long missing = builder.addMissedBelow(loaded);
             live = loaded;
-            LOG.info("Loaded the saved index ({} vectors up to sequence {}), {} added that committed after the save",
-                    loaded.size(), loaded.newestSeq(), missing);
+            LOG.info("Loaded the saved index ({} vectors up to sequence {}) in {} ms, {} added that committed after "
+                    + "the save", loaded.size(), loaded.newestSeq(), (System.nanoTime() - start) / 1_000_000, missing);
             if (missing > 0) {
                 saved.changed();
             }
         } else {
-            long start = System.nanoTime();
             GenerationBuilder.Built built = builder.build();
             live = built.snapshot();
             holes = built.holes();
