@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
@@ -32,6 +34,9 @@ class DeploymentFilesTest {
             "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL");
     /** Variables the compose file sets for a container's own program, not for imsrc. */
     private static final Set<String> NOT_IMSRC = Set.of("JAVA_OPTS", "DJL_CACHE_DIR", "FLINK_PROPERTIES");
+
+    /** A {@code java} of the test's for running the image's entry point here. */
+    @TempDir Path stubs;
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> compose() throws IOException {
@@ -264,6 +269,37 @@ class DeploymentFilesTest {
         throw new AssertionError("no volume mounts " + source + ": " + service.get("volumes"));
     }
 
+    /** Runs a command here and returns its output, stripped. */
+    private static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+        return out.strip();
+    }
+
+    /**
+     * The FAISS_INDEX_PATH the image's entry point hands to the launcher, given {@code configured}
+     * (null: unset): the script runs with a {@code java} of the test's that prints it.
+     */
+    private String entryPointIndexPath(String configured) throws Exception {
+        Path java = stubs.resolve("java");
+        if (!Files.exists(java)) {
+            Files.writeString(java, "#!/bin/sh\nprintf '%s' \"${FAISS_INDEX_PATH:-}\"\n");
+            assertThat(java.toFile().setExecutable(true)).isTrue();
+        }
+        ProcessBuilder builder = new ProcessBuilder("sh", ROOT.resolve("docker/imsrc-entrypoint.sh").toString(), "serve")
+                .redirectErrorStream(true);
+        builder.environment().put("PATH", stubs + ":" + System.getenv("PATH"));
+        builder.environment().remove("FAISS_INDEX_PATH");
+        if (configured != null) {
+            builder.environment().put("FAISS_INDEX_PATH", configured);
+        }
+        Process process = builder.start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(out).isZero();
+        return out;
+    }
+
     @Test
     void query_server_replicas_scale_behind_one_proxy_each_with_an_index_of_its_own() throws Exception {
         Map<String, Object> services = services();
@@ -276,7 +312,7 @@ class DeploymentFilesTest {
         assertThat(environment(server)).containsEntry("API_PORT", "8000");
 
         // Its index: under /data, the imsrc image's anonymous volume (one per container), and under no
-        // volume the compose file names, which every replica would share.
+        // volume the compose file names, which every replica would share ...
         Object indexPath = environment(server).get("FAISS_INDEX_PATH");
         assertThat(indexPath).as("query-server's FAISS_INDEX_PATH").isNotNull();
         assertThat(Path.of(indexPath.toString()).startsWith("/data")).as(indexPath + " under /data").isTrue();
@@ -286,6 +322,12 @@ class DeploymentFilesTest {
             assertThat(Path.of(indexPath.toString()).startsWith(Path.of(target)))
                     .as("the index path under the shared volume " + volume).isFalse();
         }
+        // ... and at a path of its own, since the path keys the saved index's row in PostgreSQL: the
+        // entry point puts the container's host name in.
+        assertThat(indexPath.toString()).contains("{hostname}");
+        assertThat(entryPointIndexPath(indexPath.toString())).isEqualTo(
+                indexPath.toString().replace("{hostname}", run("uname", "-n")));
+        assertThat(entryPointIndexPath(null)).as("without FAISS_INDEX_PATH the server's default holds").isEmpty();
 
         // The proxy: the one published API port, resolving the replicas again and again.
         Map<String, Object> proxy = map(services.get("proxy"));
