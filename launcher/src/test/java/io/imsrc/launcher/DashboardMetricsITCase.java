@@ -25,6 +25,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -42,6 +43,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
  * The Grafana dashboard of the compose topology (docker/grafana/dashboards/imsrc.json) asks only for
@@ -78,12 +81,15 @@ class DashboardMetricsITCase {
         List<CifarData.Sample> images = CifarData.sample("train", 2);
         Path folder = CifarData.writeFolder(temp.resolve("images"), CifarData.asFiles(images));
 
-        // The job as the compose topology runs it, with the reporter the compose file configures. The
-        // reporter needs a port before it starts (it binds no port 0 that could be read back here).
+        // The job as the compose topology runs it, with the reporter settings of the compose file's
+        // Flink. The reporter needs its port before it starts (a port 0 it bound could not be read
+        // back here), so that one setting is the test's.
         int reporterPort = Ports.free();
-        Configuration flink = Configuration.fromMap(Map.of(
-                "metrics.reporter.prom.factory.class", PrometheusReporterFactory.class.getName(),
-                "metrics.reporter.prom.port", Integer.toString(reporterPort)));
+        Map<String, String> reporter = composeReporterSettings();
+        assertThat(reporter).containsEntry("metrics.reporter.prom.factory.class",
+                PrometheusReporterFactory.class.getName());
+        reporter.put("metrics.reporter.prom.port", Integer.toString(reporterPort));
+        Configuration flink = Configuration.fromMap(reporter);
         flink.set(TaskManagerOptions.NUM_TASK_SLOTS, 2);
         StreamExecutionEnvironment flinkEnv = StreamExecutionEnvironment.createLocalEnvironment(flink);
         ImsrcConfig config = ImsrcConfig.from(Settings.of(env));
@@ -169,6 +175,24 @@ class DashboardMetricsITCase {
             job.cancel().get();
         }
         assertThat(exit.get()).as(console.out()).isZero();
+    }
+
+    /** The {@code metrics.reporter.*} settings docker-compose.yml gives its Flink (FLINK_PROPERTIES). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> composeReporterSettings() throws Exception {
+        Load yaml = new Load(LoadSettings.builder().build());
+        Map<String, Object> compose = (Map<String, Object>) yaml.loadFromString(
+                Files.readString(Path.of("..").toAbsolutePath().normalize().resolve("docker-compose.yml")));
+        Map<String, Object> jobManager = (Map<String, Object>) ((Map<String, Object>) compose.get("services"))
+                .get("jobmanager");
+        String properties = ((Map<String, Object>) jobManager.get("environment")).get("FLINK_PROPERTIES").toString();
+        Map<String, String> reporter = new TreeMap<>();
+        ((Map<String, Object>) yaml.loadFromString(properties)).forEach((key, value) -> {
+            if (key.startsWith("metrics.reporter.")) {
+                reporter.put(key, value.toString());
+            }
+        });
+        return reporter;
     }
 
     /** The text Flink's reporter answers, as Prometheus scrapes it; empty while nothing listens yet. */
