@@ -2,7 +2,10 @@ package io.imsrc.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
@@ -30,6 +34,9 @@ class DeploymentFilesTest {
             "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL");
     /** Variables the compose file sets for a container's own program, not for imsrc. */
     private static final Set<String> NOT_IMSRC = Set.of("JAVA_OPTS", "DJL_CACHE_DIR", "FLINK_PROPERTIES");
+
+    /** A {@code java} of the test's for running the image's entry point here. */
+    @TempDir Path stubs;
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> compose() throws IOException {
@@ -85,8 +92,8 @@ class DeploymentFilesTest {
     void the_compose_file_has_the_production_topology() throws Exception {
         Map<String, Object> services = services();
         assertThat(services).containsOnlyKeys("postgres", "kafka", "jobmanager", "taskmanager", "submit-job",
-                "query-server");
-        for (String name : List.of("postgres", "kafka", "jobmanager", "query-server")) {
+                "query-server", "proxy", "prometheus", "grafana");
+        for (String name : List.of("postgres", "kafka", "jobmanager", "query-server", "proxy", "prometheus")) {
             assertThat(map(services.get(name)).get("healthcheck")).as(name + " has a health check").isNotNull();
         }
         assertThat(map(services.get("submit-job")).get("restart")).as("the submitter is a one-shot").isEqualTo("no");
@@ -94,7 +101,7 @@ class DeploymentFilesTest {
         assertThat((List<Object>) map(services.get("submit-job")).get("command")).contains("ingest");
         assertThat((List<Object>) map(services.get("query-server")).get("command")).containsExactly("serve");
         assertThat(map(services.get("jobmanager")).get("ports").toString()).contains(":8081");
-        assertThat(map(services.get("query-server")).get("ports").toString()).contains(":8000");
+        assertThat(map(services.get("proxy")).get("ports").toString()).contains(":8000");
         // The server listens on loopback unless told otherwise: a published container must say so.
         assertThat(environment(map(services.get("query-server")))).containsEntry("API_HOST", "0.0.0.0");
         assertThat(dockerfile()).as("the imsrc image listens beyond its own loopback")
@@ -117,7 +124,8 @@ class DeploymentFilesTest {
                 }
             }
             String image = (String) service.get("image");
-            assertThat(image).as(entry.getKey() + "'s image").isNotNull().matches(".+:[\\w.-]+");
+            assertThat(image).as(entry.getKey() + "'s image").isNotNull().matches(".+:[\\w.-]+")
+                    .doesNotEndWith(":latest");
             if (!service.containsKey("build") && image.startsWith("imsrc")) {
                 assertThat(built).as(entry.getKey() + " runs an image another service builds").contains(image);
             }
@@ -210,5 +218,229 @@ class DeploymentFilesTest {
                 }
             }
         }
+    }
+
+    /** The instructions of one stage of the Dockerfile, from its FROM to the next. */
+    private static List<String> stage(String name) throws IOException {
+        List<String> stage = new ArrayList<>();
+        boolean in = false;
+        for (String instruction : dockerfile()) {
+            if (instruction.toUpperCase().startsWith("FROM ")) {
+                in = instruction.matches("(?i)FROM\\s+\\S+\\s+AS\\s+" + Pattern.quote(name));
+            } else if (in) {
+                stage.add(instruction);
+            }
+        }
+        assertThat(stage).as("the Dockerfile's stage " + name).isNotEmpty();
+        return stage;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> list(Object o) {
+        List<String> strings = new ArrayList<>();
+        for (Object item : o == null ? List.of() : (List<Object>) o) {
+            strings.add(item.toString());
+        }
+        return strings;
+    }
+
+    private static Map<String, Object> yaml(String path) throws IOException {
+        return yamlText(Files.readString(ROOT.resolve(path)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> yamlText(String text) {
+        return (Map<String, Object>) new Load(LoadSettings.builder().build()).loadFromString(text);
+    }
+
+    /** The Flink configuration the compose file passes to the JobManager and TaskManagers. */
+    private static Map<String, Object> flinkProperties(String service) throws IOException {
+        return yamlText(environment(map(services().get(service))).get("FLINK_PROPERTIES").toString());
+    }
+
+    /** Where the service mounts the file or folder {@code source} (relative to the repository), if it does. */
+    private static String mountOf(Map<String, Object> service, String source) {
+        for (String volume : list(service.get("volumes"))) {
+            String[] parts = volume.split(":");
+            if (Path.of(parts[0]).normalize().equals(Path.of(source).normalize())) {
+                return parts[1];
+            }
+        }
+        throw new AssertionError("no volume mounts " + source + ": " + service.get("volumes"));
+    }
+
+    /** Runs a command here and returns its output, stripped. */
+    private static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+        return out.strip();
+    }
+
+    /**
+     * The FAISS_INDEX_PATH the image's entry point hands to the launcher, given {@code configured}
+     * (null: unset): the script runs with a {@code java} of the test's that prints it.
+     */
+    private String entryPointIndexPath(String configured) throws Exception {
+        Path java = stubs.resolve("java");
+        if (!Files.exists(java)) {
+            Files.writeString(java, "#!/bin/sh\nprintf '%s' \"${FAISS_INDEX_PATH:-}\"\n");
+            assertThat(java.toFile().setExecutable(true)).isTrue();
+        }
+        ProcessBuilder builder = new ProcessBuilder("sh", ROOT.resolve("docker/imsrc-entrypoint.sh").toString(), "serve")
+                .redirectErrorStream(true);
+        builder.environment().put("PATH", stubs + ":" + System.getenv("PATH"));
+        builder.environment().remove("FAISS_INDEX_PATH");
+        if (configured != null) {
+            builder.environment().put("FAISS_INDEX_PATH", configured);
+        }
+        Process process = builder.start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(out).isZero();
+        return out;
+    }
+
+    @Test
+    void query_server_replicas_scale_behind_one_proxy_each_with_an_index_of_its_own() throws Exception {
+        Map<String, Object> services = services();
+        Map<String, Object> server = map(services.get("query-server"));
+        // `--scale query-server=N` starts N containers of one definition: a fixed host port or name
+        // would make the second fail to start.
+        assertThat(server).as("query-server publishes no host port; the proxy does").doesNotContainKey("ports")
+                .doesNotContainKey("container_name");
+        assertThat(list(server.get("expose"))).containsExactly("8000");
+        assertThat(environment(server)).containsEntry("API_PORT", "8000");
+
+        // Its index: under /data, the imsrc image's anonymous volume (one per container), and under no
+        // volume the compose file names, which every replica would share ...
+        Object indexPath = environment(server).get("FAISS_INDEX_PATH");
+        assertThat(indexPath).as("query-server's FAISS_INDEX_PATH").isNotNull();
+        assertThat(Path.of(indexPath.toString()).startsWith("/data")).as(indexPath + " under /data").isTrue();
+        assertThat(stage("imsrc")).contains("VOLUME /data");
+        for (String volume : list(server.get("volumes"))) {
+            String target = volume.split(":")[1];
+            assertThat(Path.of(indexPath.toString()).startsWith(Path.of(target)))
+                    .as("the index path under the shared volume " + volume).isFalse();
+        }
+        // ... and at a path of its own, since the path keys the saved index's row in PostgreSQL: the
+        // entry point puts the container's host name in.
+        assertThat(indexPath.toString()).contains("{hostname}");
+        assertThat(entryPointIndexPath(indexPath.toString())).isEqualTo(
+                indexPath.toString().replace("{hostname}", run("uname", "-n")));
+        assertThat(entryPointIndexPath(null)).as("without FAISS_INDEX_PATH the server's default holds").isEmpty();
+
+        // The proxy: the one published API port, resolving the replicas again and again.
+        Map<String, Object> proxy = map(services.get("proxy"));
+        assertThat(list(proxy.get("ports"))).containsExactly("${API_PORT:-8000}:8000");
+        assertThat(map(proxy.get("depends_on"))).containsKey("query-server");
+        String conf = Files.readString(ROOT.resolve("docker/nginx/imsrc.conf"));
+        assertThat(mountOf(proxy, "docker/nginx/imsrc.conf")).isEqualTo("/etc/nginx/conf.d/default.conf");
+        assertThat(conf).containsPattern("(?m)^\\s*listen 8000;")
+                // Docker's embedded DNS, asked again after a few seconds: scaling needs no proxy restart.
+                .containsPattern("(?m)^resolver 127\\.0\\.0\\.11 valid=\\d+s")
+                // A variable upstream is what makes nginx resolve per request instead of once at start.
+                .containsPattern("(?m)^\\s*set \\$(\\w+) http://query-server:8000;\\s*\\n\\s*proxy_pass \\$\\1;")
+                // Uploads up to MAX_UPLOAD_SIZE pass; the server enforces the limit itself.
+                .containsPattern("(?m)^\\s*client_max_body_size 0;");
+        assertThat(conf).as("a POST is never retried on another replica")
+                .doesNotContainPattern("(?m)^\\s*proxy_next_upstream[^;]*non_idempotent");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void prometheus_scrapes_every_replica_and_flink_and_grafana_shows_the_provisioned_dashboard() throws Exception {
+        Map<String, Object> services = services();
+        // Flink's Prometheus reporter, which the flink image ships as a plugin, on both Flink services.
+        for (String flink : List.of("jobmanager", "taskmanager")) {
+            assertThat(flinkProperties(flink))
+                    .containsEntry("metrics.reporter.prom.factory.class",
+                            "org.apache.flink.metrics.prometheus.PrometheusReporterFactory")
+                    .containsEntry("metrics.reporter.prom.port", 9249);
+        }
+
+        // Prometheus finds every replica and TaskManager by the service's name in Docker's DNS.
+        Map<String, Object> prometheus = map(services.get("prometheus"));
+        assertThat(mountOf(prometheus, "docker/prometheus/prometheus.yml")).isEqualTo("/etc/prometheus/prometheus.yml");
+        Map<String, Map<String, Object>> jobs = new LinkedHashMap<>();
+        for (Object job : (List<Object>) yaml("docker/prometheus/prometheus.yml").get("scrape_configs")) {
+            jobs.put((String) map(job).get("job_name"), map(job));
+        }
+        assertThat(jobs).containsOnlyKeys("query-server", "flink-jobmanager", "flink-taskmanager");
+        Map<String, Object> replicas = map(((List<Object>) jobs.get("query-server").get("dns_sd_configs")).get(0));
+        assertThat(list(replicas.get("names"))).containsExactly("query-server");
+        assertThat(replicas).containsEntry("type", "A").containsEntry("port", 8000);
+        assertThat(jobs.get("query-server")).containsEntry("metrics_path", "/metrics");
+        Map<String, Object> taskManagers = map(((List<Object>) jobs.get("flink-taskmanager").get("dns_sd_configs")).get(0));
+        assertThat(list(taskManagers.get("names"))).containsExactly("taskmanager");
+        assertThat(taskManagers).containsEntry("port", 9249);
+        assertThat(list(map(((List<Object>) jobs.get("flink-jobmanager").get("static_configs")).get(0)).get("targets")))
+                .containsExactly("jobmanager:9249");
+        for (Map<String, Object> job : jobs.values()) {
+            for (String target : List.of("names", "targets")) {
+                job.values().forEach(v -> {
+                    if (v instanceof List<?> configs) {
+                        configs.forEach(c -> list(map(c).get(target)).forEach(name -> assertThat(services)
+                                .as("the scraped service " + name).containsKey(name.split(":")[0])));
+                    }
+                });
+            }
+        }
+
+        // Grafana: the provisioned data source is the Prometheus service, and every panel of the
+        // dashboard (in the folder the provider reads) uses it.
+        Map<String, Object> grafana = map(services.get("grafana"));
+        assertThat(mountOf(grafana, "docker/grafana/provisioning")).isEqualTo("/etc/grafana/provisioning");
+        String dashboards = mountOf(grafana, "docker/grafana/dashboards");
+        Map<String, Object> datasource = map(((List<Object>) yaml("docker/grafana/provisioning/datasources/prometheus.yml")
+                .get("datasources")).get(0));
+        assertThat(datasource).containsEntry("type", "prometheus").containsEntry("url", "http://prometheus:9090");
+        assertThat(list(prometheus.get("ports"))).anyMatch(p -> p.endsWith(":9090"));
+        Map<String, Object> provider = map(((List<Object>) yaml("docker/grafana/provisioning/dashboards/imsrc.yml")
+                .get("providers")).get(0));
+        assertThat(map(provider.get("options"))).containsEntry("path", dashboards);
+        JsonNode dashboard = new ObjectMapper().readTree(DashboardQueries.DASHBOARD.toFile());
+        assertThat(environment(grafana)).containsEntry("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH",
+                dashboards + "/" + DashboardQueries.DASHBOARD.getFileName());
+        List<String> sources = new ArrayList<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            if (!panel.get("type").asText().equals("row")) {
+                sources.add(panel.get("datasource").get("uid").asText());
+                panel.get("targets").forEach(t -> sources.add(t.get("datasource").get("uid").asText()));
+            }
+        }
+        assertThat(sources).isNotEmpty().containsOnly((String) datasource.get("uid"));
+        assertThat(dashboard.get("uid").asText()).isEqualTo("imsrc");
+    }
+
+    @Test
+    void the_dashboard_queries_are_read_for_the_metrics_and_labels_they_name() throws Exception {
+        var quantile = DashboardQueries.names("histogram_quantile(0.95, sum by (route, le) "
+                + "(rate(imsrc_http_request_duration_seconds_bucket{route=~\"/search|/images/\\\\{id\\\\}/similar\"}"
+                + "[$__rate_interval])))");
+        assertThat(quantile.metrics()).containsExactly("imsrc_http_request_duration_seconds_bucket");
+        assertThat(quantile.labels()).containsExactlyInAnyOrder("route", "le");
+        var sum = DashboardQueries.names("sum(rate(a_total[5m] offset 1h)) * 1e3 + on (job) "
+                + "max without (instance) (flink_x{quantile=\"0.5\", b!=\"c\"}) / ignoring(d) c:recorded");
+        assertThat(sum.metrics()).containsExactlyInAnyOrder("a_total", "flink_x", "c:recorded");
+        assertThat(sum.labels()).containsExactlyInAnyOrder("job", "instance", "quantile", "b", "d");
+
+        Map<String, Set<String>> exported = DashboardQueries.exposition("""
+                # HELP imsrc_index_ready 1 when an index is loaded
+                # TYPE imsrc_index_ready gauge
+                imsrc_index_ready 1.0
+                flink_taskmanager_job_task_operator_batchSize{job_name="imsrc_ingest",quantile="0.5",} 8.0
+                imsrc_http_requests_total{method="GET",route="/a \\"b\\"",status="200"} 3
+                """);
+        assertThat(exported).containsOnlyKeys("imsrc_index_ready", "flink_taskmanager_job_task_operator_batchSize",
+                "imsrc_http_requests_total");
+        assertThat(exported.get("flink_taskmanager_job_task_operator_batchSize")).containsExactly("job_name", "quantile");
+        assertThat(exported.get("imsrc_http_requests_total")).containsExactly("method", "route", "status");
+
+        // Every query of the dashboard names a metric of imsrc's or Flink's (DashboardMetricsITCase
+        // checks them against what a running server and Flink's reporter export).
+        List<DashboardQueries.Query> queries = DashboardQueries.queries(DashboardQueries.DASHBOARD);
+        assertThat(queries).isNotEmpty().allSatisfy(q -> assertThat(DashboardQueries.names(q.expr()).metrics())
+                .as(q.expr()).isNotEmpty()
+                .allMatch(n -> n.matches("(imsrc|jvm|process|flink_jobmanager|flink_taskmanager)_\\w+")));
     }
 }
