@@ -29,7 +29,7 @@ public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
             LEFT JOIN vectors v ON v.image_id = i.image_id AND v.model_id = ?
             """;
 
-    /** Rows per round trip: about 0.6 MB of 64-d vectors in text form, a few ms of PostgreSQL's time. */
+    /** Rows per round trip, and so the most rows the reader holds at once. */
     static final int FETCH_SIZE = 2000;
 
     private final DatabaseOptions database;
