@@ -3,6 +3,7 @@ package io.imsrc.ingest;
 import io.imsrc.common.config.ConfigException;
 import io.imsrc.common.config.ConfiguredModel;
 import io.imsrc.common.config.ImsrcConfig;
+import io.imsrc.common.config.ImsrcConfig.FlinkConfig.StateBackend;
 import io.imsrc.ingest.embed.EmbedSettings;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.source.upload.UploadSourceOptions;
@@ -12,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -103,12 +105,27 @@ public final class IngestJob implements Callable<Integer> {
     }
 
     /**
-     * Applies the job's parallelism and checkpointing to {@code env}, and refuses Kryo: every record
-     * type is a POJO or a record Flink serializes itself, and a silent fallback to Kryo would be slow.
+     * Applies the job's parallelism, checkpointing and state backend to {@code env}, and refuses
+     * Kryo: every record type is a POJO or a record Flink serializes itself, and a silent fallback to
+     * Kryo would be slow.
+     *
+     * <p>The state backend is set only when FLINK_STATE_BACKEND is given (or the launcher chose its
+     * local default), and then through Flink's own keys, {@code state.backend.type} and, for RocksDB,
+     * {@code execution.checkpointing.incremental}: job settings that win over the cluster's. Without
+     * it, a cluster's own configuration (flink-conf / config.yaml) decides, as for any Flink job.
      */
     public static void configure(StreamExecutionEnvironment env, IngestJobOptions options) {
         Configuration settings = new Configuration();
         settings.set(PipelineOptions.GENERIC_TYPES, false);
+        StateBackend backend = options.flink().stateBackend();
+        if (backend != null) {
+            settings.set(StateBackendOptions.STATE_BACKEND, backend.configValue());
+            if (backend == StateBackend.ROCKSDB) {
+                // A checkpoint uploads only the RocksDB files written since the last one, not the
+                // whole dedup state of every stored image.
+                settings.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+            }
+        }
         env.configure(settings);
         if (options.parallelism() > 0) {
             env.setParallelism(options.parallelism());

@@ -30,8 +30,9 @@ import java.util.Objects;
  * @param uploads the Kafka uploads topic, or {@code null} to ingest bulk sources only
  * @param search MAX_UPLOAD_SIZE: larger files and uploads are dead letters
  * @param images MAX_IMAGE_PIXELS: larger images are dead letters
- * @param flink FLINK_PARALLELISM (0 leaves it to the environment, a cluster's default) and
- *     CHECKPOINT_INTERVAL_MS (0 turns checkpointing off)
+ * @param flink FLINK_PARALLELISM (0 leaves it to the environment, a cluster's default),
+ *     CHECKPOINT_INTERVAL_MS (0 turns checkpointing off) and FLINK_STATE_BACKEND ({@code null}
+ *     leaves it to the environment)
  * @param cacheDir where downloaded archives are kept (DATA_DIR/cache)
  * @param watchIntervalMs how often a watched folder is scanned
  * @param flushIntervalMs how often prototypes, dead letters and upload states are written at most
@@ -155,8 +156,7 @@ public record IngestJobOptions(
             if (value < 0) {
                 throw new IllegalArgumentException("parallelism is 0 (Flink's default) or more, got " + value);
             }
-            this.flink = new FlinkConfig(flink.restUrl(), value, flink.checkpointIntervalMs(), flink.webPort(),
-                    flink.jobJar());
+            this.flink = flink.withParallelism(value);
             return this;
         }
 
@@ -165,7 +165,16 @@ public record IngestJobOptions(
             if (value < 0) {
                 throw new IllegalArgumentException("the checkpoint interval is 0 (off) or more, got " + value);
             }
-            this.flink = new FlinkConfig(flink.restUrl(), flink.parallelism(), value, flink.webPort(), flink.jobJar());
+            this.flink = flink.withCheckpointIntervalMs(value);
+            return this;
+        }
+
+        /**
+         * Overrides FLINK_STATE_BACKEND, as the launcher does with its local default; {@code null}
+         * leaves the state backend to the cluster's configuration.
+         */
+        public Builder stateBackend(FlinkConfig.StateBackend value) {
+            this.flink = flink.withStateBackend(value);
             return this;
         }
 

@@ -3,6 +3,7 @@ package io.imsrc.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.imsrc.common.config.ImsrcConfig.FlinkConfig.StateBackend;
 import io.imsrc.common.db.SchemaMigrations;
 import io.imsrc.ingest.record.RawImage;
 import io.imsrc.ingest.source.bulk.BulkSourceSpec;
@@ -11,6 +12,7 @@ import io.imsrc.ingest.testing.MiniClusters;
 import io.imsrc.testing.SharedFiles;
 import io.imsrc.testing.TestDatabase;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,11 +20,20 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.checkpoint.AbstractCheckpointStats;
+import org.apache.flink.runtime.checkpoint.CheckpointStatsStatus;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,25 +89,61 @@ class FailureRecoveryITCase {
         }
     }
 
-    private IngestJobOptions options(TestDatabase db) throws Exception {
+    /** The same ingest without a failure, the reference every backend's run must match; run once. */
+    private static TestDatabase clean;
+
+    @BeforeAll
+    static void ingestWithoutFailure(@TempDir Path cleanTemp) throws Exception {
+        clean = TestDatabase.create("clean", SchemaMigrations::migrate);
+        IngestFixtures.runToEnd(options(clean, cleanTemp, null));
+    }
+
+    private static IngestJobOptions options(TestDatabase db, Path temp, StateBackend backend) throws Exception {
         return IngestFixtures.options(db, temp)
                 .checkpointIntervalMs(100)
+                .stateBackend(backend)
                 .bulkSource(BulkSourceSpec.parse(SharedFiles.cifar10JpgArchive() + "#cifar-10-jpg/test").withLimit(1000))
                 .build();
     }
 
-    @Test
-    void a_failure_mid_ingest_restarts_from_the_checkpoint_and_ends_with_the_same_data() throws Exception {
-        TestDatabase clean = TestDatabase.create("clean", SchemaMigrations::migrate);
-        IngestFixtures.runToEnd(options(clean));
-
+    /**
+     * With either state backend, as {@link IngestJob#configure} sets it: RocksDB with incremental
+     * checkpoints restores its dedup and prototype state from files shared between checkpoints.
+     */
+    @ParameterizedTest
+    @EnumSource(StateBackend.class)
+    void a_failure_mid_ingest_restarts_from_the_checkpoint_and_ends_with_the_same_data(
+            StateBackend backend, @InjectMiniCluster MiniCluster flink) throws Exception {
         FailOnceAfterCheckpoint.reset();
-        TestDatabase failed = TestDatabase.create("failed", SchemaMigrations::migrate);
-        IngestFixtures.runToEnd(options(failed), raw -> raw
+        TestDatabase failed = TestDatabase.create("failed_" + backend.configValue(), SchemaMigrations::migrate);
+        IngestJobOptions options = options(failed, temp, backend);
+        StreamExecutionEnvironment env = IngestFixtures.environment(options);
+        IngestTopology.attach(env, options, raw -> raw
                 .map(new FailOnceAfterCheckpoint())
                 .returns(TypeInformation.of(RawImage.class))
                 .name("fail once"));
+        JobClient job = env.executeAsync(options.jobName());
+        // The checkpoints' statistics while the job runs (a finished job's graph keeps none).
+        List<AbstractCheckpointStats> completed = new ArrayList<>();
+        AccessExecutionGraph graph = flink.getExecutionGraph(job.getJobID()).get();
+        while (!graph.getState().isGloballyTerminalState()) {
+            graph.getCheckpointStatsSnapshot().getHistory().getCheckpoints().stream()
+                    .filter(checkpoint -> checkpoint.getStatus() == CheckpointStatsStatus.COMPLETED)
+                    .forEach(completed::add);
+            Thread.sleep(50);
+            graph = flink.getExecutionGraph(job.getJobID()).get();
+        }
+        job.getJobExecutionResult().get();
 
+        String expectedBackend = backend == StateBackend.ROCKSDB ? "EmbeddedRocksDBStateBackend" : "HashMapStateBackend";
+        assertThat(graph.getStateBackendName()).as("the job's state backend").hasValue(expectedBackend);
+        assertThat(completed).as("checkpoints seen completing").isNotEmpty();
+        if (backend == StateBackend.ROCKSDB) {
+            // Incremental: a later checkpoint uploads less than the state it stands for, since it
+            // refers to RocksDB files an earlier checkpoint uploaded already.
+            assertThat(completed).anySatisfy(checkpoint ->
+                    assertThat(checkpoint.getCheckpointedSize()).isLessThan(checkpoint.getStateSize()));
+        }
         assertThat(FailOnceAfterCheckpoint.FAILED).as("the failure was injected").isTrue();
         assertThat(FailOnceAfterCheckpoint.RESTORED_AFTER_FAILURE).as("the restart restored a checkpoint").isTrue();
         assertThat(FailOnceAfterCheckpoint.SEEN.get()).as("images were read again after the restart")

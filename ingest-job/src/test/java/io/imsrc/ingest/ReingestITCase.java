@@ -2,7 +2,9 @@ package io.imsrc.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.config.ImsrcConfig.FlinkConfig.StateBackend;
 import io.imsrc.common.db.SchemaMigrations;
+import io.imsrc.ingest.source.bulk.BulkSourceSpec;
 import io.imsrc.ingest.testing.IngestFixtures;
 import io.imsrc.ingest.testing.MiniClusters;
 import io.imsrc.testing.CifarData;
@@ -14,6 +16,8 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Fresh jobs over data that is partly stored already: nothing is stored or counted twice. */
 class ReingestITCase {
@@ -30,27 +34,35 @@ class ReingestITCase {
                 ORDER BY i.image_id""");
     }
 
-    @Test
-    void a_second_fresh_job_over_the_same_source_plus_new_images_keeps_prototypes_exact() throws Exception {
+    /** A fresh job over {@code folder} with {@code backend}: it bootstraps its state from PostgreSQL into it. */
+    private void ingest(TestDatabase db, StateBackend backend, Path folder) throws Exception {
+        IngestFixtures.runToEnd(IngestFixtures.options(db, temp).stateBackend(backend)
+                .bulkSource(BulkSourceSpec.parse(folder.toString())).build());
+    }
+
+    @ParameterizedTest
+    @EnumSource(StateBackend.class)
+    void a_second_fresh_job_over_the_same_source_plus_new_images_keeps_prototypes_exact(StateBackend backend)
+            throws Exception {
         List<CifarData.Sample> first = CifarData.sample("train", 4);
         List<CifarData.Sample> more = CifarData.sample("train", 6);
         Path folderA = CifarData.writeFolder(temp.resolve("a"), CifarData.asFiles(first));
         Path folderB = CifarData.writeFolder(temp.resolve("b"), CifarData.asFiles(more)); // a superset of A
         TestDatabase db = TestDatabase.create("reingest", SchemaMigrations::migrate);
 
-        IngestFixtures.ingest(db, temp, folderA.toString());
+        ingest(db, backend, folderA);
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(40);
         var afterFirst = snapshot(db);
         IngestFixtures.assertPrototypesAreExactMeans(db);
 
         // The same source again: a fresh job rebuilds its state from PostgreSQL and adds nothing.
-        IngestFixtures.ingest(db, temp, folderA.toString());
+        ingest(db, backend, folderA);
         assertThat(snapshot(db)).usingRecursiveComparison().isEqualTo(afterFirst);
         IngestFixtures.assertPrototypesAreExactMeans(db);
         assertThat(db.prototypes(IngestFixtures.resnet20ModelId()).get("cat").count()).isEqualTo(4);
 
         // The same images plus 20 new ones, from another folder (so other paths): only the new count.
-        IngestFixtures.ingest(db, temp, folderB.toString());
+        ingest(db, backend, folderB);
         assertThat(db.count("SELECT count(*) FROM images")).isEqualTo(60);
         assertThat(db.count("SELECT count(*) FROM vectors")).isEqualTo(60);
         assertThat(db.prototypes(IngestFixtures.resnet20ModelId()).get("cat").count()).isEqualTo(6);

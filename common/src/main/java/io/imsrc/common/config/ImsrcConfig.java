@@ -235,15 +235,74 @@ public record ImsrcConfig(
      * @param webPort the port of the local Flink's dashboard (and REST API); 0 for any free port
      * @param jobJar the job jar shipped to a cluster (FLINK_JOB_JAR); {@code null} for the one
      *     the build made beside the ingest-job module's classes
+     * @param stateBackend FLINK_STATE_BACKEND, {@code null} when not given: a local Flink then uses
+     *     {@link #localStateBackend()}, a cluster its own configuration
      */
-    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs, int webPort, Path jobJar) {
+    public record FlinkConfig(String restUrl, int parallelism, long checkpointIntervalMs, int webPort, Path jobJar,
+            StateBackend stateBackend) {
 
         /** FLINK_PARALLELISM=auto, the default. */
         public static final int AUTO_PARALLELISM = 0;
 
+        /**
+         * Where the job keeps its keyed state (the admission's {@code Seen} per image id, the
+         * prototype sums per category): Flink's own backends, under the names of Flink's
+         * {@code state.backend.type}.
+         */
+        public enum StateBackend {
+            /** Java objects on the task manager's heap: fast, but every stored image id costs heap. */
+            HASHMAP("hashmap"),
+            /**
+             * RocksDB on local disk, off the heap, with incremental checkpoints (only the files
+             * written since the last checkpoint are uploaded).
+             */
+            ROCKSDB("rocksdb");
+
+            private final String configValue;
+
+            StateBackend(String configValue) {
+                this.configValue = configValue;
+            }
+
+            /** The value of Flink's {@code state.backend.type}. */
+            public String configValue() {
+                return configValue;
+            }
+
+            public static StateBackend parse(String value) {
+                for (StateBackend backend : values()) {
+                    if (backend.configValue.equalsIgnoreCase(value.strip())) {
+                        return backend;
+                    }
+                }
+                throw new IllegalArgumentException("expected hashmap or rocksdb, got '" + value + "'");
+            }
+        }
+
         /** The parallelism of a job in a local Flink on a machine with {@code cores} cores. */
         public int localParallelism(int cores) {
             return parallelism == AUTO_PARALLELISM ? Math.max(1, cores) : parallelism;
+        }
+
+        /**
+         * The state backend of a job in a local Flink: FLINK_STATE_BACKEND, else RocksDB, which
+         * keeps the heap flat however many images are stored (docs/benchmarks.md, "The job at
+         * scale").
+         */
+        public StateBackend localStateBackend() {
+            return stateBackend != null ? stateBackend : StateBackend.ROCKSDB;
+        }
+
+        public FlinkConfig withParallelism(int value) {
+            return new FlinkConfig(restUrl, value, checkpointIntervalMs, webPort, jobJar, stateBackend);
+        }
+
+        public FlinkConfig withCheckpointIntervalMs(long value) {
+            return new FlinkConfig(restUrl, parallelism, value, webPort, jobJar, stateBackend);
+        }
+
+        public FlinkConfig withStateBackend(StateBackend value) {
+            return new FlinkConfig(restUrl, parallelism, checkpointIntervalMs, webPort, jobJar, value);
         }
     }
 
@@ -353,7 +412,8 @@ public record ImsrcConfig(
         }
         String jobJar = s.optionalString("FLINK_JOB_JAR");
         var flink = new FlinkConfig(restUrl, parallelism, checkpointInterval, s.integer("FLINK_WEB_PORT", 8081, 0, 65535),
-                jobJar == null ? null : path(s, "FLINK_JOB_JAR", jobJar));
+                jobJar == null ? null : path(s, "FLINK_JOB_JAR", jobJar),
+                s.parsed("FLINK_STATE_BACKEND", null, FlinkConfig.StateBackend::parse));
 
         // A publication waits at most 30 s for Kafka: a minute's deadline never fails one under way.
         var uploads = new UploadsConfig(

@@ -57,6 +57,8 @@ class ImsrcConfigTest {
         assertThat(c.batch().maxDelayMs()).isEqualTo(50);
         assertThat(c.indexRefresh().intervalMs()).isEqualTo(500);
         assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
+        assertThat(c.flink().stateBackend()).as("unset: a cluster's own configuration decides").isNull();
+        assertThat(c.flink().localStateBackend()).isEqualTo(ImsrcConfig.FlinkConfig.StateBackend.ROCKSDB);
         assertThat(c.cifar10Source()).isEqualTo(ImsrcConfig.CIFAR10_OFFICIAL_URL + "#train");
         assertThat(c.flink().restUrl()).isNull();
         assertThat(c.flink().parallelism()).isEqualTo(ImsrcConfig.FlinkConfig.AUTO_PARALLELISM);
@@ -107,6 +109,9 @@ class ImsrcConfigTest {
         assertThat(c.uploads().ingestDeadlineMs()).isEqualTo(86_400_000);
         assertThat(ImsrcConfig.from(Settings.of(Map.of("FLINK_PARALLELISM", "AUTO"))).flink().parallelism())
                 .isEqualTo(ImsrcConfig.FlinkConfig.AUTO_PARALLELISM);
+        ImsrcConfig.FlinkConfig hashmap = ImsrcConfig.from(Settings.of(Map.of("FLINK_STATE_BACKEND", "HashMap"))).flink();
+        assertThat(hashmap.stateBackend()).isEqualTo(ImsrcConfig.FlinkConfig.StateBackend.HASHMAP);
+        assertThat(hashmap.localStateBackend()).isEqualTo(ImsrcConfig.FlinkConfig.StateBackend.HASHMAP);
     }
 
     @Test
@@ -131,6 +136,7 @@ class ImsrcConfigTest {
             "INDEX_REFRESH_MS|1|an integer from 10",
             "FLINK_WEB_PORT|99999|an integer from 0 to 65535",
             "FLINK_PARALLELISM|0|an integer from 1",
+            "FLINK_STATE_BACKEND|memory|hashmap or rocksdb",
             "CHECKPOINT_INTERVAL_MS|5|0 (off) or at least 10 ms",
             "FLINK_REST_URL|jobmanager:8081|an http(s) URL",
             "CIFAR10_SOURCE|http://|an http(s) URL",

@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * one read, in one place, before this subtask admits anything, so no image can be counted both by
  * the bootstrap and as new. The sums go out on the first processing-time tick, or before the
  * first record, barrier, watermark or end of input, whichever comes first ({@link
- * FlushingOperator}).
+ * FlushingOperator}). The bootstrap streams its rows into state one by one; where that state lives
+ * is the state backend's affair: the heap with {@code hashmap}, RocksDB's files off the heap with
+ * {@code rocksdb} (FLINK_STATE_BACKEND, {@link io.imsrc.ingest.IngestJob#configure}).
  *
  * <p>Metrics: {@code admitted}, {@code duplicates}, {@code deadLetters} (and one counter per reason,
  * {@code deadLetters_<REASON>}), {@code bootstrapImages}.

@@ -72,6 +72,7 @@ public record JobSubmitter(ImsrcConfig config, DatabaseOptions database, String 
         }
         IngestJobOptions options = builder
                 .parallelism(config.flink().localParallelism(Runtime.getRuntime().availableProcessors()))
+                .stateBackend(config.flink().localStateBackend())
                 .checkpointDirectory(config.dataDir().resolve("checkpoints").toAbsolutePath().toUri().toString())
                 .build();
         LocalFlink flink = LocalFlink.create(dashboardPort, options.parallelism());
