@@ -32,11 +32,11 @@ class CategoryRepresentativesTest {
     @Test
     void a_representative_follows_new_vectors_and_a_new_prototype() {
         assertThat(representatives.of(snapshot, "cat")).as("no prototype yet").isNull();
-        prototype(0.8f, 0.6f);
+        prototype(0.95f, 0.31f);
         assertThat(representatives.of(snapshot, "cat").imageId()).isEqualTo(1);
         assertThat(representatives.of(snapshot, "cat").imageId()).as("asked again").isEqualTo(1);
 
-        snapshot.category("cat").add(new float[] {0.8f, 0.6f}, new long[] {3}); // nearer than 1
+        snapshot.category("cat").add(new float[] {0.9f, 0.436f}, new long[] {3}); // nearer than 1
         assertThat(representatives.of(snapshot, "cat").imageId()).as("after a vector came in").isEqualTo(3);
 
         prototype(0.5f, 0.9f);
