@@ -20,6 +20,7 @@ import io.imsrc.query.index.IndexLag;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.store.Catalog;
+import io.imsrc.query.store.CountCompactor;
 import io.imsrc.query.store.Database;
 import io.imsrc.query.store.VectorStore;
 import io.imsrc.query.upload.QueuedUploadSweeper;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #start} migrates the schema, loads the model, starts the index manager (which loads the
  * saved index or builds one in the background), the sweep that gives up on uploads left queued
- * ({@link QueuedUploadSweeper}) and then the HTTP server, so /health answers at
+ * ({@link QueuedUploadSweeper}), the compaction of the maintained counts ({@link CountCompactor})
+ * and then the HTTP server, so /health answers at
  * once and searches answer 503 {@code index_not_ready} until the index is live. {@link #close}
  * stops everything it started, in reverse order.
  */
@@ -112,6 +114,8 @@ public final class QueryServer implements AutoCloseable {
         Catalog catalog = new Catalog(database.pool(), modelId);
         // Every replica sweeps; the sweep's one statement cannot mark an upload twice.
         own(new QueuedUploadSweeper(database.pool(), QueuedUploadSweeper.Deadlines.of(options.uploads())).start());
+        // Every replica compacts too; compactions at once lose and double nothing (schema V5).
+        own(new CountCompactor(database.pool(), CountCompactor.Settings.defaults()).start());
 
         // A directory of its own, so that replicas can share REQUEST_SPOOL_DIR and close can delete it whole.
         spoolDir = Files.createTempDirectory(Files.createDirectories(api.requestSpoolDir()), "imsrc-requests");

@@ -94,7 +94,8 @@ public final class SchemaMigrations {
                     Set.of("52905a3effa325b3d64829db69a8dfdc11c905d15c5670ff0e5f6445335f748c")),
             new Migration(2, "notify vector changes", "V2__notify_vector_changes.sql"),
             new Migration(3, "ingested sources", "V3__ingested_sources.sql"),
-            new Migration(4, "upload publication", "V4__upload_publication.sql"));
+            new Migration(4, "upload publication", "V4__upload_publication.sql"),
+            new Migration(5, "maintained counts", "V5__maintained_counts.sql"));
 
     private SchemaMigrations() {}
 
@@ -123,6 +124,14 @@ public final class SchemaMigrations {
      * longer than a request's timeouts, and failing there would fail every start after it.
      */
     public static List<Integer> migrate(Connection c) throws SQLException {
+        return migrate(c, latestVersion());
+    }
+
+    /**
+     * As {@link #migrate(Connection)}, stopping after version {@code target}: for the tests of a
+     * migration over data written before it.
+     */
+    static List<Integer> migrate(Connection c, int target) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         int networkTimeout = c.getNetworkTimeout();
         c.setAutoCommit(true);
@@ -137,7 +146,7 @@ public final class SchemaMigrations {
             try {
                 s.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
                 try {
-                    return migrateLocked(c);
+                    return migrateLocked(c, target);
                 } finally {
                     c.setAutoCommit(true);
                     s.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
@@ -151,7 +160,7 @@ public final class SchemaMigrations {
         }
     }
 
-    private static List<Integer> migrateLocked(Connection c) throws SQLException {
+    private static List<Integer> migrateLocked(Connection c, int target) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS " + HISTORY_TABLE + " ("
                     + "version integer PRIMARY KEY, description text NOT NULL, checksum text NOT NULL, "
@@ -173,7 +182,7 @@ public final class SchemaMigrations {
         }
         List<Integer> done = new ArrayList<>();
         for (Migration m : ALL) {
-            if (applied.containsKey(m.version())) {
+            if (applied.containsKey(m.version()) || m.version() > target) {
                 continue;
             }
             c.setAutoCommit(false);

@@ -9,10 +9,8 @@ import io.imsrc.common.record.ImageId;
 import io.imsrc.query.index.CategoryIndex;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.index.IndexSnapshot;
-import io.imsrc.query.index.Prototypes;
 import io.imsrc.query.search.CategoryRanking;
 import io.imsrc.query.search.CategoryScore;
-import io.imsrc.query.search.Cosine;
 import io.imsrc.query.search.QueryEmbedder;
 import io.imsrc.query.search.SearchOutcome;
 import io.imsrc.query.search.SearchRequest;
@@ -48,6 +46,7 @@ public final class SearchApi {
     private final Catalog catalog;
     private final SearchParameters parameters;
     private final HttpMetrics metrics;
+    private final CategoryRepresentatives representatives = new CategoryRepresentatives();
 
     /** @param timeout how long a query waits for the model before it is answered 503 */
     public SearchApi(IndexManager index, QueryEmbedder embedder, ModelDescription model, Catalog catalog,
@@ -226,7 +225,7 @@ public final class SearchApi {
                                 s.prototypeImageCount() == s.vectors());
                 CategoryIndex images = snapshot == null ? null : snapshot.category(s.category());
                 categories.add(new CategoryInfo(s.category(), s.images(), s.vectors(),
-                        images == null ? 0 : images.size(), prototype, representative(snapshot, s.category())));
+                        images == null ? 0 : images.size(), prototype, representatives.of(snapshot, s.category())));
             }
             ctx.json(new CategoriesResponse(categories));
         } finally {
@@ -234,23 +233,6 @@ public final class SearchApi {
                 lease.close();
             }
         }
-    }
-
-    private static CategoryInfo.Representative representative(IndexSnapshot snapshot, String category) {
-        if (snapshot == null) {
-            return null;
-        }
-        Prototypes.Entry prototype = snapshot.prototypes().get(category);
-        CategoryIndex images = snapshot.category(category);
-        if (prototype == null || images == null || images.size() == 0) {
-            return null;
-        }
-        var nearest = images.search(prototype.unitMean(), 1);
-        if (nearest.count(0) == 0) {
-            return null;
-        }
-        long id = nearest.id(0, 0);
-        return new CategoryInfo.Representative(id, Cosine.clamp(nearest.score(0, 0)), ImageApi.contentUrl(id));
     }
 
     /** Answers 503 before the body is read when there is no index to search yet. */

@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,6 +17,10 @@ import javax.sql.DataSource;
 /**
  * What the HTTP API reads and writes in PostgreSQL besides the vectors: image metadata and bytes,
  * upload states, category statistics and the counts of /status. Stateless and thread-safe.
+ *
+ * <p>The counts come from catalog_counts, which triggers keep up to date (schema V5), so that
+ * /status and /categories cost a few rows per category however many images there are; {@link
+ * CountCompactor} keeps that table small.
  */
 public final class Catalog {
 
@@ -168,19 +171,25 @@ public final class Catalog {
         }
     }
 
-    /** Every category with images, with its counts and prototype. */
+    /**
+     * Every category with images, with its counts and prototype. The counts are the sums V5's
+     * triggers keep in catalog_counts, a few rows per category, not a count of the images.
+     */
     public List<CategoryStats> categories() throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
-                SELECT c.category_name,
-                       count(i.image_id),
-                       count(v.image_id),
-                       p.image_count,
-                       p.updated_at
-                FROM categories c
-                JOIN images i ON i.category_id = c.category_id
-                LEFT JOIN vectors v ON v.image_id = i.image_id AND v.model_id = ?
+                WITH counted AS (
+                    SELECT category_id,
+                           sum(delta) FILTER (WHERE counter = 'images') AS images,
+                           coalesce(sum(delta) FILTER (WHERE counter = 'vectors' AND model_id = ?), 0) AS vectors
+                    FROM catalog_counts
+                    WHERE counter IN ('images', 'vectors')
+                    GROUP BY category_id
+                )
+                SELECT c.category_name, k.images, k.vectors, p.image_count, p.updated_at
+                FROM counted k
+                JOIN categories c ON c.category_id = k.category_id
                 LEFT JOIN _category_prototypes p ON p.category_id = c.category_id AND p.model_id = ?
-                GROUP BY c.category_name, p.image_count, p.updated_at
+                WHERE k.images > 0
                 ORDER BY c.category_name""")) {
             s.setString(1, modelId);
             s.setString(2, modelId);
@@ -198,32 +207,33 @@ public final class Catalog {
         }
     }
 
+    /** The counts of /status, summed from catalog_counts (see {@link #categories}). */
     public Counts counts() throws SQLException {
-        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-                PreparedStatement vectors = c.prepareStatement("SELECT count(*) FROM vectors WHERE model_id = ?")) {
-            long images;
-            long deadLetters;
-            try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM images), (SELECT count(*) FROM dead_letters)")) {
-                rs.next();
-                images = rs.getLong(1);
-                deadLetters = rs.getLong(2);
-            }
-            vectors.setString(1, modelId);
-            long vectorCount;
-            try (ResultSet rs = vectors.executeQuery()) {
-                rs.next();
-                vectorCount = rs.getLong(1);
-            }
+        try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement("""
+                SELECT counter, upload_state, sum(delta)
+                FROM catalog_counts
+                WHERE counter IN ('images', 'dead_letters', 'uploads') OR counter = 'vectors' AND model_id = ?
+                GROUP BY counter, upload_state""")) {
+            s.setString(1, modelId);
+            long images = 0;
+            long vectors = 0;
+            long deadLetters = 0;
             Map<String, Long> uploads = new LinkedHashMap<>();
             for (String state : List.of("queued", "indexed", "rejected")) {
                 uploads.put(state, 0L);
             }
-            try (ResultSet rs = s.executeQuery("SELECT state, count(*) FROM uploads GROUP BY state")) {
+            try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    uploads.put(rs.getString(1), rs.getLong(2));
+                    long sum = rs.getLong(3);
+                    switch (rs.getString(1)) {
+                        case "images" -> images = sum;
+                        case "vectors" -> vectors = sum;
+                        case "dead_letters" -> deadLetters = sum;
+                        default -> uploads.put(rs.getString(2), sum);
+                    }
                 }
             }
-            return new Counts(images, vectorCount, deadLetters, uploads);
+            return new Counts(images, vectors, deadLetters, uploads);
         }
     }
 }
