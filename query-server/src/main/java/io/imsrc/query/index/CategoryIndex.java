@@ -9,20 +9,31 @@ import java.util.Objects;
 
 /**
  * The FAISS index of one category's images. The second search stage searches only the indexes of
- * the categories the first stage chose, so each category gets its own, built with the configured
- * type; a category too small for IVF's training falls back to an exact flat index (see {@link
- * IndexType#spec}).
+ * the categories the first stage chose, so each category gets its own, of the kind {@link
+ * IndexType#spec} chooses for the configured type and the category's size at build time (with
+ * {@code auto}: exact below {@link IndexType#AUTO_APPROXIMATE_FROM} vectors, IVF from there). The
+ * kind stays as vectors are added; a category that grows past a threshold changes kind at the next
+ * full build (a rebuild, or a start without a usable saved index).
  *
  * <p>Thread-safe: {@link FaissIndex} lets searches run in parallel and serialises adds. Owns its
  * native index; {@link #close} frees it.
  */
 public final class CategoryIndex implements AutoCloseable {
 
-    /** IVF lists searched per query, as a share of all lists. */
-    static final int IVF_NPROBE_DIVISOR = 4;
+    /**
+     * IVF lists searched per query, as a share of all lists: half. On one category of 64-d clustered
+     * unit vectors (docs/benchmarks.md, "Index kinds by category size") recall@10 reached 0.95 at
+     * 38 to 48% of the lists for 10,000 to 250,000 vectors; a half leaves a margin (0.97 to 0.99
+     * there). The quarter used before gave 0.73 to 0.86 from 50,000 vectors on.
+     */
+    static final int IVF_NPROBE_DIVISOR = 2;
 
-    /** HNSW's search breadth. */
-    static final int HNSW_EF_SEARCH = 128;
+    /**
+     * HNSW's search breadth. On the same data efSearch 256 gave recall@10 of 0.97 or more up to
+     * 50,000 vectors, 0.946 at 100,000 and 0.865 at 250,000 (M = 32 cannot do better cheaply), which
+     * is why {@link IndexType#AUTO} uses IVF for large categories.
+     */
+    static final int HNSW_EF_SEARCH = 256;
 
     private final String category;
     private final FaissIndex index;
@@ -41,7 +52,7 @@ public final class CategoryIndex implements AutoCloseable {
      */
     public static CategoryIndex build(String category, IndexType type, int dimension, float[] vectors, long[] ids) {
         Objects.requireNonNull(category, "category");
-        IndexSpec spec = type.spec(ids.length);
+        IndexSpec spec = type.spec(ids.length, dimension);
         FaissIndex index = FaissIndex.create(dimension, spec.factoryDescription(), Metric.INNER_PRODUCT);
         try {
             if (!index.isTrained()) {
@@ -70,12 +81,24 @@ public final class CategoryIndex implements AutoCloseable {
         return new CategoryIndex(category, index, spec);
     }
 
-    private static void tune(FaissIndex index, IndexSpec spec) {
+    /**
+     * Sets the search parameters a spec needs, the one place that does; derived from the spec each
+     * time an index is built or read (a saved index does not store them), so a saved index is
+     * searched with the current settings.
+     */
+    static void tune(FaissIndex index, IndexSpec spec) {
         if (spec instanceof IndexSpec.Ivf ivf) {
-            index.setNprobe(Math.max(1, (ivf.nlist() + IVF_NPROBE_DIVISOR - 1) / IVF_NPROBE_DIVISOR));
+            index.setNprobe(nprobe(ivf.nlist()));
+        } else if (spec instanceof IndexSpec.IvfPq ivfPq) {
+            index.setNprobe(nprobe(ivfPq.nlist()));
         } else if (spec instanceof IndexSpec.Hnsw) {
             index.setEfSearch(HNSW_EF_SEARCH);
         }
+    }
+
+    /** Lists searched for {@code nlist} lists: {@code nlist / }{@value #IVF_NPROBE_DIVISOR}, rounded up. */
+    static int nprobe(int nlist) {
+        return Math.max(1, (nlist + IVF_NPROBE_DIVISOR - 1) / IVF_NPROBE_DIVISOR);
     }
 
     public String category() {
