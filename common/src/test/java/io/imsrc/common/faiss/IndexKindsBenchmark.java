@@ -23,11 +23,17 @@ import java.util.stream.Stream;
  * in docs/benchmarks.md, "Index kinds by category size", and {@link IndexType}'s Javadoc:
  *
  * <pre>
- * mvn -B -o -pl common -am process-test-classes -Pindex-kinds-benchmark \
- *     -Dindex.kinds.args="--dim=64 --sizes=10000,25000,50000,100000,250000 --kinds=flat,ivf,hnsw"
- * mvn -B -o -pl common -am process-test-classes -Pindex-kinds-benchmark \
- *     -Dindex.kinds.args="--dim=2048 --sizes=50000 --kinds=flat,sq8,ivfsq8,ivfpq128,ivfpq256,ivfpq512"
+ * mvn -q -B -o -pl common -am test-compile    # writes common/target/test-classpath.txt
+ * CP="common/target/test-classes:common/target/classes:$(cat common/target/test-classpath.txt)"
+ * java -Xmx3g -cp "$CP" io.imsrc.common.faiss.IndexKindsBenchmark --dim=64 \
+ *     --sizes=10000,25000,50000,100000,250000 --kinds=flat,ivf,hnsw
+ * OPENBLAS_NUM_THREADS=1 java -Xmx6g -cp "$CP" io.imsrc.common.faiss.IndexKindsBenchmark --dim=2048 \
+ *     --sizes=20000 --queries=100 --kinds=flat,sq8,ivfpq256,ivfsq8,ivfpq512
  * </pre>
+ *
+ * <p>Options: {@code --dim}, {@code --sizes}, {@code --kinds} (flat, ivf, hnsw, sq8, ivfsq8,
+ * ivfpq&lt;m&gt;), {@code --queries} (500), {@code --spread} (0.75), {@code --seed} (1), {@code
+ * --min-recall} (0.95, for the summary line) and {@code --build-threads} (1).
  *
  * <p>The data is one category as SyntheticLibrary (query-server) makes it: a random unit centre
  * plus Gaussian noise of norm about {@code --spread} (0.75), normalised, so each vector's cosine

@@ -23,8 +23,9 @@ public final class CategoryIndex implements AutoCloseable {
     /**
      * IVF lists searched per query, as a share of all lists: half. On one category of 64-d clustered
      * unit vectors (docs/benchmarks.md, "Index kinds by category size") recall@10 reached 0.95 at
-     * 38 to 48% of the lists for 10,000 to 250,000 vectors; a half leaves a margin (0.97 to 0.99
-     * there). The quarter used before gave 0.73 to 0.86 from 50,000 vectors on.
+     * 38 to 48% of the lists for 10,000 to 250,000 vectors; a half leaves a margin (about 0.97 to
+     * 0.98 there, interpolated between the measured settings). The quarter used before gave about
+     * 0.85 to 0.90.
      */
     static final int IVF_NPROBE_DIVISOR = 2;
 
