@@ -354,7 +354,7 @@ public record ImsrcConfig(
         Path dataDir = path(s, "DATA_DIR", "./data");
         var faiss = new FaissConfig(
                 path(s, "FAISS_INDEX_PATH", dataDir.resolve("faiss_index.bin").toString()),
-                s.parsed("FAISS_INDEX_TYPE", IndexType.FLATL2, IndexType::parse));
+                s.parsed("FAISS_INDEX_TYPE", IndexType.AUTO, IndexType::parse));
 
         var search = new SearchConfig(
                 s.bool("USE_PROTOTYPE_FILTERING", true),

@@ -47,11 +47,13 @@ import org.bytedeco.javacpp.PointerScope;
  *       wrapper or an IVF index. A bare {@code "Flat"} or {@code "HNSW32,Flat"} only
  *       takes {@link #add}, which numbers vectors 0, 1, 2, ...
  *   <li>{@link #reconstruct} needs {@code "IDMap2,..."} (not {@code "IDMap,..."}) or an
- *       IVF index. For an IVF index this class switches on FAISS's direct map when it
+ *       IVF index. It is exact for Flat storage ({@code ",Flat"}); {@code SQ8} and {@code PQ<m>}
+ *       store codes, and give back the decoded approximation. For an IVF index this class switches on FAISS's direct map when it
  *       opens the index: a hash table for a bare IVF index, which keeps remove_ids
  *       working, and an array for an IVF inside an id map, where FAISS numbers the
  *       vectors itself.
- *   <li>{@link #removeIds} works for Flat and bare IVF indexes. HNSW has no remove_ids,
+ *   <li>{@link #removeIds} works for Flat, {@code "IDMap2,SQ8"} and bare IVF indexes
+ *       ({@code "IVF<n>,Flat"}, {@code "IVF<n>,PQ<m>"}). HNSW has no remove_ids,
  *       and an IVF index inside {@code IDMap}/{@code IDMap2} would be corrupted by one
  *       (the id map compacts its table, the IVF keeps its old internal numbers, so later
  *       results carry the wrong ids): both raise {@link UnsupportedOperationException}
@@ -243,7 +245,8 @@ public final class FaissIndex implements AutoCloseable {
     }
 
     /**
-     * The stored vector with this id (exact for Flat, IVF-Flat and HNSW-Flat storage).
+     * The stored vector with this id: exact for Flat, IVF-Flat and HNSW-Flat storage, the decoded
+     * approximation for SQ8 and PQ (imsrc itself never reconstructs; searches return ids and scores).
      *
      * @throws FaissException when the index does not hold {@code id}, or cannot
      *     reconstruct (an {@code "IDMap,..."} index; use {@code "IDMap2,..."})

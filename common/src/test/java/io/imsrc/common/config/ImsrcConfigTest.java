@@ -36,7 +36,7 @@ class ImsrcConfigTest {
         assertThat(c.model().path()).isNull();
         assertThat(c.model().device()).isEqualTo(Device.AUTO);
         assertThat(c.faiss().indexPath()).isEqualTo(Path.of("./data/faiss_index.bin"));
-        assertThat(c.faiss().indexType()).isEqualTo(IndexType.FLATL2);
+        assertThat(c.faiss().indexType()).isEqualTo(IndexType.AUTO);
         assertThat(c.search().useProtoFiltering()).isTrue();
         assertThat(c.search().maxUploadSize()).isEqualTo(10_485_760L);
         assertThat(c.search().defaultLimit()).isEqualTo(10);

@@ -62,8 +62,8 @@ public final class FaissSearchBenchmark {
             batches[b] = Arrays.copyOfRange(queries, b * BATCH * D, (b + 1) * BATCH * D);
         }
 
-        String ivfDescription = IndexType.IVFFLAT.spec(n).factoryDescription();
-        String hnswDescription = IndexType.HNSW.spec(n).factoryDescription();
+        String ivfDescription = IndexType.IVFFLAT.spec(n, D).factoryDescription();
+        String hnswDescription = IndexType.HNSW.spec(n, D).factoryDescription();
         if (!ivfDescription.startsWith("IVF")) {
             throw new IllegalArgumentException(n + " vectors are too few for IVF (IndexType falls back to "
                     + ivfDescription + "); use at least " + (long) IndexType.MIN_POINTS_PER_LIST * IndexType.nlist(n));

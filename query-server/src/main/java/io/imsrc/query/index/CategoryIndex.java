@@ -9,20 +9,32 @@ import java.util.Objects;
 
 /**
  * The FAISS index of one category's images. The second search stage searches only the indexes of
- * the categories the first stage chose, so each category gets its own, built with the configured
- * type; a category too small for IVF's training falls back to an exact flat index (see {@link
- * IndexType#spec}).
+ * the categories the first stage chose, so each category gets its own, of the kind {@link
+ * IndexType#spec} chooses for the configured type and the category's size at build time (with
+ * {@code auto}: exact below {@link IndexType#AUTO_APPROXIMATE_FROM} vectors, IVF from there). The
+ * kind stays as vectors are added; a category that grows past a threshold changes kind at the next
+ * full build (a rebuild, or a start without a usable saved index).
  *
  * <p>Thread-safe: {@link FaissIndex} lets searches run in parallel and serialises adds. Owns its
  * native index; {@link #close} frees it.
  */
 public final class CategoryIndex implements AutoCloseable {
 
-    /** IVF lists searched per query, as a share of all lists. */
-    static final int IVF_NPROBE_DIVISOR = 4;
+    /**
+     * IVF lists searched per query, as a share of all lists: half. On one category of 64-d clustered
+     * unit vectors (docs/benchmarks.md, "Index kinds by category size") recall@10 reached 0.95 at
+     * 38 to 48% of the lists for 10,000 to 250,000 vectors; a half leaves a margin (about 0.97 to
+     * 0.98 there, interpolated between the measured settings). The quarter used before gave about
+     * 0.85 to 0.90.
+     */
+    static final int IVF_NPROBE_DIVISOR = 2;
 
-    /** HNSW's search breadth. */
-    static final int HNSW_EF_SEARCH = 128;
+    /**
+     * HNSW's search breadth. On the same data efSearch 256 gave recall@10 of 0.97 or more up to
+     * 50,000 vectors, 0.946 at 100,000 and 0.865 at 250,000 (M = 32 cannot do better cheaply), which
+     * is why {@link IndexType#AUTO} uses IVF for large categories.
+     */
+    static final int HNSW_EF_SEARCH = 256;
 
     private final String category;
     private final FaissIndex index;
@@ -41,12 +53,19 @@ public final class CategoryIndex implements AutoCloseable {
     static final int TRAINING_POINTS_PER_LIST = 64;
 
     /**
+     * Training points for a scalar quantizer (per-dimension ranges) and for the 256 centroids of
+     * each product-quantizer slice: FAISS's k-means wants 39 per centroid, so about 10,000; 65,536
+     * gives both room, and a build caps what it buffers by bytes ({@link StreamingBuild}).
+     */
+    static final int QUANTIZER_TRAINING_POINTS = 65_536;
+
+    /**
      * Builds the index of a category from its vectors, the kind {@code type} gives for their number.
      *
      * @param vectors {@code ids.length * dimension} floats, row-major
      */
     public static CategoryIndex build(String category, IndexType type, int dimension, float[] vectors, long[] ids) {
-        CategoryIndex built = create(category, type.spec(ids.length), dimension);
+        CategoryIndex built = create(category, type.spec(ids.length, dimension), dimension);
         try {
             if (!built.isTrained()) {
                 built.train(vectors);
@@ -75,14 +94,22 @@ public final class CategoryIndex implements AutoCloseable {
     }
 
     /**
-     * How many of a category's {@code size} vectors to train an index of this kind on: for IVF
-     * {@value #TRAINING_POINTS_PER_LIST} per list, at most all of them; 0 for kinds without training.
+     * How many of a category's {@code size} vectors to train an index of this kind on, at most all
+     * of them: for IVF {@value #TRAINING_POINTS_PER_LIST} per list; for SQ8 {@value
+     * #QUANTIZER_TRAINING_POINTS}; for IVF-PQ the larger of the two; 0 for kinds without training.
      */
     static long trainingSampleSize(IndexSpec spec, long size) {
+        long wanted;
         if (spec instanceof IndexSpec.Ivf ivf) {
-            return Math.min(size, (long) TRAINING_POINTS_PER_LIST * ivf.nlist());
+            wanted = (long) TRAINING_POINTS_PER_LIST * ivf.nlist();
+        } else if (spec instanceof IndexSpec.IvfPq ivfPq) {
+            wanted = Math.max((long) TRAINING_POINTS_PER_LIST * ivfPq.nlist(), QUANTIZER_TRAINING_POINTS);
+        } else if (spec instanceof IndexSpec.Sq8) {
+            wanted = QUANTIZER_TRAINING_POINTS;
+        } else {
+            return 0;
         }
-        return 0;
+        return Math.min(size, wanted);
     }
 
     /** An index read from a file written by {@link #write}, built as {@code spec} says. */
@@ -97,12 +124,24 @@ public final class CategoryIndex implements AutoCloseable {
         return new CategoryIndex(category, index, spec);
     }
 
-    private static void tune(FaissIndex index, IndexSpec spec) {
+    /**
+     * Sets the search parameters a spec needs, the one place that does; derived from the spec each
+     * time an index is built or read (a saved index does not store them), so a saved index is
+     * searched with the current settings.
+     */
+    static void tune(FaissIndex index, IndexSpec spec) {
         if (spec instanceof IndexSpec.Ivf ivf) {
-            index.setNprobe(Math.max(1, (ivf.nlist() + IVF_NPROBE_DIVISOR - 1) / IVF_NPROBE_DIVISOR));
+            index.setNprobe(nprobe(ivf.nlist()));
+        } else if (spec instanceof IndexSpec.IvfPq ivfPq) {
+            index.setNprobe(nprobe(ivfPq.nlist()));
         } else if (spec instanceof IndexSpec.Hnsw) {
             index.setEfSearch(HNSW_EF_SEARCH);
         }
+    }
+
+    /** Lists searched for {@code nlist} lists: {@code nlist / }{@value #IVF_NPROBE_DIVISOR}, rounded up. */
+    static int nprobe(int nlist) {
+        return Math.max(1, (nlist + IVF_NPROBE_DIVISOR - 1) / IVF_NPROBE_DIVISOR);
     }
 
     public String category() {

@@ -105,7 +105,7 @@ final class StreamingBuild {
 
     private Pending open(String category) {
         long size = categorySizes.getOrDefault(category, 0L);
-        IndexSpec spec = type.spec(size);
+        IndexSpec spec = type.spec(size, dimension);
         CategoryIndex index = CategoryIndex.create(category, spec, dimension);
         snapshot.putCategory(index);
         int firstBuffer = chunkSize;

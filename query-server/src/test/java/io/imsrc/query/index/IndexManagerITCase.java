@@ -260,7 +260,7 @@ class IndexManagerITCase {
     void approximate_indexes_find_nearly_what_the_exact_search_finds() throws Exception {
         Map<String, List<VectorRow>> rows = VectorRows.clustered(3, 3000, DIMENSION, 23);
         TestDatabase catalog = catalogWith(rows);
-        for (IndexType type : List.of(IndexType.IVFFLAT, IndexType.HNSW)) {
+        for (IndexType type : List.of(IndexType.IVFFLAT, IndexType.HNSW, IndexType.SQ8)) {
             IndexManager manager = manager(catalog, type, temp.resolve(type.configValue() + ".bin"));
             Random random = new Random(29);
             int found = 0;

@@ -65,7 +65,7 @@ class StreamingBuildTest {
         IndexSnapshot snapshot = build.finish();
         try {
             CategoryIndex large = snapshot.category("c0");
-            assertThat(large.spec()).isEqualTo(IndexType.IVFFLAT.spec(n)).isInstanceOf(IndexSpec.Ivf.class);
+            assertThat(large.spec()).isEqualTo(IndexType.IVFFLAT.spec(n, DIMENSION)).isInstanceOf(IndexSpec.Ivf.class);
             assertThat(large.size()).isEqualTo(n);
             assertThat(snapshot.category("small").spec()).isInstanceOf(IndexSpec.Flat.class);
             int found = 0;
@@ -76,6 +76,32 @@ class StreamingBuildTest {
                 }
             }
             assertThat(found).as("self-hits of 100 probes, trained lists and all").isGreaterThanOrEqualTo(95);
+        } finally {
+            snapshot.release();
+        }
+    }
+
+    @Test
+    void a_quantizer_trains_on_its_sample_before_the_chunks_that_follow() {
+        Map<String, List<Labelled>> clusters = TestVectors.clustered(1, 5_000, DIMENSION, 4);
+        StreamingBuild build = new StreamingBuild("m", IndexType.SQ8, DIMENSION, 0, sizes(clusters), 256);
+        long seq = 0;
+        for (Labelled row : clusters.get("c0")) {
+            build.accept(row.id(), row.category(), row.vector(), ++seq, seq);
+        }
+        IndexSnapshot snapshot = build.finish();
+        try {
+            CategoryIndex index = snapshot.category("c0");
+            assertThat(index.spec()).isInstanceOf(IndexSpec.Sq8.class);
+            assertThat(index.size()).isEqualTo(5_000);
+            int found = 0;
+            List<Labelled> rows = clusters.get("c0");
+            for (int i = 0; i < rows.size(); i += 50) {
+                if (index.search(rows.get(i).vector(), 1).id(0, 0) == rows.get(i).id()) {
+                    found++;
+                }
+            }
+            assertThat(found).as("self-hits of 100 probes through 8-bit codes").isGreaterThanOrEqualTo(90);
         } finally {
             snapshot.release();
         }

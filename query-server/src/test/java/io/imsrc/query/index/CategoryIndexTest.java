@@ -1,0 +1,133 @@
+package io.imsrc.query.index;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.imsrc.common.faiss.FaissThreads;
+import io.imsrc.common.faiss.IndexSpec;
+import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.faiss.SearchResult;
+import io.imsrc.testing.TestVectors;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The kinds {@link CategoryIndex} builds for a category by its size, against the real FAISS, on one
+ * category of 64-d clustered unit vectors (as embeddings are) with queries from the same category.
+ */
+class CategoryIndexTest {
+    private static final int D = 64;
+    private static final int NQ = 200;
+    private static final int K = 10;
+    private static final int N = (int) IndexType.AUTO_APPROXIMATE_FROM;
+
+    private static float[] base;
+    private static long[] ids;
+    private static float[] queries;
+    private static long[][] exact;
+
+    @TempDir
+    Path temp;
+
+    @BeforeAll
+    static void createData() {
+        List<TestVectors.Labelled> category = TestVectors.clustered(1, N + NQ, D, 7).get("c0");
+        base = new float[N * D];
+        ids = new long[N];
+        queries = new float[NQ * D];
+        for (int i = 0; i < NQ; i++) {
+            System.arraycopy(category.get(i).vector(), 0, queries, i * D, D);
+        }
+        for (int i = 0; i < N; i++) {
+            System.arraycopy(category.get(NQ + i).vector(), 0, base, i * D, D);
+            ids[i] = category.get(NQ + i).id();
+        }
+        try (CategoryIndex flat = CategoryIndex.build("c0", IndexType.FLATL2, D, base, ids)) {
+            exact = new long[NQ][];
+            for (int q = 0; q < NQ; q++) {
+                exact[q] = flat.search(TestVectors.row(queries, D, q), K).ids(0);
+            }
+        }
+    }
+
+    @BeforeEach
+    void oneFaissThread() {
+        // As the query server's build and search threads would on a busy 2-core box; see FaissThreads.
+        FaissThreads.setNumThreads(1);
+    }
+
+    @Test
+    void auto_builds_ivf_at_its_threshold_and_tunes_it_to_recall_095() {
+        try (CategoryIndex index = CategoryIndex.build("c0", IndexType.AUTO, D, base, ids)) {
+            assertThat(index.spec()).isEqualTo(new IndexSpec.Ivf(1265));
+            assertThat(index.size()).isEqualTo(N);
+
+            assertThat(recall(index)).isGreaterThanOrEqualTo(0.95);
+        }
+    }
+
+    @Test
+    void auto_stays_exact_below_its_threshold() {
+        int n = N - 1;
+        try (CategoryIndex index = CategoryIndex.build("c0", IndexType.AUTO, D, Arrays.copyOf(base, n * D),
+                Arrays.copyOf(ids, n))) {
+            assertThat(index.spec()).isEqualTo(new IndexSpec.Flat());
+        }
+    }
+
+    @Test
+    void a_read_index_is_tuned_as_the_built_one_was() {
+        Path file = temp.resolve("c0.faiss");
+        SearchResult before;
+        try (CategoryIndex built = CategoryIndex.build("c0", IndexType.AUTO, D, base, ids)) {
+            before = built.search(queries, K);
+            built.write(file);
+        }
+        // The manifest records the description; the search settings come from the spec again.
+        IndexSpec spec = IndexSpec.parse(new IndexSpec.Ivf(1265).factoryDescription());
+        try (CategoryIndex read = CategoryIndex.read("c0", file, spec)) {
+            SearchResult after = read.search(queries, K);
+            for (int q = 0; q < NQ; q++) {
+                assertThat(after.ids(q)).isEqualTo(before.ids(q));
+            }
+            assertThat(recall(read)).isGreaterThanOrEqualTo(0.95);
+        }
+    }
+
+    @Test
+    void the_compressed_kinds_build_through_the_same_path() {
+        int n = 30_000;
+        float[] vectors = Arrays.copyOf(base, n * D);
+        long[] some = Arrays.copyOf(ids, n);
+        try (CategoryIndex sq8 = CategoryIndex.build("c0", IndexType.SQ8, D, vectors, some);
+                CategoryIndex ivfPq = CategoryIndex.build("c0", IndexType.IVFPQ, D, vectors, some)) {
+            assertThat(sq8.spec()).isEqualTo(new IndexSpec.Sq8());
+            assertThat(ivfPq.spec()).isEqualTo(new IndexSpec.IvfPq(693, 16));
+            assertThat(sq8.size()).isEqualTo(n);
+            assertThat(ivfPq.size()).isEqualTo(n);
+            // Each finds a stored vector's own id among its 10 nearest.
+            assertThat(sq8.search(TestVectors.row(vectors, D, 5), K).ids(0)).contains(some[5]);
+            assertThat(ivfPq.search(TestVectors.row(vectors, D, 5), K).ids(0)).contains(some[5]);
+        }
+    }
+
+    private static double recall(CategoryIndex index) {
+        int found = 0;
+        for (int q = 0; q < NQ; q++) {
+            Set<Long> truth = new HashSet<>();
+            for (long id : exact[q]) {
+                truth.add(id);
+            }
+            for (long id : index.search(TestVectors.row(queries, D, q), K).ids(0)) {
+                found += truth.contains(id) ? 1 : 0;
+            }
+        }
+        return (double) found / (NQ * K);
+    }
+}
