@@ -66,7 +66,7 @@ class MaintenanceCommandsITCase {
 
         Ran reindex = run(ReindexCommand::new, env);
         assertThat(reindex.exit()).as(reindex.out()).isZero();
-        assertThat(reindex.out()).contains("flatl2 index of 20 vectors in 10 categories").contains(index.toString());
+        assertThat(reindex.out()).contains("auto index of 20 vectors in 10 categories").contains(index.toString());
         assertThat(index).exists();
         assertThat(count(db, "SELECT vector_count FROM faiss")).isEqualTo(20);
         assertThat(temp.resolve("data/postgres")).as("DB_HOST names the database: none embedded").doesNotExist();
