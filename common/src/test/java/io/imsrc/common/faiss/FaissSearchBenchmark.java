@@ -1,16 +1,14 @@
 package io.imsrc.common.faiss;
 
+import io.imsrc.testing.MachineFacts;
 import io.imsrc.testing.TestVectors;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * Search latency of the three index types on random unit vectors with the inner-product
@@ -49,7 +47,7 @@ public final class FaissSearchBenchmark {
             FaissThreads.setBlasThreads(blasThreads);
         }
 
-        String loadBefore = loadAverage();
+        String loadBefore = MachineFacts.loadAverage();
         float[] base = TestVectors.randomUnitVectors(n, D, 1);
         long[] ids = TestVectors.distinctIds(n, 2);
         float[] queries = TestVectors.randomUnitVectors(RECALL_QUERIES, D, 3);
@@ -160,10 +158,10 @@ public final class FaissSearchBenchmark {
             throws IOException {
         System.out.printf(Locale.ROOT, "date: %s%n", ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME));
         System.out.printf(Locale.ROOT, "machine: %s, %d cores, %s, %s %s, Java %s%n",
-                cpuModel(), Runtime.getRuntime().availableProcessors(), memory(),
+                MachineFacts.cpuModel(), Runtime.getRuntime().availableProcessors(), MachineFacts.memory(),
                 System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("java.version"));
         // Other work on the machine changes the figures a lot, OpenMP's 2-thread ones most.
-        System.out.printf(Locale.ROOT, "load average (1, 5, 15 min): %s before, %s after%n", loadBefore, loadAverage());
+        System.out.printf(Locale.ROOT, "load average (1, 5, 15 min): %s before, %s after%n", loadBefore, MachineFacts.loadAverage());
         System.out.printf(Locale.ROOT, "data: %,d x %d random unit vectors, inner product; %,d queries for recall@%d,"
                         + " %d single queries and %d batches of %d for latency; median of %d rounds%n",
                 n, D, RECALL_QUERIES, K, SINGLE_QUERIES, BATCHES, BATCH, rounds);
@@ -195,30 +193,6 @@ public final class FaissSearchBenchmark {
 
     private static String micros(double value) {
         return value >= 100 ? String.format(Locale.ROOT, "%.0f", value) : String.format(Locale.ROOT, "%.1f", value);
-    }
-
-    private static String cpuModel() throws IOException {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
-                    .findFirst()
-                    .orElse("unknown CPU");
-        }
-    }
-
-    private static String loadAverage() throws IOException {
-        String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
-        return fields[0] + " " + fields[1] + " " + fields[2];
-    }
-
-    private static String memory() throws IOException {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/meminfo"))) {
-            return lines.filter(l -> l.startsWith("MemTotal:"))
-                    .map(l -> String.format(Locale.ROOT, "%.0f GiB RAM",
-                            Long.parseLong(l.replaceAll("\\D", "")) / 1024.0 / 1024.0))
-                    .findFirst()
-                    .orElse("unknown RAM");
-        }
     }
 
     /** One index at one search setting, with its measurements. */

@@ -1,6 +1,7 @@
 package io.imsrc.common.faiss;
 
 import io.imsrc.testing.BenchmarkArguments;
+import io.imsrc.testing.MachineFacts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public final class IndexKindsBenchmark {
             }
             Files.deleteIfExists(dir);
         }
-        System.out.printf(Locale.ROOT, "%nload average (1, 5, 15 min) at the end: %s; finished %s%n", loadAverage(),
+        System.out.printf(Locale.ROOT, "%nload average (1, 5, 15 min) at the end: %s; finished %s%n", MachineFacts.loadAverage(),
                 ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME));
     }
 
@@ -109,7 +110,7 @@ public final class IndexKindsBenchmark {
                 truth[q] = exact.ids(q);
             }
         }
-        System.out.printf(Locale.ROOT, "%n### %,d vectors of %d dimensions (load average %s)%n%n", n, d, loadAverage());
+        System.out.printf(Locale.ROOT, "%n### %,d vectors of %d dimensions (load average %s)%n%n", n, d, MachineFacts.loadAverage());
         System.out.println("| index | setting | build s | bytes/vector | p50 µs | p99 µs | recall@10 |");
         System.out.println("|---|---|---:|---:|---:|---:|---:|");
         List<String> cheapest = new ArrayList<>();
@@ -269,36 +270,12 @@ public final class IndexKindsBenchmark {
     private static void printHeader(int d, int[] sizes, List<String> kinds, int queries, double spread)
             throws IOException {
         System.out.printf(Locale.ROOT, "date: %s%n", ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME));
-        System.out.printf(Locale.ROOT, "machine: %s, %d cores, %s, %s %s, Java %s; load average %s%n", cpuModel(),
-                Runtime.getRuntime().availableProcessors(), memory(), System.getProperty("os.name"),
-                System.getProperty("os.version"), System.getProperty("java.version"), loadAverage());
+        System.out.printf(Locale.ROOT, "machine: %s, %d cores, %s, %s %s, Java %s; load average %s%n", MachineFacts.cpuModel(),
+                Runtime.getRuntime().availableProcessors(), MachineFacts.memory(), System.getProperty("os.name"),
+                System.getProperty("os.version"), System.getProperty("java.version"), MachineFacts.loadAverage());
         System.out.printf(Locale.ROOT, "data: one category of %d-d unit vectors (spread %.2f), sizes %s, kinds %s;"
                         + " %d held-out queries of the category, each searched alone (k=%d, 1 OpenMP thread);"
                         + " builds with %d OpenMP thread(s)%n",
                 d, spread, Arrays.toString(sizes), kinds, queries, K, buildThreads);
-    }
-
-    private static String cpuModel() throws IOException {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
-                    .findFirst()
-                    .orElse("unknown CPU");
-        }
-    }
-
-    private static String loadAverage() throws IOException {
-        String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
-        return fields[0] + " " + fields[1] + " " + fields[2];
-    }
-
-    private static String memory() throws IOException {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/meminfo"))) {
-            return lines.filter(l -> l.startsWith("MemTotal:"))
-                    .map(l -> String.format(Locale.ROOT, "%.0f GiB RAM",
-                            Long.parseLong(l.replaceAll("\\D", "")) / 1024.0 / 1024.0))
-                    .findFirst()
-                    .orElse("unknown RAM");
-        }
     }
 }
