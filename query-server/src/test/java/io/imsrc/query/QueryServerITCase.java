@@ -695,7 +695,16 @@ class QueryServerITCase {
     private Map<String, List<VectorRow>> storedRows() throws Exception {
         Map<String, List<VectorRow>> rows = new LinkedHashMap<>();
         VectorStore store = new VectorStore(library.database().dataSource(), library.model().modelId().value());
-        store.forEachVector(row -> rows.computeIfAbsent(row.category(), k -> new ArrayList<>()).add(row));
+        store.readForBuild(new VectorStore.BuildReader() {
+            @Override
+            public void sizes(Map<String, Long> vectorsPerCategory) {}
+
+            @Override
+            public void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
+                rows.computeIfAbsent(category, k -> new ArrayList<>())
+                        .add(new VectorRow(imageId, category, vector, seq, createdAtMillis));
+            }
+        });
         return rows;
     }
 

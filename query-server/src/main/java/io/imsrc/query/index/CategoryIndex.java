@@ -83,14 +83,7 @@ public final class CategoryIndex implements AutoCloseable {
     /** An empty index of the kind {@code spec} names; one that is not {@link #isTrained} needs {@link #train} first. */
     static CategoryIndex create(String category, IndexSpec spec, int dimension) {
         Objects.requireNonNull(category, "category");
-        FaissIndex index = FaissIndex.create(dimension, spec.factoryDescription(), Metric.INNER_PRODUCT);
-        try {
-            tune(index, spec);
-        } catch (RuntimeException e) {
-            index.close();
-            throw e;
-        }
-        return new CategoryIndex(category, index, spec);
+        return tuned(category, FaissIndex.create(dimension, spec.factoryDescription(), Metric.INNER_PRODUCT), spec);
     }
 
     /**
@@ -114,7 +107,11 @@ public final class CategoryIndex implements AutoCloseable {
 
     /** An index read from a file written by {@link #write}, built as {@code spec} says. */
     public static CategoryIndex read(String category, java.nio.file.Path file, IndexSpec spec) {
-        FaissIndex index = FaissIndex.read(file);
+        return tuned(category, FaissIndex.read(file), spec);
+    }
+
+    /** Takes ownership of {@code index}, tuned for {@code spec}; frees it if tuning fails. */
+    private static CategoryIndex tuned(String category, FaissIndex index, IndexSpec spec) {
         try {
             tune(index, spec);
         } catch (RuntimeException e) {

@@ -40,31 +40,41 @@ final class GenerationBuilder {
      * the library.
      */
     Built build() throws Exception {
-        long builtAt = System.currentTimeMillis();
-        HoleTracker tracker = newHoleTracker();
-        SeqChunks seqs = new SeqChunks(tracker, builtAt);
-        StreamingBuild[] build = new StreamingBuild[1];
+        Feed feed = new Feed(System.currentTimeMillis());
         try {
-            store.readForBuild(new VectorStore.BuildReader() {
-                @Override
-                public void sizes(Map<String, Long> vectorsPerCategory) {
-                    build[0] = new StreamingBuild(store.modelId(), type, dimension, builtAt, vectorsPerCategory,
-                            StreamingBuild.DEFAULT_CHUNK_SIZE);
-                }
-
-                @Override
-                public void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
-                    build[0].accept(imageId, category, vector, seq, createdAtMillis);
-                    seqs.add(seq);
-                }
-            });
-            seqs.flush();
-            return new Built(build[0].finish(), tracker);
+            store.readForBuild(feed);
+            feed.seqs.flush();
+            return new Built(feed.build.finish(), feed.tracker);
         } catch (Exception | Error e) {
-            if (build[0] != null) {
-                build[0].abandon();
+            if (feed.build != null) {
+                feed.build.abandon();
             }
             throw e;
+        }
+    }
+
+    /** Takes the store's rows into a {@link StreamingBuild}, and their numbers into a hole tracker. */
+    private final class Feed implements VectorStore.BuildReader {
+        private final long builtAt;
+        private final HoleTracker tracker = newHoleTracker();
+        private final SeqChunks seqs;
+        private StreamingBuild build; // made once the sizes are known
+
+        Feed(long builtAt) {
+            this.builtAt = builtAt;
+            this.seqs = new SeqChunks(tracker, builtAt);
+        }
+
+        @Override
+        public void sizes(Map<String, Long> vectorsPerCategory) {
+            build = new StreamingBuild(store.modelId(), type, dimension, builtAt, vectorsPerCategory,
+                    StreamingBuild.DEFAULT_CHUNK_SIZE);
+        }
+
+        @Override
+        public void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
+            build.accept(imageId, category, vector, seq, createdAtMillis);
+            seqs.add(seq);
         }
     }
 

@@ -53,11 +53,6 @@ public final class VectorStore {
         void accept(VectorRow row) throws Exception;
     }
 
-    /** Every vector of the model, in sequence order, streamed (a cursor, not the whole table in memory). */
-    public void forEachVector(RowConsumer consumer) throws Exception {
-        stream(VECTORS + " ORDER BY v.vector_seq", consumer, statement -> statement.setString(1, modelId));
-    }
-
     /** What a build reads: how many vectors each category has, then every row. */
     public interface BuildReader {
         /** Called once, before the first row. */
