@@ -17,6 +17,7 @@ import io.imsrc.common.embed.network.CosineEmbeddingNetwork;
 import io.imsrc.common.embed.network.Networks;
 import io.imsrc.common.image.DecodedImage;
 import io.imsrc.common.io.Closeables;
+import io.imsrc.common.io.NativeAllocator;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

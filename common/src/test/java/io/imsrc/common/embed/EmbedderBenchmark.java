@@ -4,6 +4,7 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.imsrc.common.io.NativeAllocator;
 import io.imsrc.testing.SharedFiles;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,6 +1,7 @@
 package io.imsrc.query.index;
 
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.io.NativeAllocator;
 import io.imsrc.query.store.VectorRow;
 import io.imsrc.query.store.VectorStore;
 import java.time.Duration;
@@ -37,7 +38,8 @@ final class GenerationBuilder {
     /**
      * A generation of every vector the store has for the model, one index per category, streamed
      * into FAISS a chunk at a time ({@link StreamingBuild}): the heap it takes does not grow with
-     * the library.
+     * the library. What the build freed on its way (the arrays FAISS outgrew, the training
+     * sample) goes back to the kernel at its end ({@link NativeAllocator#releaseFreeMemory}).
      */
     Built build() throws Exception {
         Feed feed = new Feed(System.currentTimeMillis());
@@ -50,6 +52,8 @@ final class GenerationBuilder {
                 feed.build.abandon();
             }
             throw e;
+        } finally {
+            NativeAllocator.releaseFreeMemory();
         }
     }
 

@@ -2,6 +2,7 @@ package io.imsrc.query.index;
 
 import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.io.Closeables;
+import io.imsrc.common.io.NativeAllocator;
 import io.imsrc.query.store.VectorRow;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -242,8 +243,15 @@ public final class IndexSnapshot {
         }
     }
 
-    /** Frees the native indexes of a generation that never went live (a failed build). */
+    /**
+     * Frees the native indexes (of a generation no search holds any more, or of one that never went
+     * live), and hands the freed pages back to the kernel: glibc would keep most of them.
+     */
     void closeIndexes() {
-        Closeables.closeAll(categories.values());
+        try {
+            Closeables.closeAll(categories.values());
+        } finally {
+            NativeAllocator.releaseFreeMemory();
+        }
     }
 }
