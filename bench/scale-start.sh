@@ -21,7 +21,7 @@ until curl -sf "localhost:$port/health/ready" >/dev/null; do
   sleep 0.1
 done
 ready=$(date +%s.%N)
-pid=$(pgrep -f "io.imsrc.launcher.Imsrc serve" | head -1)
+pid=$launcher # bin/imsrc execs the JVM; never a pgrep, another server may be running
 heap() { curl -s "localhost:$port/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"\}/{printf "%.0f", $2 / 1e6}'; }
 rss() { awk '/VmRSS/{printf "%d", $2 / 1024}' "/proc/$pid/status"; }
 echo "$label: ready in $(echo "$ready - $start" | bc) s"

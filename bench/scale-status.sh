@@ -25,6 +25,6 @@ for _ in range(20):
 print(f"{path}: median {statistics.median(t):.1f} ms, max {max(t):.1f} ms")
 PY
 done
-pid=$(pgrep -f "io.imsrc.launcher.Imsrc serve" | head -1)
-echo "serve RSS: $(( $(awk '/VmRSS/{print $2}' /proc/$pid/status) / 1024 )) MB"
+# the server's own process metric: a pgrep could find another server on this machine
+curl -s "localhost:$port/metrics" | awk '/^process_resident_memory_bytes /{printf "serve RSS: %d MB\n", $2 / 1048576}'
 curl -s "localhost:$port/status" | python3 -c "import sys, json; d = json.load(sys.stdin); print('vectors', d['counts']['vectors'], 'in the index', d['index']['vectors'])"
