@@ -147,7 +147,7 @@ public record IngestJobOptions(
 
         /** Overrides MAX_UPLOAD_SIZE. */
         public Builder maxImageBytes(long value) {
-            this.search = new SearchConfig(search.useProtoFiltering(), search.defaultLimit(), value);
+            this.search = new SearchConfig(search.useProtoFiltering(), search.defaultLimit(), value, search.searchThreads());
             return this;
         }
 

@@ -19,6 +19,7 @@ import io.imsrc.query.http.SearchParameters;
 import io.imsrc.query.index.IndexLag;
 import io.imsrc.query.index.IndexManager;
 import io.imsrc.query.search.QueryEmbedder;
+import io.imsrc.query.search.VectorSearch;
 import io.imsrc.query.store.Catalog;
 import io.imsrc.query.store.CountCompactor;
 import io.imsrc.query.store.Database;
@@ -133,7 +134,8 @@ public final class QueryServer implements AutoCloseable {
         OpsApi ops = new OpsApi(index, store, catalog, probes, queryEmbedder, new OpsApi.Model(modelId,
                 embedder.description().name(), embedder.dimension(), embedder.deviceName(), modelThreads,
                 api.queryBatchSize()), metrics, services.flinkDashboardUrl());
-        SearchApi search = new SearchApi(index, queryEmbedder, embedder.description(), catalog, queries,
+        VectorSearch vectorSearch = own(new VectorSearch(options.search().effectiveSearchThreads()));
+        SearchApi search = new SearchApi(index, vectorSearch, queryEmbedder, embedder.description(), catalog, queries,
                 new SearchParameters(options.search().defaultLimit(), options.search().useProtoFiltering()), metrics,
                 limits.requestTimeout());
         ImageApi images = new ImageApi(catalog, index, publisher, uploads, metrics, api.searchRequiresToken());

@@ -154,7 +154,20 @@ public record ImsrcConfig(
 
     public record FaissConfig(Path indexPath, IndexType indexType) {}
 
-    public record SearchConfig(boolean useProtoFiltering, int defaultLimit, long maxUploadSize) {}
+    /**
+     * Searches.
+     *
+     * @param searchThreads SEARCH_THREADS: the most threads one search's second stage may use while
+     *     the server has cores to spare, or {@link ApiConfig#AUTO} for one per core; 1 searches each
+     *     request's categories on its own thread
+     */
+    public record SearchConfig(boolean useProtoFiltering, int defaultLimit, long maxUploadSize, int searchThreads) {
+
+        /** SEARCH_THREADS resolved: one per core for auto. */
+        public int effectiveSearchThreads() {
+            return searchThreads == ApiConfig.AUTO ? Runtime.getRuntime().availableProcessors() : searchThreads;
+        }
+    }
 
     /**
      * The query server's HTTP API.
@@ -356,10 +369,15 @@ public record ImsrcConfig(
                 path(s, "FAISS_INDEX_PATH", dataDir.resolve("faiss_index.bin").toString()),
                 s.parsed("FAISS_INDEX_TYPE", IndexType.AUTO, IndexType::parse));
 
+        int searchThreads = ApiConfig.AUTO;
+        if (!s.string("SEARCH_THREADS", "auto").equalsIgnoreCase("auto")) {
+            searchThreads = s.integer("SEARCH_THREADS", 1, 1, 256);
+        }
         var search = new SearchConfig(
                 s.bool("USE_PROTOTYPE_FILTERING", true),
                 s.integer("DEFAULT_SEARCH_LIMIT", 10, 1, 50),
-                s.longValue("MAX_UPLOAD_SIZE", 10_485_760L, 1, 512L * 1024 * 1024));
+                s.longValue("MAX_UPLOAD_SIZE", 10_485_760L, 1, 512L * 1024 * 1024),
+                searchThreads);
 
         String token = s.optionalString("API_TOKEN");
         boolean searchRequiresToken = s.bool("SEARCH_REQUIRES_TOKEN", false);

@@ -40,6 +40,8 @@ class ImsrcConfigTest {
         assertThat(c.search().useProtoFiltering()).isTrue();
         assertThat(c.search().maxUploadSize()).isEqualTo(10_485_760L);
         assertThat(c.search().defaultLimit()).isEqualTo(10);
+        assertThat(c.search().searchThreads()).isEqualTo(ImsrcConfig.ApiConfig.AUTO);
+        assertThat(c.search().effectiveSearchThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.api().host()).isEqualTo("127.0.0.1");
         assertThat(c.api().port()).isEqualTo(8000);
         assertThat(c.api().token()).isNull();
@@ -150,6 +152,7 @@ class ImsrcConfigTest {
             "SEARCH_REQUIRES_TOKEN|true|false unless API_TOKEN is set",
             "QUERY_EMBED_THREADS|none|an integer from 1 to 64",
             "QUERY_BATCH_SIZE|0|an integer from 1 to 64",
+            "SEARCH_THREADS|0|an integer from 1 to 256",
             "UPLOAD_PUBLISH_DEADLINE_MS|1000|an integer from 60000 to 86400000",
             "UPLOAD_INGEST_DEADLINE_MS|forever|an integer from 60000",
             "API_ALLOWED_ORIGINS|https://example.org/upload|comma-separated origins",
@@ -167,11 +170,12 @@ class ImsrcConfigTest {
     @Test
     void the_query_servers_settings_are_read() {
         ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of("API_TOKEN", "t0ken", "SEARCH_REQUIRES_TOKEN", "yes",
-                "QUERY_EMBED_THREADS", "3", "QUERY_BATCH_SIZE", "1")));
+                "QUERY_EMBED_THREADS", "3", "QUERY_BATCH_SIZE", "1", "SEARCH_THREADS", "1")));
         assertThat(c.api().token()).isEqualTo("t0ken");
         assertThat(c.api().searchRequiresToken()).isTrue();
         assertThat(c.api().embedThreads()).isEqualTo(3);
         assertThat(c.api().queryBatchSize()).isEqualTo(1);
+        assertThat(c.search().effectiveSearchThreads()).isEqualTo(1);
         assertThat(c.api().toString()).doesNotContain("t0ken");
     }
 

@@ -46,12 +46,15 @@ public final class SearchApi {
     private final Catalog catalog;
     private final SearchParameters parameters;
     private final HttpMetrics metrics;
+    private final VectorSearch vectorSearch;
     private final CategoryRepresentatives representatives = new CategoryRepresentatives();
 
     /** @param timeout how long a query waits for the model before it is answered 503 */
-    public SearchApi(IndexManager index, QueryEmbedder embedder, ModelDescription model, Catalog catalog,
-            RequestImages queryImages, SearchParameters parameters, HttpMetrics metrics, Duration timeout) {
+    public SearchApi(IndexManager index, VectorSearch vectorSearch, QueryEmbedder embedder, ModelDescription model,
+            Catalog catalog, RequestImages queryImages, SearchParameters parameters, HttpMetrics metrics,
+            Duration timeout) {
         this.index = index;
+        this.vectorSearch = vectorSearch;
         this.queries = new QueryImages(queryImages, model, embedder, timeout);
         this.catalog = catalog;
         this.parameters = parameters;
@@ -104,7 +107,7 @@ public final class SearchApi {
         Embedding query = queries.embed(image);
         long embedded = System.nanoTime();
         try (IndexManager.Lease lease = index.lease()) {
-            SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
+            SearchOutcome outcome = vectorSearch.search(lease.snapshot(), query.vector(), request);
             metrics.searched(request.usePrototypes());
             ctx.json(answer(lease.snapshot(), query, outcome, request, ImageId.of(received.bytes()),
                     SearchAnswers.timings(start, decoded, embedded, outcome)));
@@ -153,7 +156,7 @@ public final class SearchApi {
             }
             long read = System.nanoTime();
             Embedding query = Embedding.withoutPrediction(vector.get());
-            SearchOutcome outcome = VectorSearch.search(lease.snapshot(), query.vector(), request);
+            SearchOutcome outcome = vectorSearch.search(lease.snapshot(), query.vector(), request);
             metrics.searched(request.usePrototypes());
             ctx.json(answer(lease.snapshot(), query, outcome, request, imageId, SearchAnswers.timings(start, read, read, outcome)));
         }

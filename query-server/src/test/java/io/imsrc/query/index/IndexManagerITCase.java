@@ -74,7 +74,7 @@ class IndexManagerITCase {
 
     private static List<Hit> searchAll(IndexManager manager, float[] query, int limit) {
         try (IndexManager.Lease lease = manager.lease()) {
-            return VectorSearch.search(lease.snapshot(), query, new SearchRequest(limit, 0, false, 3, -1, Set.of(), 0)).hits();
+            return VectorSearch.sequential().search(lease.snapshot(), query, new SearchRequest(limit, 0, false, 3, -1, Set.of(), 0)).hits();
         }
     }
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 class VectorSearchTest {
 
     private static final int DIMENSION = 64;
+    private static final VectorSearch SEARCH = VectorSearch.sequential();
     private static Map<String, List<VectorRow>> rows;
     private static IndexSnapshot snapshot;
 
@@ -55,7 +56,7 @@ class VectorSearchTest {
             float[] query = TestVectors.randomUnit(random, DIMENSION);
             SearchRequest request = new SearchRequest(10, 0, false, 3, -1, Set.of(), 0);
 
-            SearchOutcome outcome = VectorSearch.search(snapshot, query, request);
+            SearchOutcome outcome = SEARCH.search(snapshot, query, request);
 
             assertSameHits(outcome.hits(), VectorRows.exactSearch(rows, rows.keySet(), query, 0, 10));
             assertThat(outcome.ranking()).isEmpty();
@@ -73,7 +74,7 @@ class VectorSearchTest {
             float[] query = category.get(random.nextInt(category.size())).vector();
             SearchRequest request = new SearchRequest(10, 0, true, 3, -1, Set.of(), 0);
 
-            SearchOutcome outcome = VectorSearch.search(snapshot, query, request);
+            SearchOutcome outcome = SEARCH.search(snapshot, query, request);
 
             // The oracle's ranking: cosine with each (normalised) mean.
             List<String> expectedRanking = means.entrySet().stream()
@@ -92,7 +93,7 @@ class VectorSearchTest {
         List<Hit> expected = VectorRows.exactSearch(rows, rows.keySet(), query, 0, 50);
         List<Hit> pages = new ArrayList<>();
         for (int offset = 0; offset < 50; offset += 10) {
-            pages.addAll(VectorSearch.search(snapshot, query, new SearchRequest(10, offset, false, 3, -1, Set.of(), 0)).hits());
+            pages.addAll(SEARCH.search(snapshot, query, new SearchRequest(10, offset, false, 3, -1, Set.of(), 0)).hits());
         }
         assertSameHits(pages, expected);
     }
@@ -100,18 +101,53 @@ class VectorSearchTest {
     @Test
     void excluded_images_thresholds_and_named_categories_are_honoured() {
         VectorRow self = rows.get("c4").get(7);
-        SearchOutcome similar = VectorSearch.search(snapshot, self.vector(),
+        SearchOutcome similar = SEARCH.search(snapshot, self.vector(),
                 new SearchRequest(5, 0, true, 1, -1, Set.of(), 0).excluding(self.imageId()));
         assertThat(similar.hits()).hasSize(5).noneMatch(h -> h.imageId() == self.imageId());
         assertSameHits(similar.hits(), VectorRows.exactSearch(rows, List.of("c4"), self.vector(), 1, 5));
 
-        SearchOutcome strict = VectorSearch.search(snapshot, self.vector(), new SearchRequest(50, 0, false, 3, 0.9, Set.of(), 0));
+        SearchOutcome strict = SEARCH.search(snapshot, self.vector(), new SearchRequest(50, 0, false, 3, 0.9, Set.of(), 0));
         assertThat(strict.hits()).allMatch(h -> h.similarity() >= 0.9);
 
-        SearchOutcome named = VectorSearch.search(snapshot, self.vector(),
+        SearchOutcome named = SEARCH.search(snapshot, self.vector(),
                 new SearchRequest(10, 0, true, 2, -1, Set.of("c1", "c2", "c3"), 0));
         assertThat(named.ranking()).extracting(CategoryScore::category).containsExactlyInAnyOrder("c1", "c2", "c3");
         assertThat(named.hits()).allMatch(h -> Set.of("c1", "c2", "c3").contains(h.category()));
+    }
+
+    @Test
+    void a_lone_search_of_large_categories_is_shared_with_helper_threads_and_finds_the_same() {
+        Map<String, List<VectorRow>> large = VectorRows.clustered(4, 15_000, DIMENSION, 7);
+        IndexSnapshot big = IndexSnapshot.build("m", IndexType.FLATL2, DIMENSION, 0, large);
+        try (VectorSearch parallel = new VectorSearch(4)) {
+            Random random = new Random(3);
+            for (int q = 0; q < 100; q++) {
+                float[] query = TestVectors.randomUnit(random, DIMENSION);
+                SearchRequest request = new SearchRequest(10, q % 3, false, 3, -1, Set.of(), 0);
+
+                SearchOutcome outcome = parallel.search(big, query, request);
+
+                assertSameHits(outcome.hits(), SEARCH.search(big, query, request).hits());
+                assertSameHits(outcome.hits(), VectorRows.exactSearch(large, large.keySet(), query, q % 3, 10));
+            }
+            // 300 categories handed over for 100 searches: a helper thread that never took one is broken
+            assertThat(parallel.helped()).isPositive();
+        } finally {
+            big.release();
+        }
+    }
+
+    @Test
+    void helpers_are_called_only_for_large_searches_and_only_while_cores_are_free() {
+        long large = VectorSearch.PARALLEL_FROM;
+        assertThat(VectorSearch.helpersFor(3, large, 2, 1)).isEqualTo(1);
+        assertThat(VectorSearch.helpersFor(3, large, 8, 1)).as("one per further category").isEqualTo(2);
+        assertThat(VectorSearch.helpersFor(3, large, 8, 7)).isEqualTo(1);
+        assertThat(VectorSearch.helpersFor(3, large, 2, 2)).as("every core has a search").isZero();
+        assertThat(VectorSearch.helpersFor(3, large, 2, 5)).isZero();
+        assertThat(VectorSearch.helpersFor(3, large - 1, 8, 1)).as("too small to share").isZero();
+        assertThat(VectorSearch.helpersFor(1, 10 * large, 8, 1)).as("one category").isZero();
+        assertThat(VectorSearch.helpersFor(3, large, 1, 1)).as("SEARCH_THREADS=1").isZero();
     }
 
     private static double cosine(float[] a, float[] b) {
