@@ -2,6 +2,7 @@ package io.imsrc.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.imsrc.common.record.ImageId;
 import io.imsrc.testing.BenchmarkArguments;
 import java.io.IOException;
 import java.net.URI;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,10 +37,16 @@ import java.util.concurrent.Future;
  * exact answers), then against the index under test with {@code --exact=FILE}: the recall is the
  * share of the exact top 10 the other server returns for the same query, the same two stages.
  *
+ * <p>With {@code --freshness=N} it then times commit to searchable: N new images with vectors
+ * (random unit vectors, far from every category, so no other query's answers change), each
+ * committed in a transaction of its own, each timed from its commit's return until the server's
+ * GET /status shows the index holding it. They stay in the library, named {@code freshness/...},
+ * and the query sample leaves them out.
+ *
  * <pre>
  * java -cp "$CP" io.imsrc.query.ScaleSearchBenchmark --url=http://localhost:8300 \
  *     --jdbc-url=jdbc:postgresql://localhost:PORT/imsrc --model-id=imsrc-resnet20-cifar10-9b987b6486bc \
- *     --queries=300 --clients=8 --duration=20 --save=/tmp/flat-answers.txt   (or --exact=...)
+ *     --queries=300 --clients=8 --duration=20 --save=/tmp/flat-answers.txt   (or --exact=...) [--freshness=100]
  * </pre>
  */
 public final class ScaleSearchBenchmark {
@@ -124,12 +132,88 @@ public final class ScaleSearchBenchmark {
             System.out.printf("recall@10 against the exact answers: %.4f (%d of %d)%n", found / (double) wanted, found,
                     wanted);
         }
+        if (options.containsKey("freshness")) {
+            double[] times = freshness(http, url, BenchmarkArguments.required(options, "jdbc-url"),
+                    options.getOrDefault("user", "postgres"), BenchmarkArguments.required(options, "model-id"),
+                    Integer.parseInt(options.get("freshness")));
+            System.out.printf("commit to searchable: %d vectors, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", times.length,
+                    percentile(times, 50), percentile(times, 99), percentile(times, 100));
+        }
+    }
+
+    /** Commits {@code n} new images one at a time; the milliseconds until the index held each. */
+    private static double[] freshness(HttpClient http, String url, String jdbcUrl, String user, String modelId, int n)
+            throws Exception {
+        double[] times = new double[n];
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        long base = (1L << 44) + (System.currentTimeMillis() % (1L << 30)) * 1_000; // beyond any library's indexes
+        try (Connection c = DriverManager.getConnection(jdbcUrl, user, null)) {
+            c.setAutoCommit(false);
+            int dimension;
+            int categoryId;
+            try (PreparedStatement s = c.prepareStatement("SELECT array_length(embedding, 1), i.category_id FROM "
+                    + "vectors v JOIN images i USING (image_id) WHERE v.model_id = ? LIMIT 1")) {
+                s.setString(1, modelId);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    dimension = rs.getInt(1);
+                    categoryId = rs.getInt(2);
+                }
+            }
+            c.commit();
+            long held = indexVectors(http, url);
+            try (PreparedStatement image = c.prepareStatement("INSERT INTO images (image_id, category_id, image_data, "
+                    + "format, width, height, content_hash, source, original_name, category_assignment) "
+                    + "VALUES (?, ?, ?, 'png', 8, 8, ?, 'folder', ?, 'label')");
+                 PreparedStatement vector = c.prepareStatement(
+                         "INSERT INTO vectors (image_id, model_id, embedding) VALUES (?, ?, ?)")) {
+                for (int i = 0; i < n; i++) {
+                    byte[] png = SyntheticLibrary.png(base + i);
+                    long id = ImageId.of(png);
+                    image.setLong(1, id);
+                    image.setInt(2, categoryId);
+                    image.setBytes(3, png);
+                    image.setBytes(4, ImageId.sha256(png));
+                    image.setString(5, "freshness/" + (base + i) + ".png");
+                    image.executeUpdate();
+                    Float[] v = new Float[dimension];
+                    double norm = 0;
+                    double[] raw = new double[dimension];
+                    for (int d = 0; d < dimension; d++) {
+                        raw[d] = random.nextDouble() - 0.5;
+                        norm += raw[d] * raw[d];
+                    }
+                    for (int d = 0; d < dimension; d++) {
+                        v[d] = (float) (raw[d] / Math.sqrt(norm));
+                    }
+                    vector.setLong(1, id);
+                    vector.setString(2, modelId);
+                    vector.setArray(3, c.createArrayOf("real", v));
+                    vector.executeUpdate();
+                    c.commit();
+                    long committed = System.nanoTime();
+                    held++;
+                    while (indexVectors(http, url) < held) {
+                        Thread.sleep(1);
+                    }
+                    times[i] = (System.nanoTime() - committed) / 1e6;
+                }
+            }
+        }
+        return times;
+    }
+
+    private static long indexVectors(HttpClient http, String url) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url + "/status")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(response.body()).path("index").path("vectors").asLong();
     }
 
     /** {@code n} stored image ids, the same ones on every run for the same library (seeded by id order). */
     private static long[] sample(String jdbcUrl, String user, String modelId, int n) throws Exception {
         try (Connection c = DriverManager.getConnection(jdbcUrl, user, null); PreparedStatement s = c.prepareStatement(
-                "SELECT image_id FROM vectors WHERE model_id = ? ORDER BY hashint8(image_id), image_id LIMIT ?")) {
+                "SELECT image_id FROM vectors v JOIN images i USING (image_id) WHERE v.model_id = ? "
+                        + "AND (i.original_name IS NULL OR i.original_name NOT LIKE 'freshness/%') ORDER BY hashint8(image_id), image_id LIMIT ?")) {
             s.setString(1, modelId);
             s.setInt(2, n);
             List<Long> ids = new ArrayList<>();
