@@ -28,16 +28,27 @@ import java.util.stream.Collectors;
  *   250,000   6.57    2.99 (768 of 2,000)         none: 0.942 at efSearch 512
  * </pre>
  *
+ * <p>On the 2-core development machine, where the other figures of docs/benchmarks.md come from,
+ * the flat scan slows sharply once a category's vectors outgrow the processor's cache (64 * 4 bytes
+ * a vector; p50 in ms, IVF interpolated to nprobe = nlist / 2):
+ *
+ * <pre>
+ *   vectors   flat    IVF at nprobe = nlist / 2
+ *    50,000   1.59    about 1.9 (recall 0.956 at 384 of 894)
+ *    75,000   3.82    about 2.9 (recall 0.971 at 512 of 1,095)
+ *   100,000   5.98    about 3.4 (recall 0.954 at 512 of 1,265)
+ * </pre>
+ *
  * <ul>
- *   <li>Below {@link #AUTO_APPROXIMATE_FROM} (100,000) AUTO stays exact: a flat scan of a category
- *       of 50,000 takes about a millisecond, no slower than IVF at the recall wanted, with no
- *       training, no recall loss and the least memory (264 bytes per vector). HNSW is faster there
- *       but needs twice the memory (536 bytes per vector) and cannot remove vectors.
- *   <li>From 100,000 AUTO builds IVF with nlist = 4 sqrt(n), searched at nprobe = nlist / 2
- *       (CategoryIndex), which needed 38 to 48% of the lists for recall 0.95 at every size: about
- *       1.6 times faster than flat at 100,000 and 1.7 times at 250,000, growing with n, for 7%
- *       more memory. HNSW (M 32) fell under 0.95 recall at 250,000 whatever the efSearch, builds
- *       slower and takes twice the memory.
+ *   <li>Below {@link #AUTO_APPROXIMATE_FROM} (75,000) AUTO stays exact: a flat scan of a category
+ *       of 50,000 takes 1.3-1.6 ms, no slower than IVF at the recall wanted, with no training, no
+ *       recall loss and the least memory (264 bytes per vector). HNSW is faster there but needs
+ *       twice the memory (536 bytes per vector) and cannot remove vectors.
+ *   <li>From 75,000 AUTO builds IVF with nlist = 4 sqrt(n), searched at nprobe = nlist / 2
+ *       (CategoryIndex), which needed 38 to 48% of the lists for recall 0.95 at every size: 1.3
+ *       times faster than flat at 75,000 on the 2-core machine, 1.6-1.8 times at 100,000 and 1.7
+ *       times at 250,000, growing with n, for 7% more memory. HNSW (M 32) fell under 0.95 recall at
+ *       250,000 whatever the efSearch, builds slower and takes twice the memory.
  * </ul>
  *
  * <p>Within a category these synthetic vectors scatter isotropically around its centre, with no
@@ -99,9 +110,10 @@ public enum IndexType {
 
     /**
      * AUTO builds IVF for a category of at least this many vectors, flat below: the smallest
-     * measured size at which IVF at recall 0.95 beat the flat scan (see above).
+     * measured size at which IVF at nprobe = nlist / 2 beat the flat scan (see above; 100,000 on
+     * the 16-core machine's coarser sizes, 75,000 on the 2-core machine).
      */
-    public static final long AUTO_APPROXIMATE_FROM = 100_000;
+    public static final long AUTO_APPROXIMATE_FROM = 75_000;
 
     /**
      * The fewest vectors SQ8 trains its per-dimension ranges on; a category built smaller (one that

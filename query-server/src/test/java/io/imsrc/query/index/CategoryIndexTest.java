@@ -65,7 +65,7 @@ class CategoryIndexTest {
     @Test
     void auto_builds_ivf_at_its_threshold_and_tunes_it_to_recall_095() {
         try (CategoryIndex index = CategoryIndex.build("c0", IndexType.AUTO, D, base, ids)) {
-            assertThat(index.spec()).isEqualTo(new IndexSpec.Ivf(1265));
+            assertThat(index.spec()).isInstanceOf(IndexSpec.Ivf.class).isEqualTo(IndexType.IVFFLAT.spec(N, D));
             assertThat(index.size()).isEqualTo(N);
 
             assertThat(recall(index)).isGreaterThanOrEqualTo(0.95);
@@ -90,7 +90,7 @@ class CategoryIndexTest {
             built.write(file);
         }
         // The manifest records the description; the search settings come from the spec again.
-        IndexSpec spec = IndexSpec.parse(new IndexSpec.Ivf(1265).factoryDescription());
+        IndexSpec spec = IndexSpec.parse(IndexType.IVFFLAT.spec(N, D).factoryDescription());
         try (CategoryIndex read = CategoryIndex.read("c0", file, spec)) {
             SearchResult after = read.search(queries, K);
             for (int q = 0; q < NQ; q++) {
