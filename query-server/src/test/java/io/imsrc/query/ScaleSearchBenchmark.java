@@ -34,11 +34,15 @@ import java.util.concurrent.Future;
  * <p>Run it once against a server with FAISS_INDEX_TYPE=flatl2 and {@code --save=FILE} (the
  * exact answers), then against the index under test with {@code --exact=FILE}: the recall is the
  * share of the exact top 10 the other server returns for the same query, the same two stages.
+ * {@code --query-like=PATTERN} draws the queries only from images whose original_name matches that
+ * SQL LIKE pattern, for example {@code cifar-test/%} for the test originals of {@link CifarLibrary}'s
+ * libraries (none of them a variant of another stored image).
  *
  * <pre>
  * java -cp "$CP" io.imsrc.query.ScaleSearchBenchmark --url=http://localhost:8300 \
  *     --jdbc-url=jdbc:postgresql://localhost:PORT/imsrc --model-id=imsrc-resnet20-cifar10-9b987b6486bc \
- *     --queries=300 --clients=8 --duration=20 --save=/tmp/flat-answers.txt   (or --exact=...)
+ *     --queries=300 --clients=8 --duration=20 --save=/tmp/flat-answers.txt   (or --exact=...) \
+ *     [--query-like=cifar-test/%]
  * </pre>
  */
 public final class ScaleSearchBenchmark {
@@ -55,7 +59,7 @@ public final class ScaleSearchBenchmark {
         int clients = Integer.parseInt(options.getOrDefault("clients", "8"));
         int seconds = Integer.parseInt(options.getOrDefault("duration", "20"));
         long[] ids = sample(BenchmarkArguments.required(options, "jdbc-url"), options.getOrDefault("user", "postgres"),
-                BenchmarkArguments.required(options, "model-id"), queries);
+                BenchmarkArguments.required(options, "model-id"), options.get("query-like"), queries);
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
         for (int i = 0; i < Math.min(50, ids.length); i++) {
@@ -126,12 +130,23 @@ public final class ScaleSearchBenchmark {
         }
     }
 
-    /** {@code n} stored image ids, the same ones on every run for the same library (seeded by id order). */
-    private static long[] sample(String jdbcUrl, String user, String modelId, int n) throws Exception {
-        try (Connection c = DriverManager.getConnection(jdbcUrl, user, null); PreparedStatement s = c.prepareStatement(
-                "SELECT image_id FROM vectors WHERE model_id = ? ORDER BY hashint8(image_id), image_id LIMIT ?")) {
-            s.setString(1, modelId);
-            s.setInt(2, n);
+    /**
+     * {@code n} stored image ids, the same ones on every run for the same library (seeded by id
+     * order); with {@code nameLike}, only images whose original_name matches that LIKE pattern.
+     */
+    private static long[] sample(String jdbcUrl, String user, String modelId, String nameLike, int n)
+            throws Exception {
+        String sql = nameLike == null
+                ? "SELECT image_id FROM vectors WHERE model_id = ? ORDER BY hashint8(image_id), image_id LIMIT ?"
+                : "SELECT v.image_id FROM vectors v JOIN images i USING (image_id) WHERE v.model_id = ? "
+                        + "AND i.original_name LIKE ? ORDER BY hashint8(v.image_id), v.image_id LIMIT ?";
+        try (Connection c = DriverManager.getConnection(jdbcUrl, user, null); PreparedStatement s = c.prepareStatement(sql)) {
+            int p = 1;
+            s.setString(p++, modelId);
+            if (nameLike != null) {
+                s.setString(p++, nameLike);
+            }
+            s.setInt(p, n);
             List<Long> ids = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
