@@ -89,11 +89,13 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * </pre>
  *
  * {@code --first} is the index in the sequence above of the first image to write, so that a second
- * call appends the images after those of the first (the last line of a run says where it stopped).
+ * call appends the images after those of the first, or continues one that was stopped: every chunk
+ * commits its share of the prototypes with it, and its line says where to go on from.
  * {@code --model-id}, when given, must be the id of the model loaded. {@code --batch} is the
- * forward-pass size; {@code --threads} PyTorch's intra-op threads (0: one per core; 1 by default,
- * which leaves a core to the preparing thread and, on the shared 2-core machine, kept 400-490
- * images/s where two threads fell to 30-100 images/s whenever another process took a core).
+ * forward-pass size; {@code --threads} PyTorch's intra-op threads in each of the {@code --embedders}
+ * threads (1 by default, as the job's subtasks run: on the shared 2-core machine one embedding thread
+ * with one PyTorch thread kept 400-490 images/s where one with two PyTorch threads fell to 30-100
+ * images/s while another process took a core).
  */
 public final class CifarLibrary {
 
@@ -221,7 +223,9 @@ public final class CifarLibrary {
 
     /**
      * Writes {@code spec.count()} images of the sequence from image {@code spec.first()} on, with
-     * their vectors and the prototypes; returns the index of the image after the last one read.
+     * their vectors and the prototypes; returns the index of the image after the last one written
+     * (the {@code --first} of a run that continues this one; each chunk's line says it too, for a run
+     * that was stopped).
      */
     static long fill(Connection c, Embedder embedder, Sources sources, Spec spec, int embeddingThreads)
             throws SQLException, IOException, EmbeddingException, InterruptedException {
@@ -235,6 +239,7 @@ public final class CifarLibrary {
             long start = System.nanoTime();
             long waitNanos = 0;
             long writeNanos = 0;
+            long next = spec.first();
             while (written < spec.count()) {
                 while (ahead.size() < depth && asked < spec.count()) {
                     int size = (int) Math.min(BATCH, spec.count() - asked);
@@ -250,6 +255,7 @@ public final class CifarLibrary {
                             p.height(), p.item().originalName(), batch.embeddings().get(i).vector()));
                 }
                 written += batch.images().size();
+                next = batch.images().get(batch.images().size() - 1).item().index() + 1;
                 if (writer.buffered() >= LibraryWriter.CHUNK || written == spec.count()) {
                     long writeStart = System.nanoTime();
                     writer.commitChunk();
@@ -257,17 +263,17 @@ public final class CifarLibrary {
                     double seconds = (System.nanoTime() - start) / 1e9;
                     System.out.printf("%,d of %,d rows in %.1f s: %.0f rows/s; the model busy %.0f thread-s "
                             + "(%.0f images/s a thread), preparing %.0f s, the writer waited %.0f s and COPY took "
-                            + "%.0f s; last %s%n", written, spec.count(), seconds, written / seconds,
-                            embedding.busyNanos() / 1e9, written / (embedding.busyNanos() / 1e9),
-                            preparation.busyNanos() / 1e9, waitNanos / 1e9, writeNanos / 1e9,
-                            batch.images().get(batch.images().size() - 1).item().originalName());
+                            + "%.0f s; committed up to %s, the next image is --first=%d%n", written, spec.count(),
+                            seconds, written / seconds, embedding.busyNanos() / 1e9,
+                            written / (embedding.busyNanos() / 1e9), preparation.busyNanos() / 1e9, waitNanos / 1e9,
+                            writeNanos / 1e9, batch.images().get(batch.images().size() - 1).item().originalName(), next);
                 }
             }
             writer.finish();
             if (preparation.skipped() > 0) {
                 System.out.printf("skipped %,d images whose bytes were stored already%n", preparation.skipped());
             }
-            return preparation.nextIndex();
+            return next;
         }
     }
 
@@ -450,11 +456,6 @@ public final class CifarLibrary {
                 jpegWriter.reset();
             }
             return bytes.toByteArray();
-        }
-
-        /** Called after the last batch was taken, so the thread is idle unless a failure cut the run short. */
-        long nextIndex() {
-            return nextIndex;
         }
 
         @Override

@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -21,8 +22,9 @@ import org.postgresql.copy.CopyIn;
  * CifarLibrary}) decide what the rows hold; this class only writes them.
  *
  * <p>Rows are buffered by {@link #add} and go in with COPY when the caller calls {@link
- * #commitChunk} (every {@value #CHUNK} rows as a rule), one transaction per chunk, so an interrupted
- * run leaves whole chunks. {@link #finish} writes the last chunk and the prototypes.
+ * #commitChunk} (every {@value #CHUNK} rows as a rule), one transaction per chunk with its share of
+ * the prototypes, so an interrupted run leaves whole chunks and prototypes that match them. {@link
+ * #finish} writes the last chunk.
  *
  * <p>Not thread-safe: one connection, one caller. The writer has one owner, which closes it; closing
  * rolls back what was not committed and gives the connection back its auto-commit mode.
@@ -126,7 +128,11 @@ final class LibraryWriter implements AutoCloseable {
         buffered++;
     }
 
-    /** Writes the buffered rows with COPY and commits them. */
+    /**
+     * Writes the buffered rows with COPY and merges their sums into the prototypes, in one
+     * transaction, so that whatever a run has committed is consistent: an interrupted run can be
+     * continued by another from where it stopped.
+     */
     void commitChunk() throws SQLException {
         if (buffered == 0) {
             return;
@@ -134,17 +140,18 @@ final class LibraryWriter implements AutoCloseable {
         copy("COPY images (image_id, category_id, image_data, format, width, height, content_hash, "
                 + "source, original_name, category_assignment) FROM STDIN", images);
         copy("COPY vectors (image_id, model_id, embedding) FROM STDIN", vectors);
+        mergePrototypes();
         connection.commit();
         images = new StringBuilder();
         vectors = new StringBuilder();
         buffered = 0;
+        Arrays.fill(sums, null);
+        Arrays.fill(counts, 0);
     }
 
-    /** Commits the last rows, then the prototypes. */
+    /** Commits the last rows; the writer takes no more. */
     void finish() throws SQLException {
         commitChunk();
-        writePrototypes();
-        connection.commit();
         finished = true;
     }
 
@@ -188,8 +195,11 @@ final class LibraryWriter implements AutoCloseable {
         }
     }
 
-    /** The prototypes as the job's sink keeps them: the mean over every stored vector, with the count. */
-    private void writePrototypes() throws SQLException {
+    /**
+     * The prototypes as the job's sink keeps them: the mean over every stored vector, with the count;
+     * the buffered rows' sums merged into what is stored.
+     */
+    private void mergePrototypes() throws SQLException {
         try (PreparedStatement read = connection.prepareStatement(
                 "SELECT prototype, image_count FROM _category_prototypes WHERE category_id = ? AND model_id = ?");
              PreparedStatement write = connection.prepareStatement("""
