@@ -36,6 +36,9 @@ import java.util.concurrent.Future;
  * <p>Run it once against a server with FAISS_INDEX_TYPE=flatl2 and {@code --save=FILE} (the
  * exact answers), then against the index under test with {@code --exact=FILE}: the recall is the
  * share of the exact top 10 the other server returns for the same query, the same two stages.
+ * {@code --query-like=PATTERN} draws the queries only from images whose original_name matches that
+ * SQL LIKE pattern, for example {@code cifar-test/%} for the test originals of {@link CifarLibrary}'s
+ * libraries (none of them a variant of another stored image).
  *
  * <p>With {@code --freshness=N} it then times commit to searchable: N new images with vectors
  * (random unit vectors, far from every category, so no other query's answers change), each
@@ -46,7 +49,8 @@ import java.util.concurrent.Future;
  * <pre>
  * java -cp "$CP" io.imsrc.query.ScaleSearchBenchmark --url=http://localhost:8300 \
  *     --jdbc-url=jdbc:postgresql://localhost:PORT/imsrc --model-id=imsrc-resnet20-cifar10-9b987b6486bc \
- *     --queries=300 --clients=8 --duration=20 --save=/tmp/flat-answers.txt   (or --exact=...) [--freshness=100]
+ *     --queries=300 --clients=8 --duration=20 --save=/tmp/flat-answers.txt   (or --exact=...) \
+ *     [--query-like=cifar-test/%] [--freshness=100]
  * </pre>
  */
 public final class ScaleSearchBenchmark {
@@ -63,7 +67,7 @@ public final class ScaleSearchBenchmark {
         int clients = Integer.parseInt(options.getOrDefault("clients", "8"));
         int seconds = Integer.parseInt(options.getOrDefault("duration", "20"));
         long[] ids = sample(BenchmarkArguments.required(options, "jdbc-url"), options.getOrDefault("user", "postgres"),
-                BenchmarkArguments.required(options, "model-id"), queries);
+                BenchmarkArguments.required(options, "model-id"), options.get("query-like"), queries);
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
         for (int i = 0; i < Math.min(50, ids.length); i++) {
@@ -209,13 +213,24 @@ public final class ScaleSearchBenchmark {
         return JSON.readTree(response.body()).path("index").path("vectors").asLong();
     }
 
-    /** {@code n} stored image ids, the same ones on every run for the same library (seeded by id order). */
-    private static long[] sample(String jdbcUrl, String user, String modelId, int n) throws Exception {
-        try (Connection c = DriverManager.getConnection(jdbcUrl, user, null); PreparedStatement s = c.prepareStatement(
-                "SELECT image_id FROM vectors v JOIN images i USING (image_id) WHERE v.model_id = ? "
-                        + "AND (i.original_name IS NULL OR i.original_name NOT LIKE 'freshness/%') ORDER BY hashint8(image_id), image_id LIMIT ?")) {
-            s.setString(1, modelId);
-            s.setInt(2, n);
+    /**
+     * {@code n} stored image ids, the same ones on every run for the same library (seeded by id
+     * order), never those a freshness run added; with {@code nameLike}, only images whose
+     * original_name matches that LIKE pattern.
+     */
+    private static long[] sample(String jdbcUrl, String user, String modelId, String nameLike, int n)
+            throws Exception {
+        String sql = "SELECT v.image_id FROM vectors v JOIN images i USING (image_id) WHERE v.model_id = ? "
+                + "AND (i.original_name IS NULL OR i.original_name NOT LIKE 'freshness/%') "
+                + (nameLike == null ? "" : "AND i.original_name LIKE ? ")
+                + "ORDER BY hashint8(v.image_id), v.image_id LIMIT ?";
+        try (Connection c = DriverManager.getConnection(jdbcUrl, user, null); PreparedStatement s = c.prepareStatement(sql)) {
+            int p = 1;
+            s.setString(p++, modelId);
+            if (nameLike != null) {
+                s.setString(p++, nameLike);
+            }
+            s.setInt(p, n);
             List<Long> ids = new ArrayList<>();
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {

@@ -1,25 +1,19 @@
 package io.imsrc.query;
 
 import io.imsrc.common.db.SchemaMigrations;
-import io.imsrc.common.record.ImageId;
 import io.imsrc.testing.BenchmarkArguments;
+import io.imsrc.testing.CifarData;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 
 /**
  * Fills PostgreSQL with N synthetic images and their vectors, shaped like real ones, for the
@@ -37,8 +31,8 @@ import org.postgresql.copy.CopyIn;
  *       sink writes it (merged with what is already stored when appending).
  * </ul>
  *
- * <p>Rows go in with COPY in chunks of {@value #CHUNK} rows, one transaction per chunk, so a
- * million images take about a minute. Deterministic for a seed.
+ * <p>Rows go in through {@link LibraryWriter}: COPY in chunks of {@value LibraryWriter#CHUNK} rows,
+ * one transaction per chunk, so a million images take a few minutes. Deterministic for a seed.
  *
  * <pre>
  * java -cp ... io.imsrc.query.SyntheticLibrary --jdbc-url=jdbc:postgresql://127.0.0.1:5432/imsrc \
@@ -49,8 +43,6 @@ import org.postgresql.copy.CopyIn;
  * {@code --first} is the index of the first image, so that a second call appends distinct images.
  */
 public final class SyntheticLibrary {
-
-    static final int CHUNK = 20_000;
 
     /** What to generate. */
     record Spec(String modelId, long first, long count, int dim, int categories, double spread, long seed) {
@@ -81,70 +73,28 @@ public final class SyntheticLibrary {
 
     /** Writes the images, vectors and prototypes of {@code spec}; returns the category ids used. */
     static List<Integer> fill(Connection c, Spec spec) throws SQLException, IOException {
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            List<Integer> categoryIds = categories(c, spec.categories());
-            c.commit();
+        try (LibraryWriter writer = LibraryWriter.open(c, spec.modelId(), categoryNames(spec.categories()))) {
             float[][] centres = centres(spec);
-            double[][] sums = new double[spec.categories()][spec.dim()];
-            long[] counts = new long[spec.categories()];
-            for (long from = spec.first(); from < spec.first() + spec.count(); from += CHUNK) {
-                long to = Math.min(spec.first() + spec.count(), from + CHUNK);
-                StringBuilder images = new StringBuilder();
-                StringBuilder vectors = new StringBuilder();
-                for (long i = from; i < to; i++) {
-                    int category = (int) Math.floorMod(i * 0x9E3779B97F4A7C15L >>> 1, (long) spec.categories());
-                    float[] vector = vector(spec, centres[category], i);
-                    for (int d = 0; d < vector.length; d++) {
-                        sums[category][d] += vector[d];
-                    }
-                    counts[category]++;
-                    byte[] png = png(i);
-                    long id = ImageId.of(png);
-                    images.append(id).append('\t').append(categoryIds.get(category)).append("\t\\\\x")
-                            .append(HexFormat.of().formatHex(png)).append("\tpng\t8\t8\t\\\\x")
-                            .append(HexFormat.of().formatHex(ImageId.sha256(png))).append("\tfolder\tsynthetic/")
-                            .append(i).append(".png\tlabel\n");
-                    vectors.append(id).append('\t').append(spec.modelId()).append('\t').append(array(vector))
-                            .append('\n');
+            for (long i = spec.first(); i < spec.first() + spec.count(); i++) {
+                int category = (int) Math.floorMod(i * 0x9E3779B97F4A7C15L >>> 1, (long) spec.categories());
+                writer.add(new LibraryWriter.Row(category, png(i), "png", 8, 8, "synthetic/" + i + ".png",
+                        vector(spec, centres[category], i)));
+                if (writer.buffered() == LibraryWriter.CHUNK) {
+                    writer.commitChunk();
                 }
-                copy(c, "COPY images (image_id, category_id, image_data, format, width, height, content_hash, "
-                        + "source, original_name, category_assignment) FROM STDIN", images);
-                copy(c, "COPY vectors (image_id, model_id, embedding) FROM STDIN", vectors);
-                c.commit();
             }
-            prototypes(c, spec, categoryIds, sums, counts);
-            c.commit();
-            return categoryIds;
-        } catch (SQLException | IOException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
+            writer.finish();
+            return writer.categoryIds();
         }
     }
 
     /** CIFAR-10's ten seeded categories first, then {@code synthetic-00011} and on. */
-    private static List<Integer> categories(Connection c, int count) throws SQLException {
-        List<Integer> ids = new ArrayList<>();
-        try (PreparedStatement insert = c.prepareStatement(
-                "INSERT INTO categories (category_name) VALUES (?) ON CONFLICT (category_name) DO NOTHING");
-             PreparedStatement select = c.prepareStatement(
-                     "SELECT category_id FROM categories WHERE category_name = ?")) {
-            String[] cifar = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
-            for (int k = 0; k < count; k++) {
-                String name = k < cifar.length ? cifar[k] : String.format("synthetic-%05d", k + 1);
-                insert.setString(1, name);
-                insert.executeUpdate();
-                select.setString(1, name);
-                try (ResultSet r = select.executeQuery()) {
-                    r.next();
-                    ids.add(r.getInt(1));
-                }
-            }
+    private static List<String> categoryNames(int count) {
+        List<String> names = new ArrayList<>();
+        for (int k = 0; k < count; k++) {
+            names.add(k < CifarData.CLASSES.size() ? CifarData.CLASSES.get(k) : String.format("synthetic-%05d", k + 1));
         }
-        return ids;
+        return names;
     }
 
     private static float[][] centres(Spec spec) {
@@ -200,68 +150,5 @@ public final class SyntheticLibrary {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         ImageIO.write(image, "png", out);
         return out.toByteArray();
-    }
-
-    private static String array(float[] vector) {
-        StringBuilder text = new StringBuilder(vector.length * 12).append('{');
-        for (int d = 0; d < vector.length; d++) {
-            text.append(d == 0 ? "" : ",").append(vector[d]);
-        }
-        return text.append('}').toString();
-    }
-
-    private static void copy(Connection c, String sql, StringBuilder rows) throws SQLException {
-        byte[] bytes = rows.toString().getBytes(StandardCharsets.UTF_8);
-        CopyIn copy = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
-        try {
-            copy.writeToCopy(bytes, 0, bytes.length);
-            copy.endCopy();
-        } finally {
-            if (copy.isActive()) {
-                copy.cancelCopy();
-            }
-        }
-    }
-
-    /** The prototypes as the job's sink keeps them: the mean over every stored vector, with the count. */
-    private static void prototypes(Connection c, Spec spec, List<Integer> categoryIds, double[][] sums, long[] counts)
-            throws SQLException {
-        try (PreparedStatement read = c.prepareStatement(
-                "SELECT prototype, image_count FROM _category_prototypes WHERE category_id = ? AND model_id = ?");
-             PreparedStatement write = c.prepareStatement("""
-                     INSERT INTO _category_prototypes (category_id, model_id, prototype, image_count)
-                     VALUES (?, ?, ?, ?)
-                     ON CONFLICT (category_id, model_id)
-                     DO UPDATE SET prototype = excluded.prototype, image_count = excluded.image_count,
-                                   updated_at = now()""")) {
-            for (int k = 0; k < categoryIds.size(); k++) {
-                if (counts[k] == 0) {
-                    continue;
-                }
-                double[] sum = sums[k].clone();
-                long count = counts[k];
-                read.setInt(1, categoryIds.get(k));
-                read.setString(2, spec.modelId());
-                try (ResultSet r = read.executeQuery()) {
-                    if (r.next()) {
-                        Float[] stored = (Float[]) r.getArray(1).getArray();
-                        long storedCount = r.getLong(2);
-                        for (int d = 0; d < sum.length; d++) {
-                            sum[d] += stored[d] * (double) storedCount;
-                        }
-                        count += storedCount;
-                    }
-                }
-                Float[] mean = new Float[sum.length];
-                for (int d = 0; d < sum.length; d++) {
-                    mean[d] = (float) (sum[d] / count);
-                }
-                write.setInt(1, categoryIds.get(k));
-                write.setString(2, spec.modelId());
-                write.setArray(3, c.createArrayOf("real", mean));
-                write.setLong(4, count);
-                write.executeUpdate();
-            }
-        }
     }
 }
