@@ -295,11 +295,12 @@ public final class IndexManager implements AutoCloseable {
             }
         } else {
             GenerationBuilder.Built built = builder.build();
-            live = built.snapshot();
+            long builtNanos = System.nanoTime() - start;
+            live = saved.saveAndReadBack(built.snapshot());
             holes = built.holes();
-            LOG.info("Built the {} index: {} vectors in {} categories in {} ms", settings.type().configValue(),
-                    live.size(), live.categoryNames().size(), (System.nanoTime() - start) / 1_000_000);
-            saved.save(live);
+            LOG.info("Built the {} index: {} vectors in {} categories in {} ms (saved and read back in {} ms)",
+                    settings.type().configValue(), live.size(), live.categoryNames().size(), builtNanos / 1_000_000,
+                    (System.nanoTime() - start - builtNanos) / 1_000_000);
         }
         // Ready means caught up: what committed above the watermark while the server was down too.
         refresh();
@@ -323,14 +324,14 @@ public final class IndexManager implements AutoCloseable {
     /** On the refresh thread: brings a rebuilt generation up to date and makes it the live one. */
     private void swapIn(GenerationBuilder.Built next) throws Exception {
         catchUp(next.snapshot(), next.holes(), System.currentTimeMillis());
+        IndexSnapshot fresh = saved.saveAndReadBack(next.snapshot()); // frees the one it does not return
         IndexSnapshot old = live;
-        live = next.snapshot();
+        live = fresh;
         holes = next.holes();
         if (old != null) {
             old.release();
         }
         LOG.info("Swapped in the rebuilt index: {} vectors", live.size());
-        saved.save(live);
     }
 
     /** Stops refreshing, saves the live generation and frees it once no search holds it. */

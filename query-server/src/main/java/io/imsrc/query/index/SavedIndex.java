@@ -65,10 +65,13 @@ final class SavedIndex {
         }
     }
 
-    /** Saves {@code snapshot}; a failure is logged, and the next start builds instead of loading. */
-    void save(IndexSnapshot snapshot) {
+    /**
+     * Saves {@code snapshot}; a failure is logged, and the next start builds instead of loading.
+     * Returns whether it was saved.
+     */
+    boolean save(IndexSnapshot snapshot) {
         if (snapshot == null) {
-            return;
+            return false;
         }
         try {
             IndexFiles.Manifest manifest = IndexFiles.save(snapshot, path);
@@ -76,10 +79,42 @@ final class SavedIndex {
                     snapshot.builtAtMillis());
             lastSaveMillis = System.currentTimeMillis();
             changed = false;
+            return true;
         } catch (IOException | SQLException | RuntimeException e) {
             // The index stays searchable; the next start rebuilds instead of loading.
             LOG.warn("Cannot save the index to {}: {}", path, e.toString());
+            return false;
         }
+    }
+
+    /**
+     * A generation that was just built, saved and read back from its files, or {@code built} itself
+     * when it could not be saved or read. A build grows each index chunk by chunk, and FAISS's
+     * arrays (an IVF index's lists above all) keep the slack of their growth, while a read
+     * allocates each at its exact size: at 1,000,000 64-d vectors the server held about 150 MB
+     * less after a read than after an IVF build of the same index. Frees whichever it does not
+     * return. Only for a generation no search has leased yet, on the thread that changes it.
+     */
+    IndexSnapshot saveAndReadBack(IndexSnapshot built) {
+        if (!save(built)) {
+            return built;
+        }
+        IndexSnapshot read;
+        try {
+            read = IndexFiles.load(path, store.modelId(), type).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot read back the index just saved to {}: {}", path, e.toString());
+            read = null;
+        }
+        if (read == null || read.size() != built.size() || read.newestSeq() != built.newestSeq()) {
+            if (read != null) {
+                read.release();
+            }
+            return built;
+        }
+        read.replacePrototypes(built.prototypes());
+        built.release();
+        return read;
     }
 
     long lastSaveMillis() {

@@ -15,6 +15,7 @@ import io.imsrc.query.testing.VectorRows;
 import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestVectors;
 import io.imsrc.testing.Waiting;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -93,6 +94,48 @@ class IndexManagerITCase {
         rows.forEach((c, list) -> shifted.put(c, list.stream()
                 .map(r -> new VectorRow(r.imageId() + 50_000_000L * seed, c, r.vector(), 0, 0)).toList()));
         return shifted;
+    }
+
+    @Test
+    void a_built_generation_is_served_from_its_saved_files_read_back_and_the_built_one_freed() throws Exception {
+        Map<String, List<VectorRow>> rows = VectorRows.clustered(3, 150, DIMENSION, 11);
+        TestDatabase catalog = catalogWith(rows);
+        Database database = new Database(catalog.jdbcUrl(), catalog.user(), null, 2);
+        open.add(database);
+        VectorStore store = new VectorStore(database.pool(), MODEL);
+        IndexSnapshot built = IndexSnapshot.build(MODEL, IndexType.AUTO, DIMENSION, 0, rows);
+        SavedIndex saved = new SavedIndex(store, IndexType.AUTO, temp.resolve("index.bin"), Duration.ofMinutes(1));
+
+        IndexSnapshot served = saved.saveAndReadBack(built);
+        open.add(served::release);
+
+        assertThat(served).isNotSameAs(built);
+        assertThat(built.tryAcquire()).as("the built generation is freed").isFalse();
+        assertThat(served.size()).isEqualTo(450);
+        assertThat(served.newestSeq()).isEqualTo(built.newestSeq());
+        assertThat(served.prototypes()).isSameAs(built.prototypes());
+        assertThat(saved.load()).as("and it is what the next start loads").isPresent()
+                .hasValueSatisfying(next -> {
+                    assertThat(next.size()).isEqualTo(450);
+                    next.release();
+                });
+        Random random = new Random(5);
+        for (int q = 0; q < 10; q++) {
+            float[] query = TestVectors.randomUnit(random, DIMENSION);
+            assertThat(VectorSearch.sequential().search(served, query, new SearchRequest(10, 0, false, 3, -1, Set.of(), 0))
+                    .hits()).extracting(Hit::imageId).containsExactlyElementsOf(
+                    VectorRows.exactSearch(rows, rows.keySet(), query, 0, 10).stream().map(Hit::imageId).toList());
+        }
+
+        // Where it cannot be saved, the built generation is served as it is.
+        Path notADirectory = Files.writeString(temp.resolve("file"), "x");
+        SavedIndex unsaveable = new SavedIndex(store, IndexType.AUTO, notADirectory.resolve("index.bin"),
+                Duration.ofMinutes(1));
+        IndexSnapshot kept = IndexSnapshot.build(MODEL, IndexType.AUTO, DIMENSION, 0, rows);
+        open.add(kept::release);
+        assertThat(unsaveable.saveAndReadBack(kept)).isSameAs(kept);
+        assertThat(kept.tryAcquire()).isTrue();
+        kept.release();
     }
 
     @Test
