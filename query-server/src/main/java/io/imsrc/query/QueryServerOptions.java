@@ -72,10 +72,26 @@ public record QueryServerOptions(
 
     /** The server's choice of model threads when QUERY_EMBED_THREADS is auto. */
     public int effectiveEmbedThreads() {
-        // One model thread with PyTorch's intra-op threads over every core: a lone query uses every
-        // core, and under load coalescing fills its batches (2.4-3x the throughput of one query per
-        // pass; docs/benchmarks.md, "Search latency"). More model threads were not measured.
+        // One model thread with PyTorch's intra-op threads over every core (effectiveIntraOpThreads):
+        // under load coalescing fills its batches (2.4-3x the throughput of one query per pass;
+        // docs/benchmarks.md, "Search latency"). Two model threads of one intra-op thread each were
+        // no clear gain at 8 clients on 2 cores and had a worse p99 in 4 of 5 rounds.
         return api.embedThreads() == ApiConfig.AUTO ? 1 : api.embedThreads();
+    }
+
+    /** PyTorch's intra-op threads in each model thread on a machine of {@code cores} cores. */
+    public int effectiveIntraOpThreads(int cores) {
+        return intraOpThreads(api.intraOpThreads(), effectiveEmbedThreads(), cores);
+    }
+
+    /**
+     * QUERY_INTRA_OP_THREADS as given, or for auto the cores shared out among the model threads, at
+     * least one each. One intra-op thread instead of two halved a lone query's time on the busy
+     * 2-core development machine but was no clear win at 8 clients, so auto stays as it was
+     * (docs/benchmarks.md, "Search latency", "PyTorch threads of the query model").
+     */
+    static int intraOpThreads(int configured, int modelThreads, int cores) {
+        return configured != ApiConfig.AUTO ? configured : Math.max(1, cores / modelThreads);
     }
 
     /**
