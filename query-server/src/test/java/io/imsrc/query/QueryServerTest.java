@@ -18,9 +18,11 @@ class QueryServerTest {
     }
 
     @Test
-    void automatic_intra_op_threads_share_the_cores_among_the_model_threads() {
-        assertThat(QueryServerOptions.intraOpThreads(ApiConfig.AUTO, 1, 2)).isEqualTo(2);
+    void automatic_intra_op_threads_leave_one_core_to_the_request_threads() {
+        assertThat(QueryServerOptions.intraOpThreads(ApiConfig.AUTO, 1, 2)).isEqualTo(1);
+        assertThat(QueryServerOptions.intraOpThreads(ApiConfig.AUTO, 1, 16)).isEqualTo(15);
         assertThat(QueryServerOptions.intraOpThreads(ApiConfig.AUTO, 2, 9)).isEqualTo(4);
+        assertThat(QueryServerOptions.intraOpThreads(ApiConfig.AUTO, 1, 1)).as("at least one").isEqualTo(1);
         assertThat(QueryServerOptions.intraOpThreads(ApiConfig.AUTO, 4, 2)).as("at least one").isEqualTo(1);
     }
 
