@@ -95,7 +95,7 @@ public final class QueryServer implements AutoCloseable {
         Embedder embedder = own(Embedder.load(services.model().description(), EmbedderOptions.builder()
                 .device(options.images().device())
                 .batchSize(api.queryBatchSize())
-                .intraOpThreads(Math.max(1, cores / modelThreads))
+                .intraOpThreads(options.effectiveIntraOpThreads(cores))
                 .modelCacheDir(services.model().cacheDir())
                 .build()));
         if (!embedder.modelId().equals(services.model().modelId())) {

@@ -72,10 +72,32 @@ public record QueryServerOptions(
 
     /** The server's choice of model threads when QUERY_EMBED_THREADS is auto. */
     public int effectiveEmbedThreads() {
-        // One model thread with PyTorch's intra-op threads over every core: a lone query uses every
-        // core, and under load coalescing fills its batches (2.4-3x the throughput of one query per
-        // pass; docs/benchmarks.md, "Search latency"). More model threads were not measured.
+        // One model thread (its PyTorch threads: effectiveIntraOpThreads): under load coalescing
+        // fills its batches (2.4-3x the throughput of one query per pass; docs/benchmarks.md,
+        // "Search latency"). Two model threads of one intra-op thread each were no clear gain at 8
+        // clients on 2 cores and had a worse p99 in 4 of 5 rounds.
         return api.embedThreads() == ApiConfig.AUTO ? 1 : api.embedThreads();
+    }
+
+    /** PyTorch's intra-op threads in each model thread on a machine of {@code cores} cores. */
+    public int effectiveIntraOpThreads(int cores) {
+        return intraOpThreads(api.intraOpThreads(), effectiveEmbedThreads(), cores);
+    }
+
+    /**
+     * QUERY_INTRA_OP_THREADS as given, or for auto the cores less one shared out among the model
+     * threads, at least one each. The core left over is for the request threads (multipart,
+     * decode, search, JSON): PyTorch's intra-op threads meet at a barrier after every operator, so
+     * when they span every core, a request thread that preempts one stalls the whole forward pass;
+     * and a query batch (at most QUERY_BATCH_SIZE, 8) is too small for a second thread to pay. On
+     * the 2-core development machine one intra-op thread instead of two gave 8 clients more
+     * throughput and a lower p99 when the machine was otherwise quiet, and halved a lone query's
+     * time when it was busy (where 8 clients' throughput came out even and their p99 mixed;
+     * docs/benchmarks.md, "Search latency", "PyTorch threads of the query model"). Larger machines
+     * were not measured.
+     */
+    static int intraOpThreads(int configured, int modelThreads, int cores) {
+        return configured != ApiConfig.AUTO ? configured : Math.max(1, (cores - 1) / modelThreads);
     }
 
     /**

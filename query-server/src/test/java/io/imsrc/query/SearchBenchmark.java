@@ -63,7 +63,8 @@ public final class SearchBenchmark {
     private static final Pattern WRK = Pattern.compile(
             "requests=(\\d+) errors=(\\d+) rps=([\\d.]+) p50_ms=([\\d.]+) p90_ms=([\\d.]+) p95_ms=([\\d.]+) p99_ms=([\\d.]+)");
 
-    record Run(double rps, double p50, double p95, double p99, long errors) {}
+    /** @param server what the script reports of the responses' own timings, when it reads them (TIMINGS=1) */
+    record Run(double rps, double p50, double p95, double p99, long errors, String server) {}
 
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = new HashMap<>();
@@ -80,6 +81,9 @@ public final class SearchBenchmark {
         int freshness = Integer.parseInt(opts.getOrDefault("freshness", "200"));
         Path dir = Path.of(opts.getOrDefault("data", "/tmp/imsrc-searchbench"));
         Path script = Path.of(opts.getOrDefault("script", "bench/search_load.lua")).toAbsolutePath();
+        // More flat servers to compare in the same rounds, each with settings of its own over the
+        // defaults: "name:KEY=VALUE+KEY=VALUE;name2:..." (for example "two threads:QUERY_EMBED_THREADS=2").
+        Map<String, Map<String, String>> variants = variants(opts.getOrDefault("variants", ""));
 
         Path modelFile = SharedFiles.model("resnet20-cifar10.pt");
         ModelDescription description = ModelDescription.RESNET20_CIFAR10.withModel(modelFile.toString());
@@ -105,6 +109,13 @@ public final class SearchBenchmark {
                     QueryServer server = start(postgres, model, IndexType.parse(type), dir, 8);
                     servers.put("imsrc " + type, server);
                     urls.put("imsrc " + type, "http://127.0.0.1:" + server.port() + "/search?" + OPTIONS);
+                }
+                for (var variant : variants.entrySet()) {
+                    Map<String, String> settings = new HashMap<>(Map.of("FAISS_INDEX_TYPE", "flatl2"));
+                    settings.putAll(variant.getValue());
+                    QueryServer server = start(postgres, model, settings, dir.resolve("variant-" + servers.size()));
+                    servers.put(variant.getKey(), server);
+                    urls.put(variant.getKey(), "http://127.0.0.1:" + server.port() + "/search?" + OPTIONS);
                 }
                 if (seedPeer != null) {
                     urls.put("seed-peer", seedPeer + "?" + OPTIONS);
@@ -141,13 +152,37 @@ public final class SearchBenchmark {
 
     private static QueryServer start(EmbeddedPostgresServer postgres, ConfiguredModel model, IndexType type, Path dir,
             int batch) throws Exception {
+        return start(postgres, model, Map.of("FAISS_INDEX_TYPE", type.configValue(), "QUERY_BATCH_SIZE",
+                Integer.toString(batch)), dir.resolve("index-" + type.configValue() + "-" + batch));
+    }
+
+    private static QueryServer start(EmbeddedPostgresServer postgres, ConfiguredModel model,
+            Map<String, String> settings, Path dir) throws Exception {
+        Map<String, String> all = new HashMap<>(Map.of("INDEX_REFRESH_MS", "500"));
+        all.putAll(settings);
         QueryServer server = QueryServer.start(TestServers.options(
-                TestServers.services(postgres.jdbcUrl(), postgres.user(), model),
-                dir.resolve("index-" + type.configValue() + "-" + batch).resolve("faiss.bin"),
-                Map.of("FAISS_INDEX_TYPE", type.configValue(), "QUERY_BATCH_SIZE", Integer.toString(batch),
-                        "INDEX_REFRESH_MS", "500")));
+                TestServers.services(postgres.jdbcUrl(), postgres.user(), model), dir.resolve("faiss.bin"), all));
         new ApiClient(server.port(), null).awaitReady(Duration.ofMinutes(5));
         return server;
+    }
+
+    private static Map<String, Map<String, String>> variants(String spec) {
+        Map<String, Map<String, String>> variants = new LinkedHashMap<>();
+        for (String variant : spec.split(";")) {
+            if (variant.isBlank()) {
+                continue;
+            }
+            String[] nameAndSettings = variant.split(":", 2);
+            Map<String, String> settings = new LinkedHashMap<>();
+            if (nameAndSettings.length > 1 && !nameAndSettings[1].isBlank()) {
+                for (String kv : nameAndSettings[1].split("\\+")) {
+                    String[] parts = kv.split("=", 2);
+                    settings.put(parts[0].trim(), parts[1].trim());
+                }
+            }
+            variants.put(nameAndSettings[0].trim(), settings);
+        }
+        return variants;
     }
 
     /** All 60,000 images of the archive with their vectors and prototypes, unless they are there already. */
@@ -321,8 +356,9 @@ public final class SearchBenchmark {
                 for (String name : order) {
                     Run run = wrk(script, queryFile, urls.get(name), c, seconds);
                     results.computeIfAbsent(name + " @" + c, k -> new ArrayList<>()).add(run);
-                    System.out.printf("round %d  %-28s %2d clients: %7.1f req/s  p50 %7.2f  p95 %7.2f  p99 %7.2f ms  errors %d  load %s%n",
-                            round + 1, name, c, run.rps(), run.p50(), run.p95(), run.p99(), run.errors(), load());
+                    System.out.printf("round %d  %-28s %2d clients: %7.1f req/s  p50 %7.2f  p95 %7.2f  p99 %7.2f ms  errors %d  load %s%s%n",
+                            round + 1, name, c, run.rps(), run.p50(), run.p95(), run.p99(), run.errors(), load(),
+                            run.server().isEmpty() ? "" : "\n         server-side " + run.server());
                 }
             }
         }
@@ -414,8 +450,9 @@ public final class SearchBenchmark {
         if (!m.find()) {
             throw new IllegalStateException("wrk said: " + out);
         }
+        Matcher server = Pattern.compile("^server (.*)$", Pattern.MULTILINE).matcher(out);
         return new Run(Double.parseDouble(m.group(3)), Double.parseDouble(m.group(4)), Double.parseDouble(m.group(6)),
-                Double.parseDouble(m.group(7)), Long.parseLong(m.group(2)));
+                Double.parseDouble(m.group(7)), Long.parseLong(m.group(2)), server.find() ? server.group(1) : "");
     }
 
     private static String load() {

@@ -177,6 +177,8 @@ public record ImsrcConfig(
      *     (SEARCH_REQUIRES_TOKEN); they are open by default
      * @param embedThreads QUERY_EMBED_THREADS: model threads that embed query images, or {@link
      *     #AUTO} for the server's choice
+     * @param intraOpThreads QUERY_INTRA_OP_THREADS: PyTorch threads inside each model thread's
+     *     forward pass, or {@link #AUTO} for the server's choice
      * @param queryBatchSize QUERY_BATCH_SIZE: the most queries one forward pass may embed together
      *     (request coalescing); 1 turns coalescing off
      * @param allowedOrigins API_ALLOWED_ORIGINS: browser origins (or {@code *}) whose pages may send
@@ -188,7 +190,7 @@ public record ImsrcConfig(
      *     directory by default, which may be a small tmpfs or read-only in a container
      */
     public record ApiConfig(String host, int port, String token, boolean searchRequiresToken, int embedThreads,
-            int queryBatchSize, List<String> allowedOrigins, long requestBodyTimeoutMs, Path requestSpoolDir) {
+            int intraOpThreads, int queryBatchSize, List<String> allowedOrigins, long requestBodyTimeoutMs, Path requestSpoolDir) {
 
         public ApiConfig {
             allowedOrigins = List.copyOf(allowedOrigins);
@@ -203,7 +205,8 @@ public record ImsrcConfig(
             if (newPort < 0 || newPort > 65535) {
                 throw new IllegalArgumentException("port must be 0-65535, got " + newPort);
             }
-            return new ApiConfig(host, newPort, token, searchRequiresToken, embedThreads, queryBatchSize, allowedOrigins,
+            return new ApiConfig(host, newPort, token, searchRequiresToken, embedThreads, intraOpThreads, queryBatchSize,
+                    allowedOrigins,
                     requestBodyTimeoutMs, requestSpoolDir);
         }
 
@@ -215,7 +218,8 @@ public record ImsrcConfig(
         public String toString() {
             return "ApiConfig[host=" + host + ", port=" + port + ", token=" + (token == null ? "(none)" : "(set)")
                     + ", searchRequiresToken=" + searchRequiresToken + ", embedThreads="
-                    + (embedThreads == AUTO ? "auto" : embedThreads) + ", queryBatchSize=" + queryBatchSize
+                    + (embedThreads == AUTO ? "auto" : embedThreads) + ", intraOpThreads="
+                    + (intraOpThreads == AUTO ? "auto" : intraOpThreads) + ", queryBatchSize=" + queryBatchSize
                     + ", allowedOrigins=" + allowedOrigins + ", requestBodyTimeoutMs=" + requestBodyTimeoutMs
                     + ", requestSpoolDir=" + requestSpoolDir + "]";
         }
@@ -388,12 +392,17 @@ public record ImsrcConfig(
         if (!s.string("QUERY_EMBED_THREADS", "auto").equalsIgnoreCase("auto")) {
             embedThreads = s.integer("QUERY_EMBED_THREADS", 1, 1, 64);
         }
+        int intraOpThreads = ApiConfig.AUTO;
+        if (!s.string("QUERY_INTRA_OP_THREADS", "auto").equalsIgnoreCase("auto")) {
+            intraOpThreads = s.integer("QUERY_INTRA_OP_THREADS", 1, 1, 64);
+        }
         var api = new ApiConfig(
                 s.string("API_HOST", "127.0.0.1"),
                 s.integer("API_PORT", 8000, 0, 65535),
                 token,
                 searchRequiresToken,
                 embedThreads,
+                intraOpThreads,
                 s.integer("QUERY_BATCH_SIZE", 8, 1, 64),
                 origins(s, "API_ALLOWED_ORIGINS"),
                 s.longValue("REQUEST_BODY_TIMEOUT_MS", 60_000, 1_000, 3_600_000),

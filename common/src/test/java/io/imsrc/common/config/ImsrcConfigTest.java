@@ -47,6 +47,7 @@ class ImsrcConfigTest {
         assertThat(c.api().token()).isNull();
         assertThat(c.api().searchRequiresToken()).isFalse();
         assertThat(c.api().embedThreads()).isEqualTo(ImsrcConfig.ApiConfig.AUTO);
+        assertThat(c.api().intraOpThreads()).isEqualTo(ImsrcConfig.ApiConfig.AUTO);
         assertThat(c.api().queryBatchSize()).isEqualTo(8);
         assertThat(c.api().allowedOrigins()).isEmpty();
         assertThat(c.api().requestBodyTimeoutMs()).isEqualTo(60_000);
@@ -151,6 +152,7 @@ class ImsrcConfigTest {
             "DB_STATEMENT_TIMEOUT_MS|30000|a value below DB_SOCKET_TIMEOUT_MS (30000)",
             "SEARCH_REQUIRES_TOKEN|true|false unless API_TOKEN is set",
             "QUERY_EMBED_THREADS|none|an integer from 1 to 64",
+            "QUERY_INTRA_OP_THREADS|0|an integer from 1 to 64",
             "QUERY_BATCH_SIZE|0|an integer from 1 to 64",
             "SEARCH_THREADS|0|an integer from 1 to 256",
             "UPLOAD_PUBLISH_DEADLINE_MS|1000|an integer from 60000 to 86400000",
@@ -170,10 +172,11 @@ class ImsrcConfigTest {
     @Test
     void the_query_servers_settings_are_read() {
         ImsrcConfig c = ImsrcConfig.from(Settings.of(Map.of("API_TOKEN", "t0ken", "SEARCH_REQUIRES_TOKEN", "yes",
-                "QUERY_EMBED_THREADS", "3", "QUERY_BATCH_SIZE", "1", "SEARCH_THREADS", "1")));
+                "QUERY_EMBED_THREADS", "3", "QUERY_INTRA_OP_THREADS", "2", "QUERY_BATCH_SIZE", "1", "SEARCH_THREADS", "1")));
         assertThat(c.api().token()).isEqualTo("t0ken");
         assertThat(c.api().searchRequiresToken()).isTrue();
         assertThat(c.api().embedThreads()).isEqualTo(3);
+        assertThat(c.api().intraOpThreads()).isEqualTo(2);
         assertThat(c.api().queryBatchSize()).isEqualTo(1);
         assertThat(c.search().effectiveSearchThreads()).isEqualTo(1);
         assertThat(c.api().toString()).doesNotContain("t0ken");
