@@ -43,8 +43,13 @@ final class IndexFiles {
             long newestCreatedAtMillis, long builtAtMillis, String partsDirectory, List<Part> categories,
             long vectorCount) {}
 
-    /** One category's file. */
-    record Part(String category, String file, String description, long size) {}
+    /**
+     * One category's file.
+     *
+     * @param nprobe the IVF lists its search visits, as its build calibrated them; null for other
+     *     kinds and in manifests written before calibration (then the spec's default)
+     */
+    record Part(String category, String file, String description, long size, Integer nprobe) {}
 
     /** Writes {@code snapshot} and returns its manifest. */
     static Manifest save(IndexSnapshot snapshot, Path manifestPath) throws IOException {
@@ -58,7 +63,8 @@ final class IndexFiles {
         for (CategoryIndex index : snapshot.categoryIndexes()) {
             String file = (n++) + ".faiss";
             index.write(parts.resolve(file));
-            entries.add(new Part(index.category(), file, index.spec().factoryDescription(), index.size()));
+            entries.add(new Part(index.category(), file, index.spec().factoryDescription(), index.size(),
+                    index.nprobe() > 0 ? index.nprobe() : null));
             count += index.size();
         }
         long[] ids = snapshot.heldIds();
@@ -104,7 +110,7 @@ final class IndexFiles {
             Path parts = manifestPath.toAbsolutePath().getParent().resolve(manifest.partsDirectory());
             for (Part part : manifest.categories()) {
                 loaded.add(CategoryIndex.read(part.category(), parts.resolve(part.file()),
-                        IndexSpec.parse(part.description())));
+                        IndexSpec.parse(part.description()), part.nprobe() == null ? 0 : part.nprobe()));
             }
             long[] ids;
             try (DataInputStream in = new DataInputStream(

@@ -22,7 +22,9 @@ import java.util.Objects;
  * kind that needs training (IVF) first buffers a training sample ({@link
  * CategoryIndex#trainingSampleSize}): the category's first vectors in sequence order, trained on
  * once the sample is complete; what follows streams in chunks as for the others. A category that
- * turns out smaller than its size said is trained on what it has at {@link #finish}.
+ * turns out smaller than its size said is trained on what it has at {@link #finish}. An IVF
+ * category's search is calibrated at {@link #finish} on vectors spread over its training sample
+ * ({@link CategoryIndex#calibrate}).
  *
  * <p>Not thread-safe: one build thread feeds it. A failed build must {@link #abandon} it.
  */
@@ -91,6 +93,9 @@ final class StreamingBuild {
         finished = true;
         for (Pending p : pending.values()) {
             p.flush();
+            if (p.calibration != null) {
+                p.index.calibrate(p.calibration);
+            }
         }
         pending.clear();
         return snapshot;
@@ -121,6 +126,8 @@ final class StreamingBuild {
     /** One category's buffer: the training sample first (if its kind needs one), then a chunk. */
     private final class Pending {
         private final CategoryIndex index;
+        /** Vectors spread over the training sample, to calibrate the search on at the end. */
+        private float[] calibration;
         private float[] vectors;
         private long[] ids;
         private int count;
@@ -147,6 +154,7 @@ final class StreamingBuild {
             long[] rowIds = count == ids.length ? ids : Arrays.copyOf(ids, count);
             if (!index.isTrained()) {
                 index.train(rows);
+                calibration = CategoryIndex.spread(rows, dimension, CategoryIndex.CALIBRATION_QUERIES);
             }
             index.add(rows, rowIds);
             count = 0;

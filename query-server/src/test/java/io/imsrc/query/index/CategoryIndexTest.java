@@ -8,6 +8,7 @@ import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.faiss.SearchResult;
 import io.imsrc.testing.TestVectors;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -73,6 +74,55 @@ class CategoryIndexTest {
     }
 
     @Test
+    void calibration_keeps_half_the_lists_for_a_cloud_with_no_structure() {
+        try (CategoryIndex index = CategoryIndex.build("c0", IndexType.AUTO, D, base, ids)) {
+            int nlist = ((IndexSpec.Ivf) index.spec()).nlist();
+            assertThat(index.nprobe()).as("nlist %d", nlist).isEqualTo(CategoryIndex.nprobe(nlist));
+        }
+    }
+
+    @Test
+    void calibration_visits_fewer_lists_where_the_category_clusters_and_keeps_the_recall() {
+        // One category made of 300 tight clusters, as real embeddings of a category are: 30,000
+        // vectors, and 300 further ones from the same clusters as queries.
+        List<TestVectors.Labelled> points = new ArrayList<>();
+        TestVectors.clustered(300, 101, D, 13).values().forEach(points::addAll);
+        int n = 30_000;
+        float[] vectors = new float[n * D];
+        long[] pointIds = new long[n];
+        float[] held = new float[300 * D];
+        int v = 0;
+        int h = 0;
+        for (int i = 0; i < points.size(); i++) {
+            if (i % 101 == 0 && h < 300) {
+                System.arraycopy(points.get(i).vector(), 0, held, (h++) * D, D);
+            } else if (v < n) {
+                System.arraycopy(points.get(i).vector(), 0, vectors, v * D, D);
+                pointIds[v++] = points.get(i).id();
+            }
+        }
+        try (CategoryIndex flat = CategoryIndex.build("c", IndexType.FLATL2, D, vectors, pointIds);
+                CategoryIndex ivf = CategoryIndex.build("c", IndexType.IVFFLAT, D, vectors, pointIds)) {
+            int nlist = ((IndexSpec.Ivf) ivf.spec()).nlist();
+
+            assertThat(ivf.nprobe()).as("nlist %d", nlist).isLessThan(CategoryIndex.nprobe(nlist));
+            SearchResult exact = flat.search(held, K);
+            SearchResult found = ivf.search(held, K);
+            long hits = 0;
+            for (int q = 0; q < 300; q++) {
+                Set<Long> truth = new HashSet<>();
+                for (long id : exact.ids(q)) {
+                    truth.add(id);
+                }
+                for (long id : found.ids(q)) {
+                    hits += truth.contains(id) ? 1 : 0;
+                }
+            }
+            assertThat(hits / (300.0 * K)).isGreaterThanOrEqualTo(0.95);
+        }
+    }
+
+    @Test
     void auto_stays_exact_below_its_threshold() {
         int n = N - 1;
         try (CategoryIndex index = CategoryIndex.build("c0", IndexType.AUTO, D, Arrays.copyOf(base, n * D),
@@ -85,13 +135,16 @@ class CategoryIndexTest {
     void a_read_index_is_tuned_as_the_built_one_was() {
         Path file = temp.resolve("c0.faiss");
         SearchResult before;
+        int nprobe;
         try (CategoryIndex built = CategoryIndex.build("c0", IndexType.AUTO, D, base, ids)) {
             before = built.search(queries, K);
+            nprobe = built.nprobe();
             built.write(file);
         }
         // The manifest records the description; the search settings come from the spec again.
         IndexSpec spec = IndexSpec.parse(IndexType.IVFFLAT.spec(N, D).factoryDescription());
-        try (CategoryIndex read = CategoryIndex.read("c0", file, spec)) {
+        try (CategoryIndex read = CategoryIndex.read("c0", file, spec, nprobe)) {
+            assertThat(read.nprobe()).isEqualTo(nprobe);
             SearchResult after = read.search(queries, K);
             for (int q = 0; q < NQ; q++) {
                 assertThat(after.ids(q)).isEqualTo(before.ids(q));

@@ -8,6 +8,9 @@ import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.faiss.SearchResult;
 import io.imsrc.testing.TestVectors;
 import io.imsrc.testing.TestVectors.Labelled;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A build fed a row at a time holds every row, in the index kind its category's size calls for. */
 class StreamingBuildTest {
@@ -76,6 +80,39 @@ class StreamingBuildTest {
                 }
             }
             assertThat(found).as("self-hits of 100 probes, trained lists and all").isGreaterThanOrEqualTo(95);
+        } finally {
+            snapshot.release();
+        }
+    }
+
+    @Test
+    void an_ivf_category_is_calibrated_on_its_sample_and_saved_with_its_setting(@TempDir Path temp) {
+        // One category made of 300 tight clusters, as real embeddings of a category are.
+        List<Labelled> rows = new ArrayList<>();
+        TestVectors.clustered(300, 100, DIMENSION, 17).values()
+                .forEach(list -> list.forEach(r -> rows.add(new Labelled(r.id(), "c", r.vector()))));
+        Map<String, List<Labelled>> tight = Map.of("c", rows);
+        StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0, sizes(tight), 1000);
+        long seq = 0;
+        for (Labelled row : rows) {
+            build.accept(row.id(), row.category(), row.vector(), ++seq, seq);
+        }
+        IndexSnapshot snapshot = build.finish();
+        try {
+            CategoryIndex index = snapshot.category("c");
+            int nlist = ((IndexSpec.Ivf) index.spec()).nlist();
+            assertThat(index.nprobe()).as("nlist %d", nlist).isLessThan(CategoryIndex.nprobe(nlist));
+
+            Path manifest = temp.resolve("index.bin");
+            IndexFiles.save(snapshot, manifest);
+            IndexSnapshot read = IndexFiles.load(manifest, "m", IndexType.IVFFLAT).orElseThrow();
+            try {
+                assertThat(read.category("c").nprobe()).isEqualTo(index.nprobe());
+            } finally {
+                read.release();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
             snapshot.release();
         }
