@@ -44,8 +44,9 @@ import java.util.stream.Collectors;
  *       of 50,000 takes 1.3-1.6 ms, no slower than IVF at the recall wanted, with no training, no
  *       recall loss and the least memory (264 bytes per vector). HNSW is faster there but needs
  *       twice the memory (536 bytes per vector) and cannot remove vectors.
- *   <li>From 75,000 AUTO builds IVF with nlist = 4 sqrt(n), searched at nprobe = nlist / 2
- *       (CategoryIndex), which needed 38 to 48% of the lists for recall 0.95 at every size: 1.3
+ *   <li>From 75,000 AUTO builds IVF with nlist = 4 sqrt(n), searched at nprobe = nlist / 2 at
+ *       most (CategoryIndex calibrates each category's nprobe on its own vectors at the build;
+ *       nlist / 2 is what these clouds need), which needed 38 to 48% of the lists for recall 0.95 at every size: 1.3
  *       times faster than flat at 75,000 on the 2-core machine, 1.6-1.8 times at 100,000 and 1.7
  *       times at 250,000, growing with n, for 7% more memory. HNSW (M 32) fell under 0.95 recall at
  *       250,000 whatever the efSearch, builds slower and takes twice the memory.
