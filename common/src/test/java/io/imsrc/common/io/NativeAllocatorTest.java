@@ -29,7 +29,9 @@ class NativeAllocatorTest {
         try {
             for (int i = 0; i < BLOCKS; i++) {
                 blocks[i] = Native.malloc(BLOCK_BYTES);
-                fences[i] = Native.malloc(64);
+                // As large as the block, so it is cut from the heap right after it, never from a
+                // free chunk elsewhere (a small fence could be, and let freed blocks merge).
+                fences[i] = Native.malloc(BLOCK_BYTES);
                 assertThat(blocks[i]).isNotZero();
                 new Pointer(blocks[i]).setMemory(0, BLOCK_BYTES, (byte) 1);
             }
