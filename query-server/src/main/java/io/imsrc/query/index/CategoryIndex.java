@@ -147,34 +147,35 @@ public final class CategoryIndex implements AutoCloseable {
 
     /** Takes ownership of {@code index}, tuned for {@code spec}; frees it if tuning fails. */
     private static CategoryIndex tuned(String category, FaissIndex index, IndexSpec spec) {
+        CategoryIndex tuned = new CategoryIndex(category, index, spec);
         try {
-            tune(index, spec);
+            tuned.nprobe = tune(index, spec);
         } catch (RuntimeException e) {
             index.close();
             throw e;
-        }
-        CategoryIndex tuned = new CategoryIndex(category, index, spec);
-        if (spec instanceof IndexSpec.Ivf ivf) {
-            tuned.nprobe = nprobe(ivf.nlist());
-        } else if (spec instanceof IndexSpec.IvfPq ivfPq) {
-            tuned.nprobe = nprobe(ivfPq.nlist());
         }
         return tuned;
     }
 
     /**
      * Sets the search parameters a spec needs, the one place that does; derived from the spec each
-     * time an index is built or read (a saved index does not store them), so a saved index is
-     * searched with the current settings.
+     * time an index is built or read, so a saved index is searched with the current settings (a
+     * build may then {@link #calibrate} nprobe, and a read use the calibrated one its manifest
+     * saved). Returns the nprobe set, 0 for kinds without lists.
      */
-    static void tune(FaissIndex index, IndexSpec spec) {
+    static int tune(FaissIndex index, IndexSpec spec) {
+        int lists = 0;
         if (spec instanceof IndexSpec.Ivf ivf) {
-            index.setNprobe(nprobe(ivf.nlist()));
+            lists = nprobe(ivf.nlist());
         } else if (spec instanceof IndexSpec.IvfPq ivfPq) {
-            index.setNprobe(nprobe(ivfPq.nlist()));
+            lists = nprobe(ivfPq.nlist());
         } else if (spec instanceof IndexSpec.Hnsw) {
             index.setEfSearch(HNSW_EF_SEARCH);
         }
+        if (lists > 0) {
+            index.setNprobe(lists);
+        }
+        return lists;
     }
 
     /** Lists searched for {@code nlist} lists: {@code nlist / }{@value #IVF_NPROBE_DIVISOR}, rounded up. */

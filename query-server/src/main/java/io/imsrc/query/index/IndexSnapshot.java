@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -245,13 +246,14 @@ public final class IndexSnapshot {
 
     /**
      * Frees the native indexes (of a generation no search holds any more, or of one that never went
-     * live), and hands the freed pages back to the kernel: glibc would keep most of them.
+     * live), and hands the freed pages back to the kernel, which glibc would keep: on a pool thread,
+     * since the last holder may be a search thread, and a trim walks every malloc arena.
      */
     void closeIndexes() {
         try {
             Closeables.closeAll(categories.values());
         } finally {
-            NativeAllocator.releaseFreeMemory();
+            CompletableFuture.runAsync(NativeAllocator::releaseFreeMemory);
         }
     }
 }

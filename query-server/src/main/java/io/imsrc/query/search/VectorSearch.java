@@ -114,7 +114,7 @@ public final class VectorSearch implements AutoCloseable {
     }
 
     /** Categories searched by helper threads so far. */
-    public long helped() {
+    long helped() {
         return helped.get();
     }
 

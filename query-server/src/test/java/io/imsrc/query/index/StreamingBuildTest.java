@@ -72,14 +72,8 @@ class StreamingBuildTest {
             assertThat(large.spec()).isEqualTo(IndexType.IVFFLAT.spec(n, DIMENSION)).isInstanceOf(IndexSpec.Ivf.class);
             assertThat(large.size()).isEqualTo(n);
             assertThat(snapshot.category("small").spec()).isInstanceOf(IndexSpec.Flat.class);
-            int found = 0;
-            List<Labelled> rows = clusters.get("c0");
-            for (int i = 0; i < rows.size(); i += 300) {
-                if (large.search(rows.get(i).vector(), 1).id(0, 0) == rows.get(i).id()) {
-                    found++;
-                }
-            }
-            assertThat(found).as("self-hits of 100 probes, trained lists and all").isGreaterThanOrEqualTo(95);
+            assertThat(selfHits(large, clusters.get("c0"), 300)).as("self-hits of 100 probes, trained lists and all")
+                    .isGreaterThanOrEqualTo(95);
         } finally {
             snapshot.release();
         }
@@ -131,14 +125,8 @@ class StreamingBuildTest {
             CategoryIndex index = snapshot.category("c0");
             assertThat(index.spec()).isInstanceOf(IndexSpec.Sq8.class);
             assertThat(index.size()).isEqualTo(5_000);
-            int found = 0;
-            List<Labelled> rows = clusters.get("c0");
-            for (int i = 0; i < rows.size(); i += 50) {
-                if (index.search(rows.get(i).vector(), 1).id(0, 0) == rows.get(i).id()) {
-                    found++;
-                }
-            }
-            assertThat(found).as("self-hits of 100 probes through 8-bit codes").isGreaterThanOrEqualTo(90);
+            assertThat(selfHits(index, clusters.get("c0"), 50)).as("self-hits of 100 probes through 8-bit codes")
+                    .isGreaterThanOrEqualTo(90);
         } finally {
             snapshot.release();
         }
@@ -181,5 +169,16 @@ class StreamingBuildTest {
         clusters.values().forEach(all::addAll);
         all.sort(Comparator.comparingLong(row -> Long.rotateLeft(row.id() * 0x9E3779B97F4A7C15L, 17)));
         return all;
+    }
+
+    /** How many of every {@code step}-th row find themselves first. */
+    private static int selfHits(CategoryIndex index, List<Labelled> rows, int step) {
+        int found = 0;
+        for (int i = 0; i < rows.size(); i += step) {
+            if (index.search(rows.get(i).vector(), 1).id(0, 0) == rows.get(i).id()) {
+                found++;
+            }
+        }
+        return found;
     }
 }
