@@ -80,6 +80,8 @@ public final class FaissIndex implements AutoCloseable {
     private final String removeRefusal;
     /** Whether FAISS needs an IDSelectorArray (a bare IVF index with a hash-table direct map). */
     private final boolean removeNeedsSelectorArray;
+    /** The IVF index itself (this one, or the one inside its id map), or null for kinds without lists. */
+    private final FaissLibrary.IndexIVF ivf;
 
     /** The owned C++ index; null once closed. Guarded by {@link #lock}. */
     private FaissLibrary.Index index;
@@ -107,6 +109,7 @@ public final class FaissIndex implements AutoCloseable {
             removeRefusal = null;
         }
         removeNeedsSelectorArray = ivf != null && idMap == null;
+        this.ivf = ivf;
     }
 
     /**
@@ -178,6 +181,70 @@ public final class FaissIndex implements AutoCloseable {
     public void train(float[] vectors) {
         long n = vectorCount(vectors, "training vectors");
         underWriteLock(() -> callFaiss("train", () -> index.train(n, vectors)));
+    }
+
+    /**
+     * The number of inverted lists of an IVF index (FAISS's {@code nlist}).
+     *
+     * @throws UnsupportedOperationException for kinds without lists
+     */
+    public int listCount() {
+        return underReadLock(() -> Math.toIntExact(requireIvf().nlist()));
+    }
+
+    /**
+     * The centroids of a trained IVF index's lists, {@link #listCount()} rows of {@link #dimension()}
+     * values: what its coarse quantizer holds.
+     *
+     * @throws UnsupportedOperationException for kinds without lists
+     * @throws IllegalStateException when the index is not trained
+     */
+    public float[] listCentroids() {
+        return underReadLock(() -> {
+            FaissLibrary.Index quantizer = requireIvf().quantizer();
+            long lists = ivf.nlist();
+            if (quantizer.ntotal() != lists) {
+                throw new IllegalStateException("the IVF index is not trained: its quantizer holds "
+                        + quantizer.ntotal() + " of " + lists + " centroids");
+            }
+            float[] centroids = new float[Math.toIntExact(lists * dimension)];
+            callFaiss("reconstruct_n of the quantizer", () -> quantizer.reconstruct_n(0, lists, centroids));
+            return centroids;
+        });
+    }
+
+    /**
+     * Trains an IVF index with list centroids computed elsewhere instead of its own k-means: puts
+     * {@code centroids} ({@link #listCount()} rows) into its coarse quantizer, then trains what
+     * else the kind needs (for IVF-PQ, the product quantizer on the residuals of {@code sample}),
+     * which FAISS does without clustering again once the quantizer holds nlist centroids.
+     *
+     * @throws UnsupportedOperationException for kinds without lists
+     * @throws IllegalStateException when the index is trained already
+     */
+    public void trainWithCentroids(float[] centroids, float[] sample) {
+        long n = vectorCount(sample, "training vectors");
+        long given = vectorCount(centroids, "centroids");
+        underWriteLock(() -> {
+            FaissLibrary.Index quantizer = requireIvf().quantizer();
+            long lists = ivf.nlist();
+            if (given != lists) {
+                throw new IllegalArgumentException("an IVF index of " + lists + " lists needs " + lists
+                        + " centroids, got " + given);
+            }
+            if (index.is_trained() || quantizer.ntotal() != 0) {
+                throw new IllegalStateException("the IVF index is trained already");
+            }
+            callFaiss("adding the centroids to the quantizer", () -> quantizer.add(given, centroids));
+            callFaiss("train", () -> index.train(n, sample));
+        });
+    }
+
+    private FaissLibrary.IndexIVF requireIvf() {
+        if (ivf == null) {
+            throw new UnsupportedOperationException("not an IVF index: it has no lists");
+        }
+        return ivf;
     }
 
     /** Adds vectors numbered on from {@link #ntotal()}; only for indexes without an id map. */

@@ -101,6 +101,8 @@ final class FaissLibrary {
         @Cast("size_t") native long remove_ids(@Const @ByRef IDSelector sel); // virtual size_t remove_ids(const IDSelector& sel);
 
         native void reconstruct(@Cast("faiss::Index::idx_t") long key, float[] recons); // virtual void reconstruct(idx_t key, float* recons) const;
+
+        native void reconstruct_n(@Cast("faiss::Index::idx_t") long i0, @Cast("faiss::Index::idx_t") long ni, float[] recons); // virtual void reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
     }
 
     /** {@code struct IndexIVF : Index, Level1Quantizer}. */
@@ -110,6 +112,10 @@ final class FaissLibrary {
         }
 
         native void set_direct_map_type(@Cast("faiss::DirectMap::Type") int type); // void set_direct_map_type(DirectMap::Type type);
+
+        @MemberGetter native Index quantizer(); // Index* quantizer; (of Level1Quantizer: the list centroids)
+
+        @MemberGetter @Cast("size_t") native long nlist(); // size_t nlist; (of Level1Quantizer)
     }
 
     /** {@code enum DirectMap::Type { NoMap = 0, Array = 1, Hashtable = 2 }} */

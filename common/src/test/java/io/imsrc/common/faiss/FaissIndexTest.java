@@ -113,6 +113,65 @@ class FaissIndexTest {
     }
 
     @Test
+    void an_ivf_trained_with_the_centroids_of_another_holds_them_and_searches_as_it_does() {
+        try (FaissIndex trained = FaissIndex.create(D, "IVF100,Flat", Metric.INNER_PRODUCT);
+                FaissIndex given = FaissIndex.create(D, "IVF100,Flat", Metric.INNER_PRODUCT)) {
+            trained.train(base);
+            float[] centroids = trained.listCentroids();
+            assertThat(trained.listCount()).isEqualTo(100);
+            assertThat(centroids).hasSize(100 * D);
+
+            // Any sample: an IVF-Flat needs nothing else trained once its quantizer is full.
+            given.trainWithCentroids(centroids, Arrays.copyOf(base, 10 * D));
+            assertThat(given.isTrained()).isTrue();
+            assertThat(given.listCentroids()).containsExactly(centroids);
+
+            trained.addWithIds(base, ids);
+            given.addWithIds(base, ids);
+            trained.setNprobe(IVF_NPROBE);
+            given.setNprobe(IVF_NPROBE);
+            SearchResult expected = trained.search(queries, K);
+            SearchResult found = given.search(queries, K);
+            for (int q = 0; q < NQ; q++) {
+                assertThat(found.ids(q)).containsExactly(expected.ids(q));
+            }
+        }
+    }
+
+    @Test
+    void an_ivf_pq_given_its_centroids_still_trains_its_product_quantizer_on_the_sample() {
+        try (FaissIndex trained = FaissIndex.create(D, "IVF100,Flat", Metric.INNER_PRODUCT);
+                FaissIndex ivfPq = FaissIndex.create(D, "IVF100,PQ16np", Metric.INNER_PRODUCT)) {
+            trained.train(base);
+            ivfPq.trainWithCentroids(trained.listCentroids(), base);
+            ivfPq.addWithIds(base, ids);
+            ivfPq.setNprobe(IVF_NPROBE);
+
+            assertThat(recall(ivfPq.search(queries, K))).isGreaterThanOrEqualTo(IVF_PQ_MIN_RECALL);
+        }
+    }
+
+    @Test
+    void centroids_are_only_for_ivf_indexes_and_only_once() {
+        try (FaissIndex flat = FaissIndex.create(D, "IDMap2,Flat", Metric.INNER_PRODUCT);
+                FaissIndex ivf = FaissIndex.create(D, "IVF10,Flat", Metric.INNER_PRODUCT)) {
+            float[] ten = Arrays.copyOf(base, 10 * D);
+            assertThatThrownBy(flat::listCentroids).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> flat.trainWithCentroids(ten, ten))
+                    .isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(ivf::listCentroids).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("not trained");
+            assertThatThrownBy(() -> ivf.trainWithCentroids(Arrays.copyOf(base, 9 * D), ten))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs 10 centroids, got 9");
+
+            ivf.trainWithCentroids(ten, ten);
+            assertThatThrownBy(() -> ivf.trainWithCentroids(ten, ten))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("trained already");
+            assertThat(ivf.listCentroids()).containsExactly(ten);
+        }
+    }
+
+    @Test
     void hnsw_index_reaches_recall_at_10_of_095_with_ef_search_128() {
         try (FaissIndex index = FaissIndex.create(D, "IDMap2,HNSW32,Flat", Metric.INNER_PRODUCT)) {
             index.addWithIds(base, ids);

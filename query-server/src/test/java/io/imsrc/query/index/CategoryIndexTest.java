@@ -2,10 +2,13 @@ package io.imsrc.query.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.imsrc.common.faiss.FaissIndex;
 import io.imsrc.common.faiss.FaissThreads;
 import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
+import io.imsrc.common.faiss.Metric;
 import io.imsrc.common.faiss.SearchResult;
+import io.imsrc.common.faiss.TwoLevelKMeans;
 import io.imsrc.testing.TestVectors;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -150,6 +153,23 @@ class CategoryIndexTest {
                 assertThat(after.ids(q)).isEqualTo(before.ids(q));
             }
             assertThat(recall(read)).isGreaterThanOrEqualTo(0.95);
+        }
+    }
+
+    @Test
+    void ivf_of_256_lists_or_more_trains_its_lists_in_two_levels_and_fewer_with_faiss_own_k_means() {
+        // IndexType's IVF has at least 624 lists where it can train them; fewer only by spec.
+        int n = 30_000;
+        float[] vectors = Arrays.copyOf(base, n * D);
+        try (CategoryIndex twoLevels = CategoryIndex.build("c0", IndexType.IVFFLAT, D, vectors, Arrays.copyOf(ids, n));
+                CategoryIndex oneLevel = CategoryIndex.create("c0", new IndexSpec.Ivf(255), D);
+                FaissIndex faiss = FaissIndex.create(D, "IVF255,Flat", Metric.INNER_PRODUCT)) {
+            assertThat(((IndexSpec.Ivf) twoLevels.spec()).nlist()).isEqualTo(693);
+            assertThat(twoLevels.listCentroids()).containsExactly(TwoLevelKMeans.centroids(vectors, D, 693));
+
+            oneLevel.train(vectors);
+            faiss.train(vectors);
+            assertThat(oneLevel.listCentroids()).containsExactly(faiss.listCentroids());
         }
     }
 
