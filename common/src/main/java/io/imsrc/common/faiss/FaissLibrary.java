@@ -36,6 +36,9 @@ import org.bytedeco.javacpp.annotation.StdString;
  * spelled out because the facade depends on them. A FAISS {@code FAISS_ASSERT} still
  * aborts the process, which is why the facade checks arguments before calling here.
  *
+ * <p>Before JavaCPP loads the library, {@link NativeLibraryCache} removes a stale cached copy of
+ * it (a rebuilt library of the same size and date as the old).
+ *
  * <p>Pointers returned by {@link #index_factory} and {@link #read_index} are owned by
  * the caller and must be freed with {@link #delete(Index)}; JavaCPP attaches no
  * deallocator to them.
@@ -62,10 +65,15 @@ import org.bytedeco.javacpp.annotation.StdString;
 @Namespace("faiss")
 final class FaissLibrary {
     static {
+        NativeLibraryCache.dropStaleCopy(FaissLibrary.class.getResource(
+                Loader.getPlatform() + "/" + System.mapLibraryName("jniFaissLibrary")));
         Loader.load();
     }
 
     private FaissLibrary() {}
+
+    /** Does nothing; calling it makes sure the static initialiser above ran, before a nested class's own. */
+    static void initialized() {}
 
     /** {@code enum MetricType { METRIC_INNER_PRODUCT = 0, METRIC_L2 = 1, ... }} */
     static final int METRIC_INNER_PRODUCT = 0;
@@ -75,6 +83,7 @@ final class FaissLibrary {
     /** {@code struct Index}: the abstract base of every index. */
     static class Index extends Pointer {
         static {
+            FaissLibrary.initialized();
             Loader.load();
         }
 
@@ -144,6 +153,7 @@ final class FaissLibrary {
     /** {@code struct IDSelector}: the argument of remove_ids. */
     static class IDSelector extends Pointer {
         static {
+            FaissLibrary.initialized();
             Loader.load();
         }
 
@@ -179,6 +189,7 @@ final class FaissLibrary {
     /** {@code struct ParameterSpace}: sets search-time parameters through wrappers such as IndexIDMap. */
     static class ParameterSpace extends Pointer {
         static {
+            FaissLibrary.initialized();
             Loader.load();
         }
 
