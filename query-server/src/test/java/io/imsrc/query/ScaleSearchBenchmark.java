@@ -140,8 +140,13 @@ public final class ScaleSearchBenchmark {
             double[] times = freshness(http, url, BenchmarkArguments.required(options, "jdbc-url"),
                     options.getOrDefault("user", "postgres"), BenchmarkArguments.required(options, "model-id"),
                     Integer.parseInt(options.get("freshness")));
-            System.out.printf("commit to searchable: %d vectors, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n", times.length,
-                    percentile(times, 50), percentile(times, 99), percentile(times, 100));
+            int slowest = 0;
+            for (int i = 1; i < times.length; i++) {
+                slowest = times[i] > times[slowest] ? i : slowest;
+            }
+            System.out.printf("commit to searchable: %d vectors, p50 %.2f ms, p99 %.2f ms, max %.2f ms (vector %d of"
+                    + " %d)%n", times.length, percentile(times, 50), percentile(times, 99), percentile(times, 100),
+                    slowest + 1, times.length);
         }
     }
 

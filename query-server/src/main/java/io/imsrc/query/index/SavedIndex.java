@@ -74,11 +74,14 @@ final class SavedIndex {
             return false;
         }
         try {
+            long start = System.nanoTime();
             IndexFiles.Manifest manifest = IndexFiles.save(snapshot, path);
             store.recordSavedIndex(type.configValue(), path.toString(), manifest.vectorCount(), manifest.newestSeq(),
                     snapshot.builtAtMillis());
             lastSaveMillis = System.currentTimeMillis();
             changed = false;
+            LOG.info("Saved the index ({} vectors up to sequence {}) in {} ms", manifest.vectorCount(),
+                    manifest.newestSeq(), (System.nanoTime() - start) / 1_000_000);
             return true;
         } catch (IOException | SQLException | RuntimeException e) {
             // The index stays searchable; the next start rebuilds instead of loading.
