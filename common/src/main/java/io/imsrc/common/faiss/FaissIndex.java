@@ -67,7 +67,7 @@ import org.bytedeco.javacpp.PointerScope;
  * an IVF with fewer vectors than lists, an unknown id) comes back as a {@link
  * FaissException} with FAISS's message.
  *
- * <p>It stays one class of about 380 lines on purpose: it is the facade the native mapping
+ * <p>It stays one class of about 450 lines on purpose: it is the facade the native mapping
  * ({@link FaissLibrary}) hides behind, and every method follows the same lock, check and
  * translate-the-exception protocol above; split, the protocol would have to be checked in
  * several places, and a {@code Pointer} would have to travel between them.
