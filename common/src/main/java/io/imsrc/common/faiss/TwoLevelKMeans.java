@@ -98,15 +98,19 @@ public final class TwoLevelKMeans {
     /**
      * How many of {@code total} lists each coarse cluster gets: in proportion to its points (largest
      * remainders first), at least one for a cluster with points, never more than its points, none
-     * for an empty one. Needs at least {@code total} points in all.
+     * for an empty one. Needs at least {@code total} points in all, and no more clusters with points
+     * than lists (two levels have about sqrt(total) clusters).
      */
     static int[] shares(int[] members, int total) {
         long points = 0;
+        int occupied = 0;
         for (int m : members) {
             points += m;
+            occupied += m > 0 ? 1 : 0;
         }
-        if (points < total) {
-            throw new IllegalArgumentException(total + " lists need at least as many points, got " + points);
+        if (points < total || occupied > total) {
+            throw new IllegalArgumentException(total + " lists need at least as many points, and no more clusters"
+                    + " with points, got " + points + " points in " + occupied + " clusters");
         }
         int[] lists = new int[members.length];
         int given = 0;

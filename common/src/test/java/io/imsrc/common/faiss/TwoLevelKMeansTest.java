@@ -99,6 +99,8 @@ class TwoLevelKMeansTest {
         assertThat(many).containsExactly(10, 11, 1, 1, 68, 1);
         assertThatThrownBy(() -> TwoLevelKMeans.shares(new int[] {3, 4}, 8))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TwoLevelKMeans.shares(new int[] {1, 1, 1, 97}, 2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("100 points in 4 clusters");
     }
 
     private static double meanBestCosine(float[] centroids) {
