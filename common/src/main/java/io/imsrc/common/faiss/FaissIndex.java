@@ -27,10 +27,11 @@ import org.bytedeco.javacpp.PointerScope;
  * <p>FAISS allows concurrent searches on one index (search is {@code const}), but not
  * add, remove_ids, train or a parameter change concurrently with anything else. This
  * class enforces that with a read-write lock rather than leaving it to callers: {@link
- * #search}, {@link #reconstruct}, {@link #write}, {@link #ntotal()} and {@link
- * #isTrained()} share the read lock and run in parallel; {@link #train}, {@link #add},
- * {@link #addWithIds}, {@link #removeIds}, {@link #setNprobe}, {@link #setEfSearch} and
- * {@link #close()} take the write lock. The lock costs well under a microsecond against a
+ * #search}, {@link #reconstruct}, {@link #write}, {@link #ntotal()}, {@link #isTrained()},
+ * {@link #listCount()} and {@link #listCentroids()} share the read lock and run in
+ * parallel; {@link #train}, {@link #trainWithCentroids}, {@link #add}, {@link
+ * #addWithIds}, {@link #removeIds}, {@link #setNprobe}, {@link #setEfSearch} and {@link
+ * #close()} take the write lock. The lock costs well under a microsecond against a
  * search of a millisecond, and it is what makes close safe: without it a close racing
  * an in-flight search would free memory under it and crash the JVM, and the query
  * server does refresh its index while HTTP threads search. Writers still wait for
@@ -236,7 +237,13 @@ public final class FaissIndex implements AutoCloseable {
                 throw new IllegalStateException("the IVF index is trained already");
             }
             callFaiss("adding the centroids to the quantizer", () -> quantizer.add(given, centroids));
-            callFaiss("train", () -> index.train(n, sample));
+            try {
+                callFaiss("train", () -> index.train(n, sample));
+            } catch (RuntimeException e) {
+                // Untrained as before, rather than a full quantizer a later train() would keep.
+                callFaiss("emptying the quantizer", quantizer::reset);
+                throw e;
+            }
         });
     }
 

@@ -36,8 +36,8 @@ import org.bytedeco.javacpp.annotation.StdString;
  * spelled out because the facade depends on them. A FAISS {@code FAISS_ASSERT} still
  * aborts the process, which is why the facade checks arguments before calling here.
  *
- * <p>Before JavaCPP loads the library, {@link NativeLibraryCache} removes a stale cached copy of
- * it (a rebuilt library of the same size and date as the old).
+ * <p>Before JavaCPP loads the library, {@link NativeLibraryCache} replaces a stale cached copy of
+ * it (one left by an earlier build of the same size and date) with the jar's.
  *
  * <p>Pointers returned by {@link #index_factory} and {@link #read_index} are owned by
  * the caller and must be freed with {@link #delete(Index)}; JavaCPP attaches no
@@ -65,7 +65,7 @@ import org.bytedeco.javacpp.annotation.StdString;
 @Namespace("faiss")
 final class FaissLibrary {
     static {
-        NativeLibraryCache.dropStaleCopy(FaissLibrary.class.getResource(
+        NativeLibraryCache.replaceStaleCopy(FaissLibrary.class.getResource(
                 Loader.getPlatform() + "/" + System.mapLibraryName("jniFaissLibrary")));
         Loader.load();
     }
@@ -112,6 +112,8 @@ final class FaissLibrary {
         native void reconstruct(@Cast("faiss::Index::idx_t") long key, float[] recons); // virtual void reconstruct(idx_t key, float* recons) const;
 
         native void reconstruct_n(@Cast("faiss::Index::idx_t") long i0, @Cast("faiss::Index::idx_t") long ni, float[] recons); // virtual void reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
+
+        native void reset(); // virtual void reset() = 0;
     }
 
     /** {@code struct IndexIVF : Index, Level1Quantizer}. */

@@ -12,9 +12,12 @@ import java.util.Objects;
  *
  * <p>Why: FAISS's k-means compares every training point with every centroid in each iteration, so
  * at a fixed number of points per list its cost grows with the square of nlist. Two levels compare
- * each point with about 2 sqrt(nlist) centroids instead of nlist: for the 1,265 lists of a
- * 100,000-vector category, about 18 times fewer comparisons (docs/benchmarks.md, "IVF training in
- * two levels", for the measured times and the recall at the calibrated nprobe).
+ * each point with the sqrt(nlist) coarse centroids and then with its own cluster's share of the
+ * lists, on the order of 2 sqrt(nlist) instead of nlist when the clusters are even (more for points
+ * of a large cluster): for the 1,265 lists of a 100,000-vector category, 4.6 to 13 times faster as
+ * measured (docs/benchmarks.md, "IVF training in two levels", for the times and the recall at the
+ * calibrated nprobe). A coarse cluster holding more than FAISS's 256 points per list is sampled
+ * down to that, as FAISS's k-means would.
  *
  * <p>Runs on the calling thread with one OpenMP thread (OpenBLAS keeps its own threads for the
  * matrix products that are most of k-means): many short k-means lose more to OpenMP's idle threads
@@ -31,11 +34,16 @@ public final class TwoLevelKMeans {
      */
     public static final int MIN_LISTS = 256;
 
+    /** FAISS's k-means default max_points_per_centroid: it samples a larger training set down to this. */
+    static final int MAX_POINTS_PER_LIST = 256;
+
     private TwoLevelKMeans() {}
 
     /**
      * {@code nlist} centroids for {@code sample} ({@code sample.length / dimension} rows, at least
-     * {@code nlist}), row-major, unit length as IVF's inner-product training leaves them.
+     * {@code nlist}), row-major: unit length as IVF's inner-product training leaves them, except
+     * where a coarse cluster has as many lists as points, whose points FAISS takes as they are
+     * (unit length too for a sample of unit vectors, as embeddings are).
      */
     public static float[] centroids(float[] sample, int dimension, int nlist) {
         Objects.requireNonNull(sample, "sample");
@@ -84,9 +92,13 @@ public final class TwoLevelKMeans {
             if (lists[c] == 0) {
                 continue;
             }
-            float[] rows = new float[members[c] * dimension];
-            for (int i = 0; i < members[c]; i++) {
-                System.arraycopy(sample, order[start[c] + i] * dimension, rows, i * dimension, dimension);
+            // FAISS's k-means samples down to MAX_POINTS_PER_LIST a list itself; taking no more here
+            // spares copying a whole category's rows when the sample is one.
+            int taken = (int) Math.min(members[c], (long) MAX_POINTS_PER_LIST * lists[c]);
+            float[] rows = new float[taken * dimension];
+            for (int i = 0; i < taken; i++) {
+                int row = order[start[c] + (int) ((long) i * members[c] / taken)];
+                System.arraycopy(sample, row * dimension, rows, i * dimension, dimension);
             }
             float[] split = kMeans(rows, dimension, lists[c]);
             System.arraycopy(split, 0, centroids, written * dimension, split.length);
@@ -96,9 +108,10 @@ public final class TwoLevelKMeans {
     }
 
     /**
-     * How many of {@code total} lists each coarse cluster gets: in proportion to its points (largest
-     * remainders first), at least one for a cluster with points, never more than its points, none
-     * for an empty one. Needs at least {@code total} points in all, and no more clusters with points
+     * How many of {@code total} lists each coarse cluster gets: in proportion to its points, rounded
+     * down, then each list still to give (or to take back) going to (or from) the cluster where it
+     * leaves the points per list most even; at least one for a cluster with points, never more than
+     * its points, none for an empty one. Needs at least {@code total} points in all, and no more clusters with points
      * than lists (two levels have about sqrt(total) clusters).
      */
     static int[] shares(int[] members, int total) {

@@ -172,6 +172,21 @@ class FaissIndexTest {
     }
 
     @Test
+    void a_failed_training_with_centroids_leaves_the_index_untrained_and_trainable() {
+        try (FaissIndex ivfPq = FaissIndex.create(D, "IVF10,PQ16np", Metric.INNER_PRODUCT)) {
+            float[] ten = Arrays.copyOf(base, 10 * D);
+            // PQ's 256 centroids per sub-vector cannot be trained on 10 points.
+            assertThatThrownBy(() -> ivfPq.trainWithCentroids(ten, ten)).isInstanceOf(FaissException.class);
+            assertThat(ivfPq.isTrained()).isFalse();
+            assertThatThrownBy(ivfPq::listCentroids).isInstanceOf(IllegalStateException.class);
+
+            ivfPq.trainWithCentroids(ten, base);
+            assertThat(ivfPq.isTrained()).isTrue();
+            assertThat(ivfPq.listCentroids()).containsExactly(ten);
+        }
+    }
+
+    @Test
     void hnsw_index_reaches_recall_at_10_of_095_with_ef_search_128() {
         try (FaissIndex index = FaissIndex.create(D, "IDMap2,HNSW32,Flat", Metric.INNER_PRODUCT)) {
             index.addWithIds(base, ids);

@@ -10,7 +10,9 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +36,18 @@ class TwoLevelKMeansTest {
         for (int i = 0; i < rows.size(); i++) {
             System.arraycopy(rows.get(i).vector(), 0, sample, i * D, D);
         }
+    }
+
+    private int threads;
+
+    @BeforeEach
+    void keepTheThreadSetting() {
+        threads = FaissThreads.maxThreads();
+    }
+
+    @AfterEach
+    void restoreTheThreadSetting() {
+        FaissThreads.setNumThreads(threads);
     }
 
     @Test
@@ -66,7 +80,7 @@ class TwoLevelKMeansTest {
         // split some); on real embeddings the gap was 0.0025 (docs/benchmarks.md). Rows grouped
         // wrongly (by position, not by coarse cell) gave 0.472.
         assertThat(two).as("two levels %.4f, one level %.4f, spread points %.4f", two, one, points)
-                .isGreaterThan(one - 0.04)
+                .isGreaterThan(one - 0.07)
                 .isGreaterThan(points + 0.07);
     }
 
