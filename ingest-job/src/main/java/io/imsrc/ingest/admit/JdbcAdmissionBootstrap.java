@@ -1,7 +1,7 @@
 package io.imsrc.ingest.admit;
 
+import io.imsrc.common.db.VectorColumns;
 import io.imsrc.ingest.DatabaseOptions;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,7 +11,8 @@ import java.util.Objects;
  * Reads every stored image, with its vector of one model where it has one, from PostgreSQL in one
  * streamed query: with autocommit off and a fetch size, PostgreSQL's JDBC driver reads the result
  * through a server-side portal {@value #FETCH_SIZE} rows at a time, so the reader holds one fetch,
- * not the table, however many images are stored. What the visitor keeps is its own affair: the
+ * not the table, however many images are stored, and in PostgreSQL's binary format ({@link
+ * VectorColumns#readInBinary}). What the visitor keeps is its own affair: the
  * admission operator keeps a {@code Seen} per id in keyed state, which with the RocksDB state
  * backend lives off the heap.
  *
@@ -56,37 +57,17 @@ public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
             connection.setAutoCommit(false); // a cursor, not the whole result in memory
             connection.setReadOnly(true);
             try (PreparedStatement query = connection.prepareStatement(QUERY)) {
-                query.setFetchSize(fetchSize);
+                VectorColumns.readInBinary(query, fetchSize);
                 query.setString(1, modelId);
                 try (ResultSet rows = query.executeQuery()) {
                     while (rows.next()) {
                         visitor.visit(new StoredImage(rows.getLong(1), rows.getBytes(2), rows.getString(3),
-                                vector(rows.getArray(4))));
+                                VectorColumns.floats(rows.getArray(4))));
                     }
                 }
             } finally {
                 connection.rollback();
             }
-        }
-    }
-
-    private static float[] vector(Array array) throws java.sql.SQLException {
-        if (array == null) {
-            return null;
-        }
-        try {
-            Object values = array.getArray();
-            if (values instanceof float[] primitive) {
-                return primitive;
-            }
-            Float[] boxed = (Float[]) values;
-            float[] vector = new float[boxed.length];
-            for (int i = 0; i < boxed.length; i++) {
-                vector[i] = boxed[i];
-            }
-            return vector;
-        } finally {
-            array.free();
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.imsrc.query.store;
 
+import io.imsrc.common.db.VectorColumns;
 import io.imsrc.common.record.UploadRecord;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -94,7 +95,7 @@ public final class Catalog {
             s.setLong(1, imageId);
             s.setString(2, modelId);
             try (ResultSet rs = s.executeQuery()) {
-                return rs.next() ? Optional.of(VectorStore.floats(rs.getArray(1))) : Optional.empty();
+                return rs.next() ? Optional.of(VectorColumns.floats(rs.getArray(1))) : Optional.empty();
             }
         }
     }
