@@ -165,18 +165,24 @@ public final class CategoryIndex implements AutoCloseable {
      * saved). Returns the nprobe set, 0 for kinds without lists.
      */
     static int tune(FaissIndex index, IndexSpec spec) {
-        int lists = 0;
-        if (spec instanceof IndexSpec.Ivf ivf) {
-            lists = nprobe(ivf.nlist());
-        } else if (spec instanceof IndexSpec.IvfPq ivfPq) {
-            lists = nprobe(ivfPq.nlist());
-        } else if (spec instanceof IndexSpec.Hnsw) {
+        if (spec instanceof IndexSpec.Hnsw) {
             index.setEfSearch(HNSW_EF_SEARCH);
         }
-        if (lists > 0) {
-            index.setNprobe(lists);
+        int nlist = listsOf(spec);
+        if (nlist == 0) {
+            return 0;
         }
+        int lists = nprobe(nlist);
+        index.setNprobe(lists);
         return lists;
+    }
+
+    /** The inverted lists of an IVF kind (IVF-Flat or IVF-PQ), 0 for kinds without lists. */
+    private static int listsOf(IndexSpec spec) {
+        if (spec instanceof IndexSpec.Ivf ivf) {
+            return ivf.nlist();
+        }
+        return spec instanceof IndexSpec.IvfPq ivfPq ? ivfPq.nlist() : 0;
     }
 
     /** Lists searched for {@code nlist} lists: {@code nlist / }{@value #IVF_NPROBE_DIVISOR}, rounded up. */
@@ -288,8 +294,7 @@ public final class CategoryIndex implements AutoCloseable {
      * calibrated nprobe; docs/benchmarks.md).
      */
     void train(float[] sample) {
-        int lists = spec instanceof IndexSpec.Ivf ivf ? ivf.nlist()
-                : spec instanceof IndexSpec.IvfPq ivfPq ? ivfPq.nlist() : 0;
+        int lists = listsOf(spec);
         if (lists >= TwoLevelKMeans.MIN_LISTS) {
             index.trainWithCentroids(TwoLevelKMeans.centroids(sample, index.dimension(), lists), sample);
         } else {
