@@ -1,5 +1,6 @@
 package io.imsrc.query.index;
 
+import io.imsrc.common.faiss.ExactNeighbours;
 import io.imsrc.common.faiss.FaissIndex;
 import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
@@ -54,6 +55,9 @@ public final class CategoryIndex implements AutoCloseable {
     /** Queries a calibration takes from a category's own vectors. */
     static final int CALIBRATION_QUERIES = 100;
 
+    /** Neighbours a calibration compares per query: the query itself, and its 10 nearest. */
+    static final int CALIBRATION_K = 11;
+
     /**
      * Recall@10 a calibrated nprobe must reach on those queries: above the 0.95 searches are
      * promised, as the queries are vectors of the index itself (themselves left out).
@@ -89,7 +93,12 @@ public final class CategoryIndex implements AutoCloseable {
             }
             if (ids.length > 0) {
                 built.add(vectors, ids);
-                built.calibrate(spread(vectors, dimension, CALIBRATION_QUERIES));
+                if (built.calibrates()) {
+                    float[] queries = spread(vectors, dimension, CALIBRATION_QUERIES);
+                    ExactNeighbours exact = new ExactNeighbours(queries, dimension, CALIBRATION_K);
+                    exact.offer(vectors, ids);
+                    built.calibrate(queries, exact.result());
+                }
             }
         } catch (RuntimeException e) {
             built.close();
@@ -213,26 +222,34 @@ public final class CategoryIndex implements AutoCloseable {
         nprobe = lists;
     }
 
+    /** Whether {@link #calibrate} sets this kind's search (IVF-Flat), so a build should gather its exact answers. */
+    boolean calibrates() {
+        return spec instanceof IndexSpec.Ivf;
+    }
+
     /**
      * Sets an IVF index's nprobe from the category's own data: the fewest lists, of nlist/64,
      * /32, /16, /8 and /4, at which searches for {@code queries} (vectors of this index) find at
      * least {@value #CALIBRATION_RECALL} of their exact 10 nearest (each query itself left out);
      * if none does, the default nlist / 2, which gave 0.95 on clouds with no structure at all.
      * Real embeddings cluster within a category and need far fewer lists; the default is for the
-     * worst case. The exact answers come from the same index with every list searched. Only for
-     * an index no search uses yet; other kinds are left as they are. Returns the nprobe set.
+     * worst case. The exact answers come from the caller ({@link ExactNeighbours} over every
+     * vector the index holds, gathered as they were added). Only for an index no search uses yet;
+     * kinds that do not {@link #calibrates calibrate} are left as they are. Returns the nprobe set.
      *
      * @param queries vectors already in the index, row-major
+     * @param exact the exact {@value #CALIBRATION_K} nearest of each query among the index's vectors
      */
-    int calibrate(float[] queries) {
+    int calibrate(float[] queries, SearchResult exact) {
         if (!(spec instanceof IndexSpec.Ivf ivf) || queries.length == 0) {
             return nprobe;
         }
+        if (exact.queryCount() * index.dimension() != queries.length || exact.k() != CALIBRATION_K) {
+            throw new IllegalArgumentException("the exact answers must be the " + CALIBRATION_K + " nearest of each of the "
+                    + queries.length / index.dimension() + " queries, got " + exact.k() + " of " + exact.queryCount());
+        }
         int nlist = ivf.nlist();
         int fallback = nprobe(nlist);
-        int k = 11; // the query itself, and its 10 nearest
-        index.setNprobe(nlist);
-        SearchResult exact = index.search(queries, k);
         int chosen = fallback;
         for (int divisor : CALIBRATION_DIVISORS) {
             int lists = Math.max(1, nlist / divisor);
@@ -240,7 +257,7 @@ public final class CategoryIndex implements AutoCloseable {
                 break;
             }
             index.setNprobe(lists);
-            if (recallWithoutSelf(exact, index.search(queries, k)) >= CALIBRATION_RECALL) {
+            if (recallWithoutSelf(exact, index.search(queries, CALIBRATION_K)) >= CALIBRATION_RECALL) {
                 chosen = lists;
                 break;
             }

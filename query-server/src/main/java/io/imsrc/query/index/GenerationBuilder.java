@@ -20,8 +20,11 @@ import java.util.Map;
  */
 final class GenerationBuilder {
 
-    /** A generation with the holes its reading left, which the next catch-up looks in again. */
-    record Built(IndexSnapshot snapshot, HoleTracker holes) {}
+    /**
+     * A generation with the holes its reading left, which the next catch-up looks in again, and
+     * where the build's FAISS time went.
+     */
+    record Built(IndexSnapshot snapshot, HoleTracker holes, StreamingBuild.Times times) {}
 
     private final VectorStore store;
     private final IndexType type;
@@ -46,7 +49,11 @@ final class GenerationBuilder {
         try {
             store.readForBuild(feed);
             feed.seqs.flush();
-            return new Built(feed.build.finish(), feed.tracker);
+            if (feed.build == null) {
+                throw new IllegalStateException("the store gave no sizes before its rows");
+            }
+            IndexSnapshot snapshot = feed.build.finish();
+            return new Built(snapshot, feed.tracker, feed.build.times());
         } catch (Exception | Error e) {
             if (feed.build != null) {
                 feed.build.abandon();

@@ -298,9 +298,9 @@ public final class IndexManager implements AutoCloseable {
             long builtNanos = System.nanoTime() - start;
             live = saved.saveAndReadBack(built.snapshot());
             holes = built.holes();
-            LOG.info("Built the {} index: {} vectors in {} categories in {} ms (saved and read back in {} ms)",
+            LOG.info("Built the {} index: {} vectors in {} categories in {} ms ({}; saved and read back in {} ms)",
                     settings.type().configValue(), live.size(), live.categoryNames().size(), builtNanos / 1_000_000,
-                    (System.nanoTime() - start - builtNanos) / 1_000_000);
+                    built.times(), (System.nanoTime() - start - builtNanos) / 1_000_000);
         }
         // Ready means caught up: what committed above the watermark while the server was down too.
         refresh();
@@ -331,7 +331,7 @@ public final class IndexManager implements AutoCloseable {
         if (old != null) {
             old.release();
         }
-        LOG.info("Swapped in the rebuilt index: {} vectors", live.size());
+        LOG.info("Swapped in the rebuilt index: {} vectors ({})", live.size(), next.times());
     }
 
     /** Stops refreshing, saves the live generation and frees it once no search holds it. */

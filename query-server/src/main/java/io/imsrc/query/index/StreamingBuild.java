@@ -1,5 +1,6 @@
 package io.imsrc.query.index;
 
+import io.imsrc.common.faiss.ExactNeighbours;
 import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
 import java.util.Arrays;
@@ -24,7 +25,8 @@ import java.util.Objects;
  * once the sample is complete; what follows streams in chunks as for the others. A category that
  * turns out smaller than its size said is trained on what it has at {@link #finish}. An IVF
  * category's search is calibrated at {@link #finish} on vectors spread over its training sample
- * ({@link CategoryIndex#calibrate}).
+ * ({@link CategoryIndex#calibrate}), against their exact neighbours gathered from each chunk as it
+ * goes in ({@link ExactNeighbours}).
  *
  * <p>Not thread-safe: one build thread feeds it. A failed build must {@link #abandon} it.
  */
@@ -45,7 +47,26 @@ final class StreamingBuild {
     private final int chunkSize;
     private final Map<String, Long> categorySizes;
     private final Map<String, Pending> pending = new HashMap<>();
+    private long trainingNanos;
+    private long addingNanos;
+    private long exactNanos;
+    private long calibratingNanos;
     private boolean finished;
+
+    /**
+     * Where a build's FAISS time went, for the log and the benchmarks: training the kinds that need
+     * it, adding vectors, gathering the calibration's exact answers, and calibrating; the rest of a
+     * build's time is reading the rows.
+     */
+    record Times(long trainingNanos, long addingNanos, long exactNanos, long calibratingNanos) {
+        static final Times NONE = new Times(0, 0, 0, 0);
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "training %d ms, adding %d ms, exact answers %d ms, calibration %d ms",
+                    trainingNanos / 1_000_000, addingNanos / 1_000_000, exactNanos / 1_000_000, calibratingNanos / 1_000_000);
+        }
+    }
 
     /**
      * @param categorySizes how many vectors each category has, as counted in the snapshot the rows
@@ -93,12 +114,19 @@ final class StreamingBuild {
         finished = true;
         for (Pending p : pending.values()) {
             p.flush();
-            if (p.calibration != null) {
-                p.index.calibrate(p.calibration);
+            if (p.exact != null) {
+                long start = System.nanoTime();
+                p.index.calibrate(p.calibration, p.exact.result());
+                calibratingNanos += System.nanoTime() - start;
             }
         }
         pending.clear();
         return snapshot;
+    }
+
+    /** Where the FAISS time went so far. */
+    Times times() {
+        return new Times(trainingNanos, addingNanos, exactNanos, calibratingNanos);
     }
 
     /** Frees what a failed build made. */
@@ -128,6 +156,8 @@ final class StreamingBuild {
         private final CategoryIndex index;
         /** Vectors spread over the training sample, to calibrate the search on at the end. */
         private float[] calibration;
+        /** Their exact neighbours among the vectors added so far; null for kinds without calibration. */
+        private ExactNeighbours exact;
         private float[] vectors;
         private long[] ids;
         private int count;
@@ -152,11 +182,24 @@ final class StreamingBuild {
             }
             float[] rows = count == ids.length ? vectors : Arrays.copyOf(vectors, count * dimension);
             long[] rowIds = count == ids.length ? ids : Arrays.copyOf(ids, count);
+            long start = System.nanoTime();
             if (!index.isTrained()) {
                 index.train(rows);
-                calibration = CategoryIndex.spread(rows, dimension, CategoryIndex.CALIBRATION_QUERIES);
+                if (index.calibrates()) {
+                    calibration = CategoryIndex.spread(rows, dimension, CategoryIndex.CALIBRATION_QUERIES);
+                    exact = new ExactNeighbours(calibration, dimension, CategoryIndex.CALIBRATION_K);
+                }
+                long trained = System.nanoTime();
+                trainingNanos += trained - start;
+                start = trained;
             }
             index.add(rows, rowIds);
+            long added = System.nanoTime();
+            addingNanos += added - start;
+            if (exact != null) {
+                exact.offer(rows, rowIds);
+                exactNanos += System.nanoTime() - added;
+            }
             count = 0;
             if (ids.length != chunkSize) {
                 // The training sample is in: from here on, chunks.

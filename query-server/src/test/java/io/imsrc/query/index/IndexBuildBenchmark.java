@@ -59,9 +59,9 @@ public final class IndexBuildBenchmark {
                 double buildSeconds = (System.nanoTime() - start) / 1e9;
                 long vectors = built.snapshot().size();
                 built.snapshot().release();
-                System.out.printf("round %d: read %,d vectors in %.2f s, built %s in %.2f s: %.2fx the read%n", round,
-                        touched[0] / dimension, readSeconds, type.configValue(), buildSeconds,
-                        buildSeconds / readSeconds);
+                System.out.printf("round %d: read %,d vectors in %.2f s, built %s in %.2f s: %.2fx the read (%s)%n",
+                        round, touched[0] / dimension, readSeconds, type.configValue(), buildSeconds,
+                        buildSeconds / readSeconds, built.times());
                 if (vectors * dimension != touched[0]) {
                     throw new IllegalStateException("the build holds " + vectors + " vectors, the read saw "
                             + touched[0] / dimension);

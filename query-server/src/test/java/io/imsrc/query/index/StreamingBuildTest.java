@@ -113,6 +113,56 @@ class StreamingBuildTest {
     }
 
     @Test
+    void the_calibrations_exact_answers_take_in_the_chunks_after_the_sample() {
+        // 70,000 rows in 300 tight clusters: the training sample (64 per list) leaves a few thousand
+        // to come in chunks. Near copies of the calibration queries come last, so a query's true 10
+        // nearest include three rows from those chunks: answers gathered from the sample alone would
+        // miss them, no nprobe would reach 0.97 against them, and the fallback nlist / 2 would stay.
+        List<Labelled> rows = new ArrayList<>();
+        TestVectors.clustered(300, 70_000 / 300, DIMENSION, 23).values()
+                .forEach(list -> list.forEach(r -> rows.add(new Labelled(r.id(), "c", r.vector()))));
+        int copies = 3;
+        long size = rows.size() + (long) CategoryIndex.CALIBRATION_QUERIES * copies;
+        IndexSpec spec = IndexType.IVFFLAT.spec(size, DIMENSION);
+        int sample = (int) CategoryIndex.trainingSampleSize(spec, size);
+        assertThat(sample).as("a sample smaller than the category").isLessThan(rows.size());
+        Random random = new Random(24);
+        long nextId = 10_000_000;
+        List<Labelled> nearCopies = new ArrayList<>();
+        for (int q = 0; q < CategoryIndex.CALIBRATION_QUERIES; q++) {
+            float[] query = rows.get((int) ((long) q * sample / CategoryIndex.CALIBRATION_QUERIES)).vector();
+            for (int c = 0; c < copies; c++) {
+                float[] copy = query.clone();
+                for (int j = 0; j < DIMENSION; j++) {
+                    copy[j] += (float) (1e-4 * random.nextGaussian());
+                }
+                nearCopies.add(new Labelled(nextId++, "c", TestVectors.unit(copy)));
+            }
+        }
+        rows.addAll(nearCopies);
+
+        StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0, Map.of("c", size), 1000);
+        long seq = 0;
+        for (Labelled row : rows) {
+            build.accept(row.id(), row.category(), row.vector(), ++seq, seq);
+        }
+        IndexSnapshot snapshot = build.finish();
+        try {
+            CategoryIndex index = snapshot.category("c");
+            assertThat(index.spec()).isEqualTo(spec);
+            assertThat(index.nprobe()).as("nlist %d", ((IndexSpec.Ivf) spec).nlist())
+                    .isLessThan(CategoryIndex.nprobe(((IndexSpec.Ivf) spec).nlist()));
+            StreamingBuild.Times times = build.times();
+            assertThat(times.trainingNanos()).isPositive();
+            assertThat(times.addingNanos()).isPositive();
+            assertThat(times.exactNanos()).isPositive();
+            assertThat(times.calibratingNanos()).isPositive();
+        } finally {
+            snapshot.release();
+        }
+    }
+
+    @Test
     void a_quantizer_trains_on_its_sample_before_the_chunks_that_follow() {
         Map<String, List<Labelled>> clusters = TestVectors.clustered(1, 5_000, DIMENSION, 4);
         StreamingBuild build = new StreamingBuild("m", IndexType.SQ8, DIMENSION, 0, sizes(clusters), 256);
