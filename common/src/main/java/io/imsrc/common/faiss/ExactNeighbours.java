@@ -65,15 +65,12 @@ public final class ExactNeighbours {
             return;
         }
         int wanted = Math.min(k, vectorIds.length);
-        SearchResult chunk;
-        int threads = FaissThreads.maxThreads();
-        FaissThreads.setNumThreads(1);
-        try (FaissIndex flat = FaissIndex.create(dimension, "Flat", Metric.INNER_PRODUCT)) {
-            flat.add(vectors);
-            chunk = flat.search(queries, wanted);
-        } finally {
-            FaissThreads.setNumThreads(threads);
-        }
+        SearchResult chunk = FaissThreads.onOneThread(() -> {
+            try (FaissIndex flat = FaissIndex.create(dimension, "Flat", Metric.INNER_PRODUCT)) {
+                flat.add(vectors);
+                return flat.search(queries, wanted);
+            }
+        });
         long[] mergedIds = new long[k];
         float[] mergedScores = new float[k];
         for (int q = 0; q < queryCount; q++) {

@@ -83,6 +83,8 @@ public final class FaissIndex implements AutoCloseable {
     private final boolean removeNeedsSelectorArray;
     /** The IVF index itself (this one, or the one inside its id map), or null for kinds without lists. */
     private final FaissLibrary.IndexIVF ivf;
+    /** Whether {@link #ivf} is this index itself, keeping the ids (not inside an id map). */
+    private final boolean bareIvf;
 
     /** The owned C++ index; null once closed. Guarded by {@link #lock}. */
     private FaissLibrary.Index index;
@@ -111,6 +113,7 @@ public final class FaissIndex implements AutoCloseable {
         }
         removeNeedsSelectorArray = ivf != null && idMap == null;
         this.ivf = ivf;
+        this.bareIvf = ivf != null && idMap == null;
     }
 
     /**
@@ -270,6 +273,45 @@ public final class FaissIndex implements AutoCloseable {
         }
         checkIds(ids);
         underWriteLock(() -> callFaiss("add_with_ids", () -> index.add_with_ids(n, vectors, ids)));
+    }
+
+    /**
+     * Adds vectors under the caller's ids into the lists the caller chose, {@code lists[i]} for the
+     * i-th vector, instead of the nearest list by the quantizer: FAISS's {@code add_core} with
+     * precomputed assignments, for a build that assigns more cheaply than by comparing every vector
+     * with every list ({@link TwoLevelLists#assign}). A vector in a list other than its nearest is
+     * still found by searches that probe that list.
+     *
+     * @throws UnsupportedOperationException for kinds without lists, and for an IVF inside an id map
+     *     (the map would not learn the ids)
+     * @throws IllegalStateException when the index is not trained
+     */
+    public void addToLists(float[] vectors, long[] ids, long[] lists) {
+        long n = vectorCount(vectors, "vectors");
+        Objects.requireNonNull(ids, "ids");
+        Objects.requireNonNull(lists, "lists");
+        if (ids.length != n || lists.length != n) {
+            throw new IllegalArgumentException("got " + n + " vectors, " + ids.length + " ids and " + lists.length
+                    + " lists; one of each per vector is needed");
+        }
+        checkIds(ids);
+        underWriteLock(() -> {
+            FaissLibrary.IndexIVF target = requireIvf();
+            if (!bareIvf) {
+                throw new UnsupportedOperationException("an IVF index inside an id map cannot take vectors into chosen"
+                        + " lists: the map would not learn their ids");
+            }
+            if (!index.is_trained()) {
+                throw new IllegalStateException("the IVF index is not trained");
+            }
+            long nlist = target.nlist();
+            for (long list : lists) {
+                if (list < 0 || list >= nlist) {
+                    throw new IllegalArgumentException("list " + list + " is not one of the " + nlist + " lists");
+                }
+            }
+            callFaiss("add_core", () -> target.add_core(n, vectors, ids, lists));
+        });
     }
 
     /**

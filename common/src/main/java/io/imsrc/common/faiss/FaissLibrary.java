@@ -127,6 +127,8 @@ final class FaissLibrary {
         @MemberGetter native Index quantizer(); // Index* quantizer; (of Level1Quantizer: the list centroids)
 
         @MemberGetter @Cast("size_t") native long nlist(); // size_t nlist; (of Level1Quantizer)
+
+        native void add_core(@Cast("faiss::Index::idx_t") long n, @Const float[] x, @Cast("const faiss::Index::idx_t*") long[] xids, @Cast("const faiss::Index::idx_t*") long[] precomputed_idx); // virtual void add_core(idx_t n, const float* x, const idx_t* xids, const idx_t* precomputed_idx);
     }
 
     /** {@code enum DirectMap::Type { NoMap = 0, Array = 1, Hashtable = 2 }} */

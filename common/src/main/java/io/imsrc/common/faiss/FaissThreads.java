@@ -40,6 +40,21 @@ public final class FaissThreads {
         return FaissLibrary.omp_get_max_threads();
     }
 
+    /**
+     * Runs {@code action} with one OpenMP thread for the calling thread's FAISS calls, then restores
+     * its setting: for many small FAISS calls in a row, where OpenMP's idle threads spinning against
+     * OpenBLAS's lose more than a second thread gains ({@link TwoLevelKMeans}).
+     */
+    static <T> T onOneThread(java.util.function.Supplier<T> action) {
+        int threads = maxThreads();
+        setNumThreads(1);
+        try {
+            return action.get();
+        } finally {
+            setNumThreads(threads);
+        }
+    }
+
     /** Sets the number of threads OpenBLAS uses, for the whole process. */
     public static void setBlasThreads(int threads) {
         if (threads <= 0) {

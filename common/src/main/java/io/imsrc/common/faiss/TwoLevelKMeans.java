@@ -25,7 +25,8 @@ import java.util.Objects;
  * 0.6-0.75 s with one OpenMP thread against 1.7-1.9 s with two. The calling thread's setting is
  * restored afterwards.
  *
- * <p>Stateless; each call creates and frees its own FAISS indexes.
+ * <p>Stateless; each call creates and frees its own FAISS indexes, apart from those of the {@link
+ * TwoLevelLists} it returns, which its caller closes.
  */
 public final class TwoLevelKMeans {
     /**
@@ -46,6 +47,17 @@ public final class TwoLevelKMeans {
      * (unit length too for a sample of unit vectors, as embeddings are).
      */
     public static float[] centroids(float[] sample, int dimension, int nlist) {
+        try (TwoLevelLists lists = train(sample, dimension, nlist)) {
+            return lists.centroids();
+        }
+    }
+
+    /**
+     * The {@link #centroids} of {@code sample} with the coarse clusters they were split from, so
+     * that vectors can be given a list without comparing them with every centroid ({@link
+     * TwoLevelLists#assign}).
+     */
+    public static TwoLevelLists train(float[] sample, int dimension, int nlist) {
         Objects.requireNonNull(sample, "sample");
         if (dimension < 1 || sample.length % dimension != 0) {
             throw new IllegalArgumentException("the sample must hold rows of " + dimension + " values");
@@ -54,16 +66,10 @@ public final class TwoLevelKMeans {
         if (nlist < 1 || n < nlist) {
             throw new IllegalArgumentException(nlist + " lists need at least as many training points, got " + n);
         }
-        int threads = FaissThreads.maxThreads();
-        FaissThreads.setNumThreads(1);
-        try {
-            return twoLevels(sample, dimension, n, nlist);
-        } finally {
-            FaissThreads.setNumThreads(threads);
-        }
+        return FaissThreads.onOneThread(() -> twoLevels(sample, dimension, n, nlist));
     }
 
-    private static float[] twoLevels(float[] sample, int dimension, int n, int nlist) {
+    private static TwoLevelLists twoLevels(float[] sample, int dimension, int n, int nlist) {
         int coarse = Math.max(1, (int) Math.round(Math.sqrt(nlist)));
         float[] coarseCentroids = kMeans(sample, dimension, coarse);
         int[] cell = nearest(coarseCentroids, dimension, sample);
@@ -87,8 +93,10 @@ public final class TwoLevelKMeans {
         }
 
         float[] centroids = new float[nlist * dimension];
+        int[] firstList = new int[coarse];
         int written = 0;
         for (int c = 0; c < coarse; c++) {
+            firstList[c] = written;
             if (lists[c] == 0) {
                 continue;
             }
@@ -104,7 +112,7 @@ public final class TwoLevelKMeans {
             System.arraycopy(split, 0, centroids, written * dimension, split.length);
             written += lists[c];
         }
-        return centroids;
+        return new TwoLevelLists(dimension, centroids, coarseCentroids, firstList, lists);
     }
 
     /**

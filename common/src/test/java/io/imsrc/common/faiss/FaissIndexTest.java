@@ -172,6 +172,51 @@ class FaissIndexTest {
     }
 
     @Test
+    void vectors_added_to_chosen_lists_are_found_there_and_only_by_searches_that_probe_them() {
+        try (FaissIndex ivf = FaissIndex.create(D, "IVF10,Flat", Metric.INNER_PRODUCT)) {
+            float[] ten = Arrays.copyOf(base, 10 * D);
+            ivf.trainWithCentroids(ten, ten);
+            // Centroid 3 itself goes into list 7, not its own list 3.
+            ivf.addToLists(TestVectors.row(ten, D, 3), new long[] {33}, new long[] {7});
+            ivf.setNprobe(1);
+            assertThat(ivf.search(TestVectors.row(ten, D, 3), 1).id(0, 0))
+                    .as("a search probing only its nearest list, 3").isEqualTo(SearchResult.NO_ID);
+            assertThat(ivf.search(TestVectors.row(ten, D, 7), 1).id(0, 0))
+                    .as("a search from centroid 7 probing list 7").isEqualTo(33);
+            ivf.setNprobe(10);
+            assertThat(ivf.search(TestVectors.row(ten, D, 3), 1).id(0, 0)).isEqualTo(33);
+            assertThat(ivf.ntotal()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void chosen_lists_are_only_for_trained_bare_ivf_indexes_and_must_exist() {
+        try (FaissIndex flat = FaissIndex.create(D, "IDMap2,Flat", Metric.INNER_PRODUCT);
+                FaissIndex mapped = FaissIndex.create(D, "IDMap2,IVF10,Flat", Metric.INNER_PRODUCT);
+                FaissIndex ivf = FaissIndex.create(D, "IVF10,Flat", Metric.INNER_PRODUCT)) {
+            float[] ten = Arrays.copyOf(base, 10 * D);
+            float[] one = Arrays.copyOf(base, D);
+            assertThatThrownBy(() -> flat.addToLists(one, new long[] {1}, new long[] {0}))
+                    .isInstanceOf(UnsupportedOperationException.class);
+            mapped.train(ten);
+            assertThatThrownBy(() -> mapped.addToLists(one, new long[] {1}, new long[] {0}))
+                    .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("id map");
+            assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {0}))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("not trained");
+            ivf.trainWithCentroids(ten, ten);
+            assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {10}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("list 10 is not one of the 10");
+            assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {-1}))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {0, 1}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 lists");
+            assertThatThrownBy(() -> ivf.addToLists(one, new long[] {-5}, new long[] {0}))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThat(ivf.ntotal()).as("nothing refused went in").isZero();
+        }
+    }
+
+    @Test
     void a_failed_training_with_centroids_leaves_the_index_untrained_and_trainable() {
         try (FaissIndex ivfPq = FaissIndex.create(D, "IVF10,PQ16np", Metric.INNER_PRODUCT)) {
             float[] ten = Arrays.copyOf(base, 10 * D);

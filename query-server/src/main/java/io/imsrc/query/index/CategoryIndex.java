@@ -7,6 +7,7 @@ import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.faiss.Metric;
 import io.imsrc.common.faiss.SearchResult;
 import io.imsrc.common.faiss.TwoLevelKMeans;
+import io.imsrc.common.faiss.TwoLevelLists;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -45,6 +46,8 @@ public final class CategoryIndex implements AutoCloseable {
     private final IndexSpec spec;
     /** IVF lists a search visits; 0 for other kinds. Set before the index is shared. */
     private volatile int nprobe;
+    /** The two-level lists a build's adds are assigned through, until {@link #endBuild}; else null. */
+    private TwoLevelLists buildLists; // guarded by this
 
     private CategoryIndex(String category, FaissIndex index, IndexSpec spec) {
         this.category = category;
@@ -100,6 +103,7 @@ public final class CategoryIndex implements AutoCloseable {
                     built.calibrate(queries, exact.result());
                 }
             }
+            built.endBuild();
         } catch (RuntimeException e) {
             built.close();
             throw e;
@@ -308,14 +312,33 @@ public final class CategoryIndex implements AutoCloseable {
      * {@value TwoLevelKMeans#MIN_LISTS} lists or more gets its list centroids from {@link
      * TwoLevelKMeans} rather than from FAISS's own k-means over all lists, which costs the square
      * of nlist (about 5 times faster at 100,000 vectors, for recall about 0.01 lower at the same
-     * calibrated nprobe; docs/benchmarks.md).
+     * calibrated nprobe; docs/benchmarks.md), and until {@link #endBuild} its adds go to the lists
+     * {@link TwoLevelLists#assign} picks instead of FAISS's nearest of all.
      */
-    void train(float[] sample) {
+    synchronized void train(float[] sample) {
         int lists = listsOf(spec);
-        if (lists >= TwoLevelKMeans.MIN_LISTS) {
-            index.trainWithCentroids(TwoLevelKMeans.centroids(sample, index.dimension(), lists), sample);
-        } else {
+        if (lists < TwoLevelKMeans.MIN_LISTS) {
             index.train(sample);
+            return;
+        }
+        TwoLevelLists trained = TwoLevelKMeans.train(sample, index.dimension(), lists);
+        try {
+            index.trainWithCentroids(trained.centroids(), sample);
+        } catch (RuntimeException e) {
+            trained.close();
+            throw e;
+        }
+        buildLists = trained;
+    }
+
+    /**
+     * Ends the build: adds from now on go to the nearest of all lists, as FAISS's own add does (a
+     * few at a time, where comparing with every list costs little), and the build's lists are freed.
+     */
+    synchronized void endBuild() {
+        if (buildLists != null) {
+            buildLists.close();
+            buildLists = null;
         }
     }
 
@@ -325,8 +348,12 @@ public final class CategoryIndex implements AutoCloseable {
     }
 
     /** Adds vectors; the caller makes sure none of the ids is in the index already. */
-    public void add(float[] vectors, long[] ids) {
-        index.addWithIds(vectors, ids);
+    public synchronized void add(float[] vectors, long[] ids) {
+        if (buildLists != null) {
+            index.addToLists(vectors, ids, buildLists.assign(vectors));
+        } else {
+            index.addWithIds(vectors, ids);
+        }
     }
 
     /** The {@code k} nearest by inner product (the cosine, for unit vectors). */
@@ -340,6 +367,7 @@ public final class CategoryIndex implements AutoCloseable {
 
     @Override
     public void close() {
+        endBuild();
         index.close();
     }
 }

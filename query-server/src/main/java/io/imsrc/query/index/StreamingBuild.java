@@ -119,6 +119,7 @@ final class StreamingBuild {
                 p.index.calibrate(p.calibration, p.exact.result());
                 calibratingNanos += System.nanoTime() - start;
             }
+            p.index.endBuild();
         }
         pending.clear();
         return snapshot;
