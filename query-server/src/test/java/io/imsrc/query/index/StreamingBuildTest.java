@@ -82,16 +82,9 @@ class StreamingBuildTest {
     @Test
     void an_ivf_category_is_calibrated_on_its_sample_and_saved_with_its_setting(@TempDir Path temp) {
         // One category made of 300 tight clusters, as real embeddings of a category are.
-        List<Labelled> rows = new ArrayList<>();
-        TestVectors.clustered(300, 100, DIMENSION, 17).values()
-                .forEach(list -> list.forEach(r -> rows.add(new Labelled(r.id(), "c", r.vector()))));
-        Map<String, List<Labelled>> tight = Map.of("c", rows);
-        StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0, sizes(tight), 1000);
-        long seq = 0;
-        for (Labelled row : rows) {
-            build.accept(row.id(), row.category(), row.vector(), ++seq, seq);
-        }
-        IndexSnapshot snapshot = build.finish();
+        List<Labelled> rows = tightCategory(300 * 100, 17);
+        IndexSnapshot snapshot = inOrder(new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0,
+                Map.of("c", (long) rows.size()), 1000), rows);
         try {
             CategoryIndex index = snapshot.category("c");
             int nlist = ((IndexSpec.Ivf) index.spec()).nlist();
@@ -118,9 +111,7 @@ class StreamingBuildTest {
         // to come in chunks. Near copies of the calibration queries come last, so a query's true 10
         // nearest include three rows from those chunks: answers gathered from the sample alone would
         // miss them, no nprobe would reach 0.97 against them, and the fallback nlist / 2 would stay.
-        List<Labelled> rows = new ArrayList<>();
-        TestVectors.clustered(300, 70_000 / 300, DIMENSION, 23).values()
-                .forEach(list -> list.forEach(r -> rows.add(new Labelled(r.id(), "c", r.vector()))));
+        List<Labelled> rows = tightCategory(70_000, 23);
         int copies = 3;
         long size = rows.size() + (long) CategoryIndex.CALIBRATION_QUERIES * copies;
         IndexSpec spec = IndexType.IVFFLAT.spec(size, DIMENSION);
@@ -142,11 +133,7 @@ class StreamingBuildTest {
         rows.addAll(nearCopies);
 
         StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0, Map.of("c", size), 1000);
-        long seq = 0;
-        for (Labelled row : rows) {
-            build.accept(row.id(), row.category(), row.vector(), ++seq, seq);
-        }
-        IndexSnapshot snapshot = build.finish();
+        IndexSnapshot snapshot = inOrder(build, rows);
         try {
             CategoryIndex index = snapshot.category("c");
             assertThat(index.spec()).isEqualTo(spec);
@@ -205,6 +192,23 @@ class StreamingBuildTest {
         } finally {
             snapshot.release();
         }
+    }
+
+    /** About {@code n} rows of one category "c" in 300 tight clusters, as real embeddings of a category are. */
+    private static List<Labelled> tightCategory(int n, long seed) {
+        List<Labelled> rows = new ArrayList<>();
+        TestVectors.clustered(300, n / 300, DIMENSION, seed).values()
+                .forEach(list -> list.forEach(r -> rows.add(new Labelled(r.id(), "c", r.vector()))));
+        return rows;
+    }
+
+    /** Feeds {@code rows} in their order, numbered 1, 2, ..., and finishes the build. */
+    private static IndexSnapshot inOrder(StreamingBuild build, List<Labelled> rows) {
+        long seq = 0;
+        for (Labelled row : rows) {
+            build.accept(row.id(), row.category(), row.vector(), ++seq, seq);
+        }
+        return build.finish();
     }
 
     private static Map<String, Long> sizes(Map<String, List<Labelled>> clusters) {
