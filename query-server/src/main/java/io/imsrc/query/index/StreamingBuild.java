@@ -59,12 +59,14 @@ final class StreamingBuild {
      * build's time is reading the rows.
      */
     record Times(long trainingNanos, long addingNanos, long exactNanos, long calibratingNanos) {
-        static final Times NONE = new Times(0, 0, 0, 0);
-
+        /** "adding N ms", after "training N ms, " when anything trained, and before the calibration's two when any calibrated. */
         @Override
         public String toString() {
-            return String.format(java.util.Locale.ROOT, "training %d ms, adding %d ms, exact answers %d ms, calibration %d ms",
-                    trainingNanos / 1_000_000, addingNanos / 1_000_000, exactNanos / 1_000_000, calibratingNanos / 1_000_000);
+            String adding = "adding " + addingNanos / 1_000_000 + " ms";
+            String trained = trainingNanos > 0 ? "training " + trainingNanos / 1_000_000 + " ms, " + adding : adding;
+            return exactNanos > 0 || calibratingNanos > 0
+                    ? trained + ", exact answers " + exactNanos / 1_000_000 + " ms, calibration " + calibratingNanos / 1_000_000 + " ms"
+                    : trained;
         }
     }
 

@@ -150,6 +150,15 @@ class StreamingBuildTest {
     }
 
     @Test
+    void the_logged_times_name_only_the_stages_the_build_had() {
+        long ms = 1_000_000;
+        assertThat(new StreamingBuild.Times(0, 1_500 * ms, 0, 0)).hasToString("adding 1500 ms");
+        assertThat(new StreamingBuild.Times(7 * ms, 20 * ms, 0, 0)).hasToString("training 7 ms, adding 20 ms");
+        assertThat(new StreamingBuild.Times(4_388 * ms, 2_328 * ms, 778 * ms, 291 * ms))
+                .hasToString("training 4388 ms, adding 2328 ms, exact answers 778 ms, calibration 291 ms");
+    }
+
+    @Test
     void a_quantizer_trains_on_its_sample_before_the_chunks_that_follow() {
         Map<String, List<Labelled>> clusters = TestVectors.clustered(1, 5_000, DIMENSION, 4);
         StreamingBuild build = new StreamingBuild("m", IndexType.SQ8, DIMENSION, 0, sizes(clusters), 256);
