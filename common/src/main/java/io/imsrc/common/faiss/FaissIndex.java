@@ -30,8 +30,8 @@ import org.bytedeco.javacpp.PointerScope;
  * #search}, {@link #reconstruct}, {@link #write}, {@link #ntotal()}, {@link #isTrained()},
  * {@link #listCount()} and {@link #listCentroids()} share the read lock and run in
  * parallel; {@link #train}, {@link #trainWithCentroids}, {@link #add}, {@link
- * #addWithIds}, {@link #removeIds}, {@link #setNprobe}, {@link #setEfSearch} and {@link
- * #close()} take the write lock. The lock costs well under a microsecond against a
+ * #addWithIds}, {@link #addToLists}, {@link #removeIds}, {@link #setNprobe}, {@link
+ * #setEfSearch} and {@link #close()} take the write lock. The lock costs well under a microsecond against a
  * search of a millisecond, and it is what makes close safe: without it a close racing
  * an in-flight search would free memory under it and crash the JVM, and the query
  * server does refresh its index while HTTP threads search. Writers still wait for
@@ -68,7 +68,7 @@ import org.bytedeco.javacpp.PointerScope;
  * an IVF with fewer vectors than lists, an unknown id) comes back as a {@link
  * FaissException} with FAISS's message.
  *
- * <p>It stays one class of about 450 lines on purpose: it is the facade the native mapping
+ * <p>It stays one class of about 500 lines on purpose: it is the facade the native mapping
  * ({@link FaissLibrary}) hides behind, and every method follows the same lock, check and
  * translate-the-exception protocol above; split, the protocol would have to be checked in
  * several places, and a {@code Pointer} would have to travel between them.
@@ -280,7 +280,9 @@ public final class FaissIndex implements AutoCloseable {
      * i-th vector, instead of the nearest list by the quantizer: FAISS's {@code add_core} with
      * precomputed assignments, for a build that assigns more cheaply than by comparing every vector
      * with every list ({@link TwoLevelLists#assign}). A vector in a list other than its nearest is
-     * still found by searches that probe that list.
+     * still found by searches that probe that list. List -1 leaves the vector out but counts it in
+     * {@link #ntotal()}, as FAISS's own add does with a vector that has no nearest list (one with a
+     * NaN).
      *
      * @throws UnsupportedOperationException for kinds without lists, and for an IVF inside an id map
      *     (the map would not learn the ids)
@@ -306,8 +308,8 @@ public final class FaissIndex implements AutoCloseable {
             }
             long nlist = target.nlist();
             for (long list : lists) {
-                if (list < 0 || list >= nlist) {
-                    throw new IllegalArgumentException("list " + list + " is not one of the " + nlist + " lists");
+                if (list < -1 || list >= nlist) {
+                    throw new IllegalArgumentException("list " + list + " is not one of the " + nlist + " lists, nor -1");
                 }
             }
             callFaiss("add_core", () -> target.add_core(n, vectors, ids, lists));

@@ -20,9 +20,9 @@ import java.util.Arrays;
  * in a list other than its nearest is still found by searches that probe that list; the build's
  * calibration of nprobe measures recall on the index as filled this way.
  *
- * <p>Holds small FAISS flat indexes (one of coarse centroids, one per cluster of its lists), made
- * at the first {@link #assign} and freed by {@link #close}. Not thread-safe: one build thread uses
- * it.
+ * <p>Holds small FAISS flat indexes (one of the coarse centroids, one per cluster of its lists, and
+ * one of every list for the vectors whose two clusters have none), made when first needed and freed
+ * by {@link #close}. Not thread-safe: one build thread uses it.
  */
 public final class TwoLevelLists implements AutoCloseable {
     /** The nearest coarse clusters whose lists a vector is compared with. */
@@ -39,7 +39,22 @@ public final class TwoLevelLists implements AutoCloseable {
     private FaissIndex all;
     private boolean closed;
 
+    /**
+     * @param firstList the first list of each coarse cluster; its {@code listsOf[c]} lists follow
+     *     one another, cluster after cluster, from list 0 to the last
+     */
     TwoLevelLists(int dimension, float[] centroids, float[] coarseCentroids, int[] firstList, int[] listsOf) {
+        int next = 0;
+        for (int c = 0; c < listsOf.length; c++) {
+            if (firstList[c] != next || listsOf[c] < 0) {
+                throw new IllegalArgumentException("the lists of coarse cluster " + c + " do not follow those before it");
+            }
+            next += listsOf[c];
+        }
+        if (next * dimension != centroids.length || firstList.length != listsOf.length
+                || listsOf.length * dimension != coarseCentroids.length) {
+            throw new IllegalArgumentException("the clusters' lists are not the " + centroids.length / dimension + " centroids");
+        }
         this.dimension = dimension;
         this.centroids = centroids;
         this.coarseCentroids = coarseCentroids;
@@ -68,8 +83,10 @@ public final class TwoLevelLists implements AutoCloseable {
 
     /**
      * The list each of {@code vectors} goes to: the nearest, by inner product, of the lists of its
-     * {@value #PROBED_CLUSTERS} nearest coarse clusters. Runs on one OpenMP thread of the calling
-     * thread.
+     * {@value #PROBED_CLUSTERS} nearest coarse clusters (of every list where those clusters have
+     * none); -1 for a vector nearest to no list (one with a NaN), which {@link
+     * FaissIndex#addToLists} leaves out as FAISS's own add does. Runs on one OpenMP thread of the
+     * calling thread.
      *
      * @param vectors rows of the dimension, row-major
      */

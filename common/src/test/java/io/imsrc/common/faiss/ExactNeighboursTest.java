@@ -46,6 +46,28 @@ class ExactNeighboursTest {
     }
 
     @Test
+    void an_offer_larger_than_a_slice_gives_what_small_chunks_give() {
+        Random random = new Random(5);
+        int n = ExactNeighbours.SLICE + 3_000;
+        float[] vectors = gaussian(random, n);
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = 3L * i + 1;
+        }
+        float[] queries = gaussian(random, 20);
+        ExactNeighbours whole = new ExactNeighbours(queries, D, 11);
+        whole.offer(vectors, ids);
+        ExactNeighbours chunked = new ExactNeighbours(queries, D, 11);
+        for (int from = 0; from < n; from += 1_000) {
+            int to = Math.min(n, from + 1_000);
+            chunked.offer(Arrays.copyOfRange(vectors, from * D, to * D), Arrays.copyOfRange(ids, from, to));
+        }
+        for (int q = 0; q < 20; q++) {
+            assertThat(whole.result().ids(q)).containsExactly(chunked.result().ids(q));
+        }
+    }
+
+    @Test
     void fewer_vectors_than_k_leave_the_rest_of_a_row_empty_and_equal_scores_keep_the_first_offered() {
         float[] query = unit(0);
         ExactNeighbours exact = new ExactNeighbours(query, D, 4);

@@ -186,6 +186,12 @@ class FaissIndexTest {
             ivf.setNprobe(10);
             assertThat(ivf.search(TestVectors.row(ten, D, 3), 1).id(0, 0)).isEqualTo(33);
             assertThat(ivf.ntotal()).isEqualTo(1);
+
+            // List -1: left out, as FAISS's own add leaves out a vector with no nearest list, and
+            // counted all the same.
+            ivf.addToLists(TestVectors.row(ten, D, 5), new long[] {55}, new long[] {-1});
+            assertThat(ivf.search(TestVectors.row(ten, D, 5), 1).id(0, 0)).isEqualTo(33);
+            assertThat(ivf.ntotal()).isEqualTo(2);
         }
     }
 
@@ -206,8 +212,8 @@ class FaissIndexTest {
             ivf.trainWithCentroids(ten, ten);
             assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {10}))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("list 10 is not one of the 10");
-            assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {-1}))
-                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {-2}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nor -1");
             assertThatThrownBy(() -> ivf.addToLists(one, new long[] {1}, new long[] {0, 1}))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 lists");
             assertThatThrownBy(() -> ivf.addToLists(one, new long[] {-5}, new long[] {0}))

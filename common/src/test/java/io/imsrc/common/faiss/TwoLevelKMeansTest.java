@@ -161,6 +161,63 @@ class TwoLevelKMeansTest {
     }
 
     @Test
+    void each_coarse_clusters_lists_follow_the_ones_before_and_lie_in_that_cluster() {
+        try (TwoLevelLists lists = TwoLevelKMeans.train(sample, D, NLIST)) {
+            float[] coarse = lists.coarseCentroids();
+            float[] centroids = lists.centroids();
+            int clusters = coarse.length / D;
+            int next = 0;
+            int inOwnCluster = 0;
+            for (int c = 0; c < clusters; c++) {
+                int[] range = lists.listsOfCluster(c);
+                assertThat(range[0]).as("cluster %d's first list", c).isEqualTo(next);
+                next += range[1];
+                for (int l = range[0]; l < range[0] + range[1]; l++) {
+                    float[] centroid = TestVectors.row(centroids, D, l);
+                    int nearest = 0;
+                    for (int other = 1; other < clusters; other++) {
+                        if (TestVectors.dot(centroid, TestVectors.row(coarse, D, other))
+                                > TestVectors.dot(centroid, TestVectors.row(coarse, D, nearest))) {
+                            nearest = other;
+                        }
+                    }
+                    inOwnCluster += nearest == c ? 1 : 0;
+                }
+            }
+            assertThat(next).isEqualTo(NLIST);
+            // A list's centroid is the mean of points whose nearest coarse centroid is its cluster's,
+            // so it lies in that cluster's cell nearly always (measured: all 256). Lists numbered
+            // against the wrong clusters would fall far below.
+            assertThat(inOwnCluster / (double) NLIST).as("%d of %d lists", inOwnCluster, NLIST).isGreaterThan(0.9);
+        }
+    }
+
+    @Test
+    void vectors_whose_two_clusters_have_no_lists_get_the_nearest_of_all_and_nan_gets_none() {
+        // Three coarse clusters on the first three axes; only the third has lists, on axis 3 and
+        // between axes 0 and 3.
+        float[] coarse = new float[3 * D];
+        for (int c = 0; c < 3; c++) {
+            coarse[c * D + c] = 1;
+        }
+        float[] lists = new float[2 * D];
+        lists[3] = 1;
+        lists[D] = (float) Math.sqrt(0.5);
+        lists[D + 3] = (float) Math.sqrt(0.5);
+        try (TwoLevelLists twoLevels = new TwoLevelLists(D, lists, coarse, new int[] {0, 0, 0}, new int[] {0, 0, 2})) {
+            float[] vectors = new float[2 * D];
+            vectors[0] = 0.9f; // nearest coarse clusters: 0, then 1, neither with lists
+            vectors[1] = 0.4f;
+            vectors[D] = Float.NaN;
+            assertThat(twoLevels.assign(vectors)).containsExactly(1, -1);
+        }
+        assertThatThrownBy(() -> new TwoLevelLists(D, lists, coarse, new int[] {0, 1, 0}, new int[] {0, 0, 2}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("coarse cluster 1");
+        assertThatThrownBy(() -> new TwoLevelLists(D, lists, coarse, new int[] {0, 0, 0}, new int[] {0, 0, 3}))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void closed_lists_refuse_to_assign_and_close_twice_quietly() {
         TwoLevelLists lists = TwoLevelKMeans.train(sample, D, NLIST);
         lists.assign(Arrays.copyOf(sample, 10 * D));
@@ -169,7 +226,7 @@ class TwoLevelKMeansTest {
         assertThatThrownBy(() -> lists.assign(Arrays.copyOf(sample, D))).isInstanceOf(IllegalStateException.class);
     }
 
-        @Test
+    @Test
     void each_coarse_cluster_gets_lists_in_proportion_to_its_points() {
         assertThat(TwoLevelKMeans.shares(new int[] {100, 0, 50, 1}, 10)).containsExactly(6, 0, 3, 1);
         assertThat(TwoLevelKMeans.shares(new int[] {5, 5}, 10)).containsExactly(5, 5);

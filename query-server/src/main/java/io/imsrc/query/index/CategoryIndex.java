@@ -221,7 +221,8 @@ public final class CategoryIndex implements AutoCloseable {
         return nprobe;
     }
 
-    private void useNprobe(int lists) {
+    /** Searches visit {@code lists} IVF lists from now on (for the calibration, a read index, and tests). */
+    void useNprobe(int lists) {
         index.setNprobe(lists);
         nprobe = lists;
     }
@@ -312,8 +313,9 @@ public final class CategoryIndex implements AutoCloseable {
      * {@value TwoLevelKMeans#MIN_LISTS} lists or more gets its list centroids from {@link
      * TwoLevelKMeans} rather than from FAISS's own k-means over all lists, which costs the square
      * of nlist (about 5 times faster at 100,000 vectors, for recall about 0.01 lower at the same
-     * calibrated nprobe; docs/benchmarks.md), and until {@link #endBuild} its adds go to the lists
-     * {@link TwoLevelLists#assign} picks instead of FAISS's nearest of all.
+     * calibrated nprobe; docs/benchmarks.md). An IVF-Flat's adds then go, until {@link #endBuild},
+     * to the lists {@link TwoLevelLists#assign} picks instead of FAISS's nearest of all; its
+     * calibration measures recall on the index so filled.
      */
     synchronized void train(float[] sample) {
         int lists = listsOf(spec);
@@ -328,7 +330,18 @@ public final class CategoryIndex implements AutoCloseable {
             trained.close();
             throw e;
         }
-        buildLists = trained;
+        if (calibrates()) {
+            buildLists = trained;
+        } else {
+            // IVF-PQ: no calibration would measure what approximate lists cost it, and its codes are
+            // trained on the residuals to the nearest list of all.
+            trained.close();
+        }
+    }
+
+    /** Whether adds go to the lists {@link TwoLevelLists} picks: from a two-level training to {@link #endBuild}. */
+    synchronized boolean building() {
+        return buildLists != null;
     }
 
     /**

@@ -137,6 +137,7 @@ class StreamingBuildTest {
         try {
             CategoryIndex index = snapshot.category("c");
             assertThat(index.spec()).isEqualTo(spec);
+            assertThat(index.building()).as("the build ended: later adds go to the nearest list").isFalse();
             assertThat(index.nprobe()).as("nlist %d", ((IndexSpec.Ivf) spec).nlist())
                     .isLessThan(CategoryIndex.nprobe(((IndexSpec.Ivf) spec).nlist()));
             StreamingBuild.Times times = build.times();
