@@ -48,6 +48,8 @@ public final class CategoryIndex implements AutoCloseable {
     private volatile int nprobe;
     /** The two-level lists a build's adds are assigned through, until {@link #endBuild}; else null. */
     private TwoLevelLists buildLists; // guarded by this
+    /** How many adds it has taken: a save links the file of an index whose version it wrote already. */
+    private long version; // guarded by this
 
     private CategoryIndex(String category, FaissIndex index, IndexSpec spec) {
         this.category = category;
@@ -318,6 +320,7 @@ public final class CategoryIndex implements AutoCloseable {
      * calibration measures recall on the index so filled.
      */
     synchronized void train(float[] sample) {
+        version++;
         int lists = listsOf(spec);
         if (lists < TwoLevelKMeans.MIN_LISTS) {
             index.train(sample);
@@ -362,11 +365,17 @@ public final class CategoryIndex implements AutoCloseable {
 
     /** Adds vectors; the caller makes sure none of the ids is in the index already. */
     public synchronized void add(float[] vectors, long[] ids) {
+        version++;
         if (buildLists != null) {
             index.addToLists(vectors, ids, buildLists.assign(vectors));
         } else {
             index.addWithIds(vectors, ids);
         }
+    }
+
+    /** Changes with every {@link #add} (and {@link #train}): equal versions of one index, equal content. */
+    synchronized long version() {
+        return version;
     }
 
     /** The {@code k} nearest by inner product (the cosine, for unit vectors). */

@@ -4,19 +4,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.imsrc.common.faiss.IndexSpec;
 import io.imsrc.common.faiss.IndexType;
 import io.imsrc.common.io.FileTrees;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * category and the held ids. A save writes a new parts directory, then moves the manifest into
  * place atomically, then deletes older parts directories, so a crash in the middle leaves the
  * previous save readable.
+ *
+ * <p>A category that has not changed since the save before ({@link Written}: the same index object
+ * at the same {@link CategoryIndex#version}) is not written again: its file in the new parts
+ * directory is a hard link to the one already saved, which no save ever rewrites. At 1,000,000
+ * vectors a save after a few new vectors wrote every category's file (about 185 ms of a save of
+ * 290-615 ms on the refresh thread); now only the categories the vectors went to. Where the file
+ * system has no hard links, the file is written.
  */
 final class IndexFiles {
 
@@ -51,30 +61,55 @@ final class IndexFiles {
      */
     record Part(String category, String file, String description, long size, Integer nprobe) {}
 
-    /** Writes {@code snapshot} and returns its manifest. */
+    /**
+     * What a save wrote: its parts directory, and for each category index the file and the {@link
+     * CategoryIndex#version} it holds. Index objects are compared by identity, so those of another
+     * generation never match.
+     */
+    record Written(Path parts, Map<CategoryIndex, Saved> files) {
+        /** Nothing saved yet. */
+        static final Written NONE = new Written(null, Map.of());
+
+        record Saved(String file, long version) {}
+    }
+
+    /** A manifest, and what its save wrote (for the next save). */
+    record Save(Manifest manifest, Written written) {}
+
+    /** Writes {@code snapshot} and returns its manifest (every category's file written). */
     static Manifest save(IndexSnapshot snapshot, Path manifestPath) throws IOException {
+        return save(snapshot, manifestPath, Written.NONE).manifest();
+    }
+
+    /**
+     * Writes {@code snapshot}, linking the files of categories unchanged since {@code before} (the
+     * save before, as its {@link Save} returned it) instead of writing them. Only on the thread
+     * that changes the snapshot's indexes, so that none changes between its version read and its
+     * file written.
+     */
+    static Save save(IndexSnapshot snapshot, Path manifestPath, Written before) throws IOException {
         Path dir = manifestPath.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        String partsName = manifestPath.getFileName() + ".parts-" + System.currentTimeMillis();
-        Path parts = Files.createDirectories(dir.resolve(partsName));
+        Path parts = newPartsDirectory(dir, manifestPath.getFileName() + ".parts-");
+        String partsName = parts.getFileName().toString();
         List<Part> entries = new ArrayList<>();
+        Map<CategoryIndex, Written.Saved> written = new IdentityHashMap<>();
         int n = 0;
         long count = 0;
         for (CategoryIndex index : snapshot.categoryIndexes()) {
             String file = (n++) + ".faiss";
-            index.write(parts.resolve(file));
+            long version = index.version();
+            Written.Saved earlier = before.files().get(index);
+            if (earlier == null || earlier.version() != version || !linked(before.parts().resolve(earlier.file()),
+                    parts.resolve(file))) {
+                index.write(parts.resolve(file));
+            }
+            written.put(index, new Written.Saved(file, version));
             entries.add(new Part(index.category(), file, index.spec().factoryDescription(), index.size(),
                     index.nprobe() > 0 ? index.nprobe() : null));
             count += index.size();
         }
-        long[] ids = snapshot.heldIds();
-        try (DataOutputStream out = new DataOutputStream(
-                new BufferedOutputStream(Files.newOutputStream(parts.resolve("ids.bin")), 1 << 16))) {
-            out.writeInt(ids.length);
-            for (long id : ids) {
-                out.writeLong(id);
-            }
-        }
+        writeIds(snapshot.heldIds(), parts.resolve(IDS));
         Manifest manifest = new Manifest(FORMAT, snapshot.modelId(), snapshot.type().configValue(), snapshot.dimension(),
                 snapshot.newestSeq(), snapshot.newestCreatedAtMillis(), snapshot.builtAtMillis(), partsName, entries,
                 count);
@@ -84,7 +119,89 @@ final class IndexFiles {
         }
         Files.move(temporary, manifestPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         deleteOlderParts(dir, manifestPath.getFileName() + ".parts-", partsName);
-        return manifest;
+        return new Save(manifest, new Written(parts, written));
+    }
+
+    /**
+     * A new, empty parts directory named for the time, never one a save made before (two saves in
+     * one millisecond would otherwise write into the directory the current manifest names).
+     */
+    private static Path newPartsDirectory(Path dir, String prefix) throws IOException {
+        for (long stamp = System.currentTimeMillis(); ; stamp++) {
+            try {
+                return Files.createDirectory(dir.resolve(prefix + stamp));
+            } catch (FileAlreadyExistsException taken) {
+                // the next millisecond's name
+            }
+        }
+    }
+
+    /** The held ids' file in a parts directory: their count (a big-endian int), then each id (a big-endian long). */
+    private static final String IDS = "ids.bin";
+
+    /** Ids go through a buffer of this many bytes: written one by one, a million took 50-100 ms of a save. */
+    private static final int ID_BUFFER_BYTES = 1 << 20;
+
+    static void writeIds(long[] ids, Path file) throws IOException {
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.allocate(ID_BUFFER_BYTES); // big-endian, as DataOutputStream wrote them
+            buffer.putInt(ids.length);
+            for (int from = 0; from < ids.length || buffer.position() > 0; ) {
+                int n = Math.min(ids.length - from, buffer.remaining() / Long.BYTES);
+                buffer.asLongBuffer().put(ids, from, n);
+                buffer.position(buffer.position() + n * Long.BYTES);
+                from += n;
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                buffer.clear();
+            }
+        }
+    }
+
+    static long[] readIds(Path file) throws IOException {
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(ID_BUFFER_BYTES);
+            fill(in, buffer, Integer.BYTES);
+            int count = buffer.getInt();
+            if (count < 0 || (long) count * Long.BYTES + Integer.BYTES != in.size()) {
+                throw new IOException(file + " says " + count + " ids but holds " + in.size() + " bytes");
+            }
+            long[] ids = new long[count];
+            for (int from = 0; from < count; ) {
+                buffer.compact();
+                fill(in, buffer, (int) Math.min((long) (count - from) * Long.BYTES, buffer.capacity()) - buffer.position());
+                int n = Math.min(count - from, buffer.remaining() / Long.BYTES);
+                buffer.asLongBuffer().get(ids, from, n);
+                buffer.position(buffer.position() + n * Long.BYTES);
+                from += n;
+            }
+            return ids;
+        }
+    }
+
+    /** Reads at least {@code bytes} more into {@code buffer}, then flips it for reading. */
+    private static void fill(FileChannel in, ByteBuffer buffer, int bytes) throws IOException {
+        int wanted = buffer.position() + bytes;
+        while (buffer.position() < wanted) {
+            if (in.read(buffer) < 0) {
+                throw new EOFException("the ids end early");
+            }
+        }
+        buffer.flip();
+    }
+
+    /** Makes {@code link} a hard link to {@code saved}; false where that cannot be done. */
+    private static boolean linked(Path saved, Path link) {
+        try {
+            Files.createLink(link, saved);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debug("Cannot link {} to {} ({}): writing it instead", link, saved, e.toString());
+            return false;
+        }
     }
 
     /**
@@ -92,6 +209,14 @@ final class IndexFiles {
      * none or it does not fit (then the caller rebuilds).
      */
     static Optional<IndexSnapshot> load(Path manifestPath, String modelId, IndexType type) {
+        return read(manifestPath, modelId, type).map(Read::snapshot);
+    }
+
+    /** A generation read from its files, with what they are (so that a save can link them). */
+    record Read(IndexSnapshot snapshot, Written written) {}
+
+    /** {@link #load}, with the files each category index was read from. */
+    static Optional<Read> read(Path manifestPath, String modelId, IndexType type) {
         if (!Files.isRegularFile(manifestPath)) {
             return Optional.empty();
         }
@@ -108,20 +233,17 @@ final class IndexFiles {
                 return Optional.empty();
             }
             Path parts = manifestPath.toAbsolutePath().getParent().resolve(manifest.partsDirectory());
+            Map<CategoryIndex, Written.Saved> files = new IdentityHashMap<>();
             for (Part part : manifest.categories()) {
-                loaded.add(CategoryIndex.read(part.category(), parts.resolve(part.file()),
-                        IndexSpec.parse(part.description()), part.nprobe() == null ? 0 : part.nprobe()));
+                CategoryIndex index = CategoryIndex.read(part.category(), parts.resolve(part.file()),
+                        IndexSpec.parse(part.description()), part.nprobe() == null ? 0 : part.nprobe());
+                loaded.add(index);
+                files.put(index, new Written.Saved(part.file(), index.version()));
             }
-            long[] ids;
-            try (DataInputStream in = new DataInputStream(
-                    new BufferedInputStream(Files.newInputStream(parts.resolve("ids.bin")), 1 << 16))) {
-                ids = new long[in.readInt()];
-                for (int i = 0; i < ids.length; i++) {
-                    ids[i] = in.readLong();
-                }
-            }
-            return Optional.of(IndexSnapshot.restored(modelId, type, manifest.dimension(), manifest.builtAtMillis(),
-                    loaded, ids, manifest.newestSeq(), manifest.newestCreatedAtMillis()));
+            long[] ids = readIds(parts.resolve(IDS));
+            return Optional.of(new Read(IndexSnapshot.restored(modelId, type, manifest.dimension(),
+                    manifest.builtAtMillis(), loaded, ids, manifest.newestSeq(), manifest.newestCreatedAtMillis()),
+                    new Written(parts, files)));
         } catch (IOException | RuntimeException e) {
             loaded.forEach(CategoryIndex::close);
             LOG.warn("Cannot read the saved index at {} ({}): rebuilding", manifestPath, e.toString());

@@ -28,6 +28,8 @@ final class SavedIndex {
     private final Duration saveInterval;
     private volatile long lastSaveMillis;
     private boolean changed;
+    /** What the last save wrote, so the next links what has not changed since. */
+    private IndexFiles.Written written = IndexFiles.Written.NONE;
 
     SavedIndex(VectorStore store, IndexType type, Path path, Duration saveInterval) {
         this.store = store;
@@ -45,8 +47,17 @@ final class SavedIndex {
         if (saved.isEmpty()) {
             return Optional.empty();
         }
-        return IndexFiles.load(path, store.modelId(), type)
-                .filter(s -> s.newestSeq() == saved.get().maxSeq() && s.size() == saved.get().vectorCount());
+        Optional<IndexFiles.Read> read = IndexFiles.read(path, store.modelId(), type);
+        if (read.isEmpty()) {
+            return Optional.empty();
+        }
+        IndexSnapshot snapshot = read.get().snapshot();
+        if (snapshot.newestSeq() != saved.get().maxSeq() || snapshot.size() != saved.get().vectorCount()) {
+            snapshot.release();
+            return Optional.empty();
+        }
+        written = read.get().written();
+        return Optional.of(snapshot);
     }
 
     /** Notes that the live generation differs from the saved one. */
@@ -75,7 +86,9 @@ final class SavedIndex {
         }
         try {
             long start = System.nanoTime();
-            IndexFiles.Manifest manifest = IndexFiles.save(snapshot, path);
+            IndexFiles.Save save = IndexFiles.save(snapshot, path, written);
+            written = save.written();
+            IndexFiles.Manifest manifest = save.manifest();
             store.recordSavedIndex(type.configValue(), path.toString(), manifest.vectorCount(), manifest.newestSeq(),
                     snapshot.builtAtMillis());
             lastSaveMillis = System.currentTimeMillis();
@@ -102,19 +115,21 @@ final class SavedIndex {
         if (!save(built)) {
             return built;
         }
-        IndexSnapshot read;
+        IndexFiles.Read files;
         try {
-            read = IndexFiles.load(path, store.modelId(), type).orElse(null);
+            files = IndexFiles.read(path, store.modelId(), type).orElse(null);
         } catch (RuntimeException e) {
             LOG.warn("Cannot read back the index just saved to {}: {}", path, e.toString());
-            read = null;
+            files = null;
         }
+        IndexSnapshot read = files == null ? null : files.snapshot();
         if (read == null || read.size() != built.size() || read.newestSeq() != built.newestSeq()) {
             if (read != null) {
                 read.release();
             }
             return built;
         }
+        written = files.written();
         read.replacePrototypes(built.prototypes());
         built.release();
         return read;
