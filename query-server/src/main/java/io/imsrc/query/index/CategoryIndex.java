@@ -373,7 +373,11 @@ public final class CategoryIndex implements AutoCloseable {
         }
     }
 
-    /** Changes with every {@link #add} (and {@link #train}): equal versions of one index, equal content. */
+    /**
+     * Changes with every {@link #add} and {@link #train}: equal versions of one index, equal vectors
+     * (a save links the file of an unchanged one). The search settings (nprobe) are not counted:
+     * they are set before an index is saved or shared, and the manifest carries them.
+     */
     synchronized long version() {
         return version;
     }

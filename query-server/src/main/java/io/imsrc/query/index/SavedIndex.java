@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * that vouches for them (table {@code faiss}), read at start and written after a build, every
  * {@code saveInterval} while the live generation changes, and at close.
  *
- * <p>Used by the refresh thread, and by {@code close} once that thread has stopped; {@link
+ * <p>Used by the refresh thread, and by {@code close} once that thread has stopped (or given up
+ * waiting for it: so its methods are synchronized, and two saves never run at once); {@link
  * #lastSaveMillis} may be read from any thread.
  */
 final class SavedIndex {
@@ -42,7 +43,7 @@ final class SavedIndex {
      * The saved generation when its metadata row and its manifest match this model, index type and
      * watermark; empty when there is none or it does not fit (then the caller builds).
      */
-    Optional<IndexSnapshot> load() throws SQLException {
+    synchronized Optional<IndexSnapshot> load() throws SQLException {
         var saved = store.savedIndex(type.configValue(), path.toString());
         if (saved.isEmpty()) {
             return Optional.empty();
@@ -61,16 +62,16 @@ final class SavedIndex {
     }
 
     /** Notes that the live generation differs from the saved one. */
-    void changed() {
+    synchronized void changed() {
         changed = true;
     }
 
-    boolean hasChanges() {
+    synchronized boolean hasChanges() {
         return changed;
     }
 
     /** Saves {@code snapshot} when it changed and the last save is {@code saveInterval} ago. */
-    void saveIfDue(IndexSnapshot snapshot) {
+    synchronized void saveIfDue(IndexSnapshot snapshot) {
         if (changed && System.currentTimeMillis() - lastSaveMillis >= saveInterval.toMillis()) {
             save(snapshot);
         }
@@ -80,7 +81,7 @@ final class SavedIndex {
      * Saves {@code snapshot}; a failure is logged, and the next start builds instead of loading.
      * Returns whether it was saved.
      */
-    boolean save(IndexSnapshot snapshot) {
+    synchronized boolean save(IndexSnapshot snapshot) {
         if (snapshot == null) {
             return false;
         }
@@ -111,7 +112,7 @@ final class SavedIndex {
      * less after a read than after an IVF build of the same index. Frees whichever it does not
      * return. Only for a generation no search has leased yet, on the thread that changes it.
      */
-    IndexSnapshot saveAndReadBack(IndexSnapshot built) {
+    synchronized IndexSnapshot saveAndReadBack(IndexSnapshot built) {
         if (!save(built)) {
             return built;
         }
@@ -127,6 +128,7 @@ final class SavedIndex {
             if (read != null) {
                 read.release();
             }
+            written = IndexFiles.Written.NONE; // files that did not read back are never linked
             return built;
         }
         written = files.written();

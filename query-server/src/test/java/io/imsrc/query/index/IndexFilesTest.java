@@ -115,6 +115,35 @@ class IndexFilesTest {
     }
 
     @Test
+    void a_saved_file_replaced_since_is_written_not_linked() throws IOException {
+        List<VectorRow> rows = new ArrayList<>();
+        long seq = 0;
+        for (Labelled row : TestVectors.clustered(2, 50, D, 44).values().stream().flatMap(List::stream).toList()) {
+            rows.add(new VectorRow(row.id(), row.category(), row.vector(), ++seq, seq));
+        }
+        IndexSnapshot snapshot = IndexSnapshot.build("m", IndexType.FLATL2, D, 0, byCategory(rows));
+        Path manifest = temp.resolve("faiss_index.bin");
+        try {
+            IndexFiles.Save first = IndexFiles.save(snapshot, manifest, IndexFiles.Written.NONE);
+            Map<String, Object> firstFiles = inodes(manifest, first);
+            // c0's file replaced by a copy of itself: the same name and bytes, another file.
+            Path parts = manifest.resolveSibling(first.manifest().partsDirectory());
+            String c0 = first.manifest().categories().stream().filter(p -> p.category().equals("c0")).findFirst()
+                    .orElseThrow().file();
+            Path copy = temp.resolve("copy.faiss");
+            Files.copy(parts.resolve(c0), copy);
+            Files.move(copy, parts.resolve(c0), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Object replaced = Files.getAttribute(parts.resolve(c0), "unix:ino");
+
+            Map<String, Object> secondFiles = inodes(manifest, IndexFiles.save(snapshot, manifest, first.written()));
+            assertThat(secondFiles.get("c1")).as("c1 linked").isEqualTo(firstFiles.get("c1"));
+            assertThat(secondFiles.get("c0")).as("c0 written").isNotEqualTo(replaced).isNotEqualTo(firstFiles.get("c0"));
+        } finally {
+            snapshot.release();
+        }
+    }
+
+    @Test
     void held_ids_read_back_as_written_across_buffer_boundaries_and_in_the_old_layout() throws IOException {
         for (int n : new int[] {0, 1, 131_071, 131_072, 131_077, 300_001}) {
             long[] ids = TestVectors.distinctIds(n, n);
