@@ -90,12 +90,7 @@ class IndexFilesTest {
 
     @Test
     void a_file_that_cannot_be_linked_is_written() throws IOException {
-        List<VectorRow> rows = new ArrayList<>();
-        long seq = 0;
-        for (Labelled row : TestVectors.clustered(2, 50, D, 43).values().stream().flatMap(List::stream).toList()) {
-            rows.add(new VectorRow(row.id(), row.category(), row.vector(), ++seq, seq));
-        }
-        IndexSnapshot snapshot = IndexSnapshot.build("m", IndexType.FLATL2, D, 0, byCategory(rows));
+        IndexSnapshot snapshot = IndexSnapshot.build("m", IndexType.FLATL2, D, 0, rows(2, 50, 43));
         Path manifest = temp.resolve("faiss_index.bin");
         try {
             IndexFiles.Save first = IndexFiles.save(snapshot, manifest, IndexFiles.Written.NONE);
@@ -116,12 +111,7 @@ class IndexFilesTest {
 
     @Test
     void a_saved_file_replaced_since_is_written_not_linked() throws IOException {
-        List<VectorRow> rows = new ArrayList<>();
-        long seq = 0;
-        for (Labelled row : TestVectors.clustered(2, 50, D, 44).values().stream().flatMap(List::stream).toList()) {
-            rows.add(new VectorRow(row.id(), row.category(), row.vector(), ++seq, seq));
-        }
-        IndexSnapshot snapshot = IndexSnapshot.build("m", IndexType.FLATL2, D, 0, byCategory(rows));
+        IndexSnapshot snapshot = IndexSnapshot.build("m", IndexType.FLATL2, D, 0, rows(2, 50, 44));
         Path manifest = temp.resolve("faiss_index.bin");
         try {
             IndexFiles.Save first = IndexFiles.save(snapshot, manifest, IndexFiles.Written.NONE);
@@ -165,6 +155,17 @@ class IndexFilesTest {
         Path cut = temp.resolve("cut-ids.bin");
         Files.write(cut, Arrays.copyOf(Files.readAllBytes(old), 20));
         assertThatThrownBy(() -> IndexFiles.readIds(cut)).isInstanceOf(IOException.class).hasMessageContaining("says 3 ids");
+    }
+
+    /** {@code perCategory} rows in each of {@code categories} clustered categories, numbered in order, by category. */
+    private static Map<String, List<VectorRow>> rows(int categories, int perCategory, long seed) {
+        List<VectorRow> rows = new ArrayList<>();
+        long seq = 0;
+        for (Labelled row : TestVectors.clustered(categories, perCategory, D, seed).values().stream()
+                .flatMap(List::stream).toList()) {
+            rows.add(new VectorRow(row.id(), row.category(), row.vector(), ++seq, seq));
+        }
+        return byCategory(rows);
     }
 
     private static Map<String, List<VectorRow>> byCategory(List<VectorRow> rows) {
