@@ -41,21 +41,12 @@ public final class TwoLevelKMeans {
     private TwoLevelKMeans() {}
 
     /**
-     * {@code nlist} centroids for {@code sample} ({@code sample.length / dimension} rows, at least
-     * {@code nlist}), row-major: unit length as IVF's inner-product training leaves them, except
-     * where a coarse cluster has as many lists as points, whose points FAISS takes as they are
-     * (unit length too for a sample of unit vectors, as embeddings are).
-     */
-    public static float[] centroids(float[] sample, int dimension, int nlist) {
-        try (TwoLevelLists lists = train(sample, dimension, nlist)) {
-            return lists.centroids();
-        }
-    }
-
-    /**
-     * The {@link #centroids} of {@code sample} with the coarse clusters they were split from, so
-     * that vectors can be given a list without comparing them with every centroid ({@link
-     * TwoLevelLists#assign}).
+     * {@code nlist} list centroids for {@code sample} ({@code sample.length / dimension} rows, at
+     * least {@code nlist}), with the coarse clusters they were split from, so that vectors can be
+     * given a list without comparing them with every centroid ({@link TwoLevelLists#assign}). The
+     * centroids ({@link TwoLevelLists#centroids}) are unit length as IVF's inner-product training
+     * leaves them, except where a coarse cluster has as many lists as points, whose points FAISS
+     * takes as they are (unit length too for a sample of unit vectors, as embeddings are).
      */
     public static TwoLevelLists train(float[] sample, int dimension, int nlist) {
         Objects.requireNonNull(sample, "sample");

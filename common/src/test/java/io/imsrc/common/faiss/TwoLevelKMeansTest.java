@@ -53,7 +53,7 @@ class TwoLevelKMeansTest {
     @Test
     void gives_nlist_unit_centroids_that_fit_the_sample_about_as_well_as_one_level() {
         FaissThreads.setNumThreads(1);
-        float[] twoLevels = TwoLevelKMeans.centroids(sample, D, NLIST);
+        float[] twoLevels = centroids(sample, D, NLIST);
         float[] oneLevel;
         try (FaissIndex ivf = FaissIndex.create(D, "IVF" + NLIST + ",Flat", Metric.INNER_PRODUCT)) {
             ivf.train(sample);
@@ -87,17 +87,17 @@ class TwoLevelKMeansTest {
     @Test
     void the_same_sample_gives_the_same_centroids_and_the_thread_setting_is_restored() {
         FaissThreads.setNumThreads(2);
-        float[] first = TwoLevelKMeans.centroids(sample, D, NLIST);
+        float[] first = centroids(sample, D, NLIST);
         assertThat(FaissThreads.maxThreads()).isEqualTo(2);
-        assertThat(TwoLevelKMeans.centroids(sample, D, NLIST)).containsExactly(first);
+        assertThat(centroids(sample, D, NLIST)).containsExactly(first);
     }
 
     @Test
     void needs_at_least_as_many_points_as_lists() {
-        assertThatThrownBy(() -> TwoLevelKMeans.centroids(Arrays.copyOf(sample, 255 * D), D, NLIST))
+        assertThatThrownBy(() -> centroids(Arrays.copyOf(sample, 255 * D), D, NLIST))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("256 lists need at least as many training points, got 255");
-        assertThatThrownBy(() -> TwoLevelKMeans.centroids(new float[D + 1], D, 1))
+        assertThatThrownBy(() -> centroids(new float[D + 1], D, 1))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -105,7 +105,7 @@ class TwoLevelKMeansTest {
     void assigns_each_vector_the_nearest_list_of_its_two_nearest_coarse_clusters() {
         try (TwoLevelLists lists = TwoLevelKMeans.train(sample, D, NLIST)) {
             float[] centroids = lists.centroids();
-            assertThat(centroids).containsExactly(TwoLevelKMeans.centroids(sample, D, NLIST));
+            assertThat(centroids).containsExactly(centroids(sample, D, NLIST));
             // Vectors the sample did not hold, about as far from sample points as the points of one
             // cluster are from each other.
             Random random = new Random(8);
@@ -251,6 +251,13 @@ class TwoLevelKMeansTest {
                 sum += best.score(q, 0);
             }
             return sum / best.queryCount();
+        }
+    }
+
+    /** The list centroids alone. */
+    private static float[] centroids(float[] sample, int dimension, int nlist) {
+        try (TwoLevelLists lists = TwoLevelKMeans.train(sample, dimension, nlist)) {
+            return lists.centroids();
         }
     }
 }

@@ -97,11 +97,6 @@ final class IndexFiles {
     /** A manifest, and what its save wrote (for the next save). */
     record Save(Manifest manifest, Written written) {}
 
-    /** Writes {@code snapshot} and returns its manifest (every category's file written). */
-    static Manifest save(IndexSnapshot snapshot, Path manifestPath) throws IOException {
-        return save(snapshot, manifestPath, Written.NONE).manifest();
-    }
-
     /**
      * Writes {@code snapshot}, linking the files of categories unchanged since {@code before} (the
      * save before, as its {@link Save} returned it) instead of writing them. Only on the thread
@@ -234,18 +229,14 @@ final class IndexFiles {
 
     private static final AtomicBoolean LINK_FAILURE_LOGGED = new AtomicBoolean();
 
-    /**
-     * Reads the saved generation when it is one of this model and index type; empty when there is
-     * none or it does not fit (then the caller rebuilds).
-     */
-    static Optional<IndexSnapshot> load(Path manifestPath, String modelId, IndexType type) {
-        return read(manifestPath, modelId, type).map(Read::snapshot);
-    }
-
     /** A generation read from its files, with what they are (so that a save can link them). */
     record Read(IndexSnapshot snapshot, Written written) {}
 
-    /** {@link #load}, with the files each category index was read from. */
+    /**
+     * Reads the saved generation when it is one of this model and index type, with the files each
+     * category index was read from; empty when there is none or it does not fit (then the caller
+     * rebuilds).
+     */
     static Optional<Read> read(Path manifestPath, String modelId, IndexType type) {
         if (!Files.isRegularFile(manifestPath)) {
             return Optional.empty();

@@ -97,7 +97,7 @@ class IndexFilesTest {
             // Its files are gone (someone cleaned up): nothing to link to.
             io.imsrc.common.io.FileTrees.deleteRecursively(manifest.resolveSibling(first.manifest().partsDirectory()));
             IndexFiles.save(snapshot, manifest, first.written());
-            IndexSnapshot read = IndexFiles.load(manifest, "m", IndexType.FLATL2).orElseThrow();
+            IndexSnapshot read = IndexFiles.read(manifest, "m", IndexType.FLATL2).orElseThrow().snapshot();
             try {
                 assertThat(read.size()).isEqualTo(100);
                 assertThat(read.categoryNames()).containsExactlyInAnyOrder("c0", "c1");

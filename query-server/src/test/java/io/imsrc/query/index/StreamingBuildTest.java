@@ -91,8 +91,8 @@ class StreamingBuildTest {
             assertThat(index.nprobe()).as("nlist %d", nlist).isLessThan(CategoryIndex.nprobe(nlist));
 
             Path manifest = temp.resolve("index.bin");
-            IndexFiles.save(snapshot, manifest);
-            IndexSnapshot read = IndexFiles.load(manifest, "m", IndexType.IVFFLAT).orElseThrow();
+            IndexFiles.save(snapshot, manifest, IndexFiles.Written.NONE);
+            IndexSnapshot read = IndexFiles.read(manifest, "m", IndexType.IVFFLAT).orElseThrow().snapshot();
             try {
                 assertThat(read.category("c").nprobe()).isEqualTo(index.nprobe());
             } finally {
