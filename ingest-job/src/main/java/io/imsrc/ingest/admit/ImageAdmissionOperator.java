@@ -1,6 +1,7 @@
 package io.imsrc.ingest.admit;
 
 import io.imsrc.common.record.Rejection;
+import io.imsrc.ingest.admit.AdmissionBootstrap.KeyGroups;
 import io.imsrc.ingest.operator.FlushingOperator;
 import io.imsrc.ingest.prototype.CategorySums;
 import io.imsrc.ingest.record.AdmittedImage;
@@ -20,7 +21,6 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.CheckpointableKeyedStateBackend;
 import org.apache.flink.runtime.state.KeyGroupRange;
-import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>State and bootstrap.</b> Keyed state holds a {@link Seen} per id and is checkpointed with
  * the prototype state, so after a restore both agree on which images are counted. A job that
  * starts without restored state first rebuilds it from PostgreSQL: every subtask reads the stored
- * images in its key-group range ({@link AdmissionBootstrap}) and sends the sums of their vectors
+ * images in its key-group range ({@link AdmissionBootstrap}, selected in PostgreSQL by {@link
+ * JdbcAdmissionBootstrap}) and sends the sums of their vectors
  * per category down {@link #STORED_PROTOTYPES} to the prototype operator. Both states come from
  * one read, in one place, before this subtask admits anything, so no image can be counted both by
  * the bootstrap and as new. The sums go out on the first processing-time tick, or before the
@@ -96,14 +97,16 @@ public final class ImageAdmissionOperator extends FlushingOperator<RawImage, Adm
     /** Loads this subtask's share of the stored images into state and sums their vectors. */
     private void bootstrapFromStore() throws Exception {
         KeyGroupRange range = ((CheckpointableKeyedStateBackend<?>) getKeyedStateBackend()).getKeyGroupRange();
-        int maxParallelism = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        KeyGroups share = new KeyGroups(getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks(),
+                range.getStartKeyGroup(), range.getEndKeyGroup());
         CategorySums<String> sums = new CategorySums<>();
         long start = System.nanoTime();
-        long[] loaded = {0};
-        bootstrap.forEachStoredImage(image -> {
+        long[] counts = {0, 0}; // read, kept
+        bootstrap.forEachStoredImage(share, image -> {
+            counts[0]++;
             Long id = image.imageId();
-            if (!range.contains(KeyGroupRangeAssignment.assignToKeyGroup(id, maxParallelism))) {
-                return;
+            if (!share.contains(id)) {
+                return; // a bootstrap that could not select this share passes every image
             }
             setCurrentKey(id);
             if (image.vector() == null) {
@@ -112,13 +115,14 @@ public final class ImageAdmissionOperator extends FlushingOperator<RawImage, Adm
                 seen.update(new Seen(image.sha256(), null, true));
                 sums.add(image.category(), image.vector());
             }
-            loaded[0]++;
+            counts[1]++;
         });
         sums.forEach((category, sum) -> storedPrototypes.add(sum.toDelta(category)));
-        bootstrapImages = loaded[0];
-        LOG.info("Admission subtask {} starts from {} stored images ({} categories with vectors) read in {} ms",
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), loaded[0], sums.size(),
-                (System.nanoTime() - start) / 1_000_000);
+        bootstrapImages = counts[1];
+        LOG.info("Admission subtask {} starts from {} stored images ({} categories with vectors) of key groups {}..{} "
+                + "of {}, read in {} ms ({} rows read)", getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                counts[1], sums.size(), share.first(), share.last(), share.maxParallelism(),
+                (System.nanoTime() - start) / 1_000_000, counts[0]);
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -64,7 +65,7 @@ class ImageAdmissionOperatorTest {
         byte[] storedWithoutVector = image(2);
         byte[] fresh = image(3);
         float[] vector = {0.6f, 0.8f};
-        AdmissionBootstrap bootstrap = visitor -> {
+        AdmissionBootstrap bootstrap = (share, visitor) -> {
             visitor.visit(new AdmissionBootstrap.StoredImage(ImageId.of(stored), ImageId.sha256(stored), "cat", vector));
             visitor.visit(new AdmissionBootstrap.StoredImage(ImageId.of(storedWithoutVector),
                     ImageId.sha256(storedWithoutVector), "dog", null));
@@ -117,7 +118,7 @@ class ImageAdmissionOperatorTest {
             h.processElement(raw(first, SourceKind.FOLDER, "cat"), 0);
             snapshot = h.snapshot(1, 1);
         }
-        AdmissionBootstrap mustNotRun = visitor -> {
+        AdmissionBootstrap mustNotRun = (share, visitor) -> {
             throw new AssertionError("a restored operator must not bootstrap");
         };
         try (var h = harness(mustNotRun)) {
@@ -132,7 +133,7 @@ class ImageAdmissionOperatorTest {
     @Test
     void the_stored_sums_go_out_before_a_checkpoint_barrier_even_without_records() throws Exception {
         byte[] stored = image(31);
-        AdmissionBootstrap bootstrap = visitor -> visitor.visit(new AdmissionBootstrap.StoredImage(ImageId.of(stored),
+        AdmissionBootstrap bootstrap = (share, visitor) -> visitor.visit(new AdmissionBootstrap.StoredImage(ImageId.of(stored),
                 ImageId.sha256(stored), "cat", new float[] {1f}));
         try (var h = harness(bootstrap)) {
             h.open();
@@ -141,6 +142,32 @@ class ImageAdmissionOperatorTest {
             assertThat(side(h, ImageAdmissionOperator.STORED_PROTOTYPES)).hasSize(1);
             h.prepareSnapshotPreBarrier(2);
             assertThat(side(h, ImageAdmissionOperator.STORED_PROTOTYPES)).as("only once").hasSize(1);
+        }
+    }
+
+    @Test
+    void a_subtask_asks_for_its_key_groups_and_keeps_only_their_images_whatever_it_is_given() throws Exception {
+        int maxParallelism = 128;
+        List<AdmissionBootstrap.KeyGroups> asked = new ArrayList<>();
+        AdmissionBootstrap everything = (share, visitor) -> {
+            asked.add(share);
+            for (long id = 1; id <= 400; id++) { // passes every image, as a bootstrap that cannot select may
+                visitor.visit(new AdmissionBootstrap.StoredImage(id, new byte[32], "cat", new float[] {1f}));
+            }
+        };
+        long ofSecondHalf = java.util.stream.LongStream.rangeClosed(1, 400)
+                .filter(id -> KeyGroupRangeAssignment.assignToKeyGroup(id, maxParallelism) >= 64).count();
+        assertThat(ofSecondHalf).as("both halves have images").isBetween(100L, 300L);
+
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(new ImageAdmissionOperator(PREPARATION, everything),
+                (RawImage raw) -> raw.meta().imageId(), Types.LONG, maxParallelism, 2, 1)) {
+            h.open();
+            h.prepareSnapshotPreBarrier(1);
+
+            assertThat(asked).containsExactly(new AdmissionBootstrap.KeyGroups(maxParallelism, 64, 127));
+            List<PrototypeDelta> sums = side(h, ImageAdmissionOperator.STORED_PROTOTYPES);
+            assertThat(sums).hasSize(1);
+            assertThat(sums.get(0).count()).isEqualTo(ofSecondHalf);
         }
     }
 }
