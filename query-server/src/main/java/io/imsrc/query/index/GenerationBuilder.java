@@ -48,7 +48,7 @@ final class GenerationBuilder {
         Feed feed = new Feed(System.currentTimeMillis());
         try {
             store.readForBuild(feed);
-            feed.seqs.flush();
+            feed.trackHoles();
             if (feed.build == null) {
                 throw new IllegalStateException("the store gave no sizes before its rows");
             }
@@ -68,53 +68,40 @@ final class GenerationBuilder {
     private final class Feed implements VectorStore.BuildReader {
         private final long builtAt;
         private final HoleTracker tracker = newHoleTracker();
-        private final SeqChunks seqs;
         private StreamingBuild build; // made once the sizes are known
+        private long[] seqs = new long[0];
+        private int count;
 
         Feed(long builtAt) {
             this.builtAt = builtAt;
-            this.seqs = new SeqChunks(tracker, builtAt);
         }
 
         @Override
         public void sizes(Map<String, Long> vectorsPerCategory) {
             build = new StreamingBuild(store.modelId(), type, dimension, builtAt, vectorsPerCategory,
                     StreamingBuild.DEFAULT_CHUNK_SIZE);
+            long expected = vectorsPerCategory.values().stream().mapToLong(Long::longValue).sum();
+            seqs = new long[(int) Math.min(expected, Integer.MAX_VALUE - 8)];
         }
 
         @Override
         public void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
             build.accept(imageId, category, vector, seq, createdAtMillis);
-            seqs.add(seq);
-        }
-    }
-
-    /** Feeds the tracker the sequence numbers read, a chunk at a time, in the order read. */
-    private static final class SeqChunks {
-        private final HoleTracker tracker;
-        private final long now;
-        private final long[] chunk = new long[StreamingBuild.DEFAULT_CHUNK_SIZE];
-        private int count;
-        private long watermark;
-
-        SeqChunks(HoleTracker tracker, long now) {
-            this.tracker = tracker;
-            this.now = now;
-        }
-
-        void add(long seq) {
-            chunk[count++] = seq;
-            if (count == chunk.length) {
-                flush();
+            if (count == seqs.length) {
+                seqs = Arrays.copyOf(seqs, Math.max(16, count + (count >> 1)));
             }
+            seqs[count++] = seq;
         }
 
-        void flush() {
-            if (count > 0) {
-                tracker.read(watermark, Arrays.copyOf(chunk, count), now);
-                watermark = Math.max(watermark, chunk[count - 1]);
-                count = 0;
-            }
+        /**
+         * Gives the tracker the numbers read, in order: the rows come in no particular order, and
+         * the numbers skipped between them are the holes. 8 bytes a row, for the build's length.
+         */
+        void trackHoles() {
+            long[] read = count == seqs.length ? seqs : Arrays.copyOf(seqs, count);
+            seqs = null;
+            Arrays.sort(read);
+            tracker.read(0, read, builtAt);
         }
     }
 

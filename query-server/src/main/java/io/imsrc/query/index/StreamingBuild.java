@@ -21,8 +21,9 @@ import java.util.Objects;
  * <p>The index kind of each category follows its size ({@link IndexType#spec}), so the sizes are
  * known before the first row ({@code categorySizes}, read in the same snapshot as the rows). A
  * kind that needs training (IVF) first buffers a training sample ({@link
- * CategoryIndex#trainingSampleSize}): the category's first vectors in sequence order, trained on
- * once the sample is complete; what follows streams in chunks as for the others. A category that
+ * CategoryIndex#trainingSampleSize}): the category's first vectors as read (the store sends
+ * them in its table's order, about the order they were written), trained on once the sample is
+ * complete; what follows streams in chunks as for the others. A category that
  * turns out smaller than its size said is trained on what it has at {@link #finish}. An IVF
  * category's search is calibrated at {@link #finish} on vectors spread over its training sample
  * ({@link CategoryIndex#calibrate}), against their exact neighbours gathered from each chunk as it

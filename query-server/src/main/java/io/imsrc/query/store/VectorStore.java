@@ -26,6 +26,9 @@ public final class VectorStore {
 
     private static final int FETCH_SIZE = 2000;
 
+    /** A build's work memory in PostgreSQL, for the hash of the images' categories (readForBuild). */
+    static final String BUILD_WORK_MEM = "64MB";
+
     private static final String VECTORS = """
             SELECT v.image_id, c.category_name, v.embedding, v.vector_seq, v.created_at
             FROM vectors v
@@ -57,7 +60,7 @@ public final class VectorStore {
         /** Called once, before the first row. */
         void sizes(Map<String, Long> vectorsPerCategory) throws Exception;
 
-        /** One row, in sequence order; {@code category} is one shared instance per category. */
+        /** One row, in no particular order; {@code category} is one shared instance per category. */
         void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) throws Exception;
     }
 
@@ -66,6 +69,14 @@ public final class VectorStore {
      * number per category; both read in one REPEATABLE READ transaction, so the sizes are exactly
      * the rows that follow. Categories travel as ids and are named from the categories table, so
      * the stream allocates no string per row.
+     *
+     * <p>The rows come in no particular order: in the plan PostgreSQL takes, the vectors table's
+     * own order (about the order they were written), joined to an in-memory hash of each image's
+     * category. Ordering them by sequence number made PostgreSQL sort every row on disk before
+     * sending the first (2-3 s of a 9 s read at 1,000,000; docs/benchmarks.md). For that plan the
+     * transaction gets {@value #BUILD_WORK_MEM} of work memory (a hash of a million images' ids and
+     * categories takes 55 MB; larger libraries go to disk in batches, as every read did before),
+     * and no synchronized scan, so that two servers reading at once read alike.
      */
     public void readForBuild(BuildReader reader) throws Exception {
         try (Connection c = dataSource.getConnection()) {
@@ -74,6 +85,10 @@ public final class VectorStore {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             try {
+                try (Statement s = c.createStatement()) { // for this transaction only
+                    s.execute("SET LOCAL work_mem = '" + BUILD_WORK_MEM + "'");
+                    s.execute("SET LOCAL synchronize_seqscans = off");
+                }
                 Map<Integer, String> names = new HashMap<>();
                 try (Statement s = c.createStatement();
                         ResultSet rs = s.executeQuery("SELECT category_id, category_name FROM categories")) {
@@ -96,7 +111,7 @@ public final class VectorStore {
                 try (PreparedStatement s = c.prepareStatement("""
                         SELECT v.image_id, i.category_id, v.embedding, v.vector_seq, v.created_at
                         FROM vectors v JOIN images i ON i.image_id = v.image_id
-                        WHERE v.model_id = ? ORDER BY v.vector_seq""")) {
+                        WHERE v.model_id = ?""")) {
                     VectorColumns.readInBinary(s, FETCH_SIZE);
                     s.setString(1, modelId);
                     try (ResultSet rs = s.executeQuery()) {

@@ -189,6 +189,40 @@ class IndexManagerITCase {
     }
 
     @Test
+    void a_build_that_reads_out_of_sequence_order_keeps_a_late_writers_holes_behind_a_wide_gap() throws Exception {
+        // 1..100, then (another model's rows, say) a gap wider than the hole tracker follows.
+        TestDatabase catalog = catalogWith(VectorRows.clustered(2, 50, DIMENSION, 31));
+        catalog.execute("ALTER TABLE vectors ALTER COLUMN vector_seq RESTART WITH 300000");
+        VectorRows.insert(catalog, more(1, 30, 3), MODEL);
+        List<VectorRow> slow = more(1, 20, 4).get("c0");
+        List<VectorRow> fast = more(1, 20, 5).get("c0");
+        try (Connection slowWriter = catalog.connect(); Connection fastWriter = catalog.connect()) {
+            slowWriter.setAutoCommit(false);
+            fastWriter.setAutoCommit(false);
+            VectorRows.insert(slowWriter, slow, MODEL); // 300030..300049, committed only after the build
+            VectorRows.insert(fastWriter, fast, MODEL); // 300050..300069
+            fastWriter.commit();
+            // New versions of the older rows go after the fast writer's in both tables, so the build
+            // reads its rows first: had the numbers been taken in the order read, the first would have
+            // been a jump wider than any tracked gap, and the slow writer's numbers never holes.
+            catalog.execute("UPDATE images SET original_name = original_name WHERE image_id IN "
+                    + "(SELECT image_id FROM vectors WHERE vector_seq < 300050)");
+            catalog.execute("UPDATE vectors SET created_at = created_at WHERE vector_seq < 300050");
+            assertThat(catalog.count("SELECT vector_seq FROM vectors LIMIT 1"))
+                    .as("the table's first row is the fast writer's").isGreaterThanOrEqualTo(300_050L);
+
+            IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
+            assertThat(manager.status().vectors()).isEqualTo(150);
+            assertThat(manager.status().pendingHoles()).as("the slow writer's numbers are holes").isEqualTo(20);
+
+            slowWriter.commit();
+            awaitSearchable(manager, slow.get(0).imageId());
+            awaitSearchable(manager, slow.get(slow.size() - 1).imageId());
+            assertThat(manager.status().vectors()).isEqualTo(170);
+        }
+    }
+
+    @Test
     void a_restart_loads_the_saved_index_and_catches_up_with_what_came_while_it_was_down() throws Exception {
         Map<String, List<VectorRow>> rows = VectorRows.clustered(4, 100, DIMENSION, 13);
         TestDatabase catalog = catalogWith(rows);
