@@ -8,15 +8,16 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reads the stored images of one admission subtask's key groups, with their vectors of one model
- * where they have one, from PostgreSQL in one streamed query: with autocommit off and a fetch size, PostgreSQL's JDBC driver reads the result
- * through a server-side portal {@value #FETCH_SIZE} rows at a time, so the reader holds one fetch,
- * not the table, however many images are stored, and in PostgreSQL's binary format ({@link
- * VectorColumns#readInBinary}). What the visitor keeps is its own affair: the
+ * where they have one, from PostgreSQL in one streamed query: with autocommit off and a fetch
+ * size, PostgreSQL's JDBC driver reads the result through a server-side portal {@value
+ * #FETCH_SIZE} rows at a time, so the reader holds one fetch, not the table, however many images
+ * are stored, and in PostgreSQL's binary format ({@link VectorColumns#readInBinary}). What the visitor keeps is its own affair: the
  * admission operator keeps a {@code Seen} per id in keyed state, which with the RocksDB state
  * backend lives off the heap.
  *
@@ -26,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * parallelism p reads each stored image once rather than p times. The function lives in the
  * reading transaction's temporary schema and goes with its rollback, so nothing is left in the
  * database and a connection pooler in transaction mode sees one transaction. Where temporary
- * functions are not allowed (no TEMPORARY privilege on the database, or no PL/pgSQL) the subtask
- * reads every stored image instead, as before, and the operator keeps its own (docs/design.md,
- * "Keyed state at scale").
+ * functions are not allowed (no TEMPORARY privilege on the database, no PL/pgSQL, a read-only
+ * standby) the subtask reads every stored image instead, as before, in a second transaction, and
+ * the operator keeps its own (docs/design.md, "Keyed state at scale").
  */
 public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
 
@@ -81,6 +82,12 @@ public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
                 RETURN (CASE WHEN h = -2147483648 THEN 0 ELSE abs(h) END) % max_parallelism BETWEEN first AND last;
             END $$""";
 
+    /**
+     * SQL states that say this role or server cannot create the function: no TEMPORARY privilege
+     * (42501), no PL/pgSQL (42704, 0A000), a read-only server such as a standby (25006).
+     */
+    private static final Set<String> CANNOT_CREATE = Set.of("42501", "42704", "0A000", "25006");
+
     /** Rows per round trip, and so the most rows the reader holds at once. */
     static final int FETCH_SIZE = 2000;
 
@@ -109,18 +116,39 @@ public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
             try {
                 boolean selective = !share.isAll() && createKeyGroupFunction(connection);
                 read(connection, selective ? share : null, visitor);
-            } finally {
-                connection.rollback(); // and with it the temporary function
+            } catch (Exception | Error e) {
+                try {
+                    connection.rollback();
+                } catch (SQLException more) {
+                    e.addSuppressed(more); // a lost connection fails this too: keep what happened first
+                }
+                throw e;
             }
+            connection.rollback(); // and with it the temporary function
         }
     }
 
-    /** Creates the key-group function in this transaction; false, with the transaction rolled back, where that is not allowed. */
+    /**
+     * Creates the key-group function in this transaction. False where this role or server cannot,
+     * with the transaction rolled back: then the read takes every image. Any other failure (a lost
+     * connection, a cancel) is thrown.
+     */
     private static boolean createKeyGroupFunction(Connection connection) throws SQLException {
         try (Statement create = connection.createStatement()) {
+            try (ResultSet may = create.executeQuery("SELECT has_database_privilege(current_database(), 'TEMPORARY')")) {
+                if (may.next() && !may.getBoolean(1)) {
+                    connection.rollback();
+                    LOG.warn("This role may not create temporary objects in PostgreSQL, so each admission subtask reads "
+                            + "every stored image and keeps its own (GRANT TEMPORARY ON DATABASE to select them there)");
+                    return false;
+                }
+            }
             create.execute(KEY_GROUP_FUNCTION);
             return true;
         } catch (SQLException e) {
+            if (!CANNOT_CREATE.contains(e.getSQLState())) {
+                throw e;
+            }
             connection.rollback();
             LOG.warn("Cannot create a temporary function to select this subtask's key groups in PostgreSQL ({}): "
                     + "reading every stored image and keeping this subtask's", e.getMessage());
@@ -128,8 +156,11 @@ public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
         }
     }
 
-    /** Streams the stored images of {@code share}, or every one when it is null. */
+    /** Streams the stored images of {@code share}, or every one when it is null, in a read-only transaction. */
     private void read(Connection connection, KeyGroups share, Visitor visitor) throws Exception {
+        try (Statement readOnly = connection.createStatement()) {
+            readOnly.execute("SET TRANSACTION READ ONLY"); // allowed after the function's creation: only read-write is not
+        }
         try (PreparedStatement query = connection.prepareStatement(share == null ? QUERY : SHARE_QUERY)) {
             VectorColumns.readInBinary(query, fetchSize);
             query.setString(1, modelId);

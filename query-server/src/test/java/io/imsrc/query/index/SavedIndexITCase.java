@@ -46,9 +46,10 @@ class SavedIndexITCase {
 
             SavedIndex saved = new SavedIndex(store, IndexType.FLATL2, path, Duration.ZERO);
             IndexSnapshot live = saved.saveAndReadBack(builder.build().snapshot());
-            SavedFiles firstSave = files(path);
-            assertThat(firstSave.inodes()).containsOnlyKeys("c0", "c1", "c2");
+            SavedFiles firstSave;
             try {
+                firstSave = files(path);
+                assertThat(firstSave.inodes()).containsOnlyKeys("c0", "c1", "c2");
                 assertThat(saved.save(live)).isTrue();
                 SavedFiles afterReadBack = files(path);
                 assertThat(afterReadBack.parts()).as("a new parts folder").isNotEqualTo(firstSave.parts());

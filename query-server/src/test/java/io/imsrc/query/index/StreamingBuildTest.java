@@ -227,7 +227,7 @@ class StreamingBuildTest {
         return sizes;
     }
 
-    /** The rows in id-scrambled order across categories, as sequence order mixes them in PostgreSQL. */
+    /** The rows in id-scrambled order across categories, as a table written by several writers mixes them. */
     private static List<Labelled> interleaved(Map<String, List<Labelled>> clusters) {
         List<Labelled> all = new ArrayList<>();
         clusters.values().forEach(all::addAll);
