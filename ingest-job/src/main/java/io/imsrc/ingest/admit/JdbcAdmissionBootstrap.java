@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
  * where they have one, from PostgreSQL in one streamed query: with autocommit off and a fetch
  * size, PostgreSQL's JDBC driver reads the result through a server-side portal {@value
  * #FETCH_SIZE} rows at a time, so the reader holds one fetch, not the table, however many images
- * are stored, and in PostgreSQL's binary format ({@link VectorColumns#readInBinary}). What the visitor keeps is its own affair: the
- * admission operator keeps a {@code Seen} per id in keyed state, which with the RocksDB state
- * backend lives off the heap.
+ * are stored, and in PostgreSQL's binary format ({@link VectorColumns#readInBinary}). What the
+ * visitor keeps is its own affair: the admission operator keeps a {@code Seen} per id in keyed
+ * state, which with the RocksDB state backend lives off the heap.
  *
  * <p>Each admission subtask reads only its own share: PostgreSQL computes every id's Flink key
  * group with a temporary function ({@link #KEY_GROUP_FUNCTION}, Flink's murmur hash of the id's
@@ -58,7 +58,7 @@ public final class JdbcAdmissionBootstrap implements AdmissionBootstrap {
      * <p>One boolean function, not a key-group function and a {@code BETWEEN}: PostgreSQL would call
      * it twice a row, and its guess for a function's range (0.5% of the rows) led it to a nested loop
      * of index lookups, 2x slower than the hash joins it picks for a boolean function (a third).
-     * About 1.3 microseconds an id on the development machine.
+     * 1.3-2.8 microseconds an id on the development machine, as measured (docs/benchmarks.md).
      */
     static final String KEY_GROUP_FUNCTION = """
             CREATE FUNCTION pg_temp.imsrc_in_key_groups(id bigint, max_parallelism int, first int, last int)
