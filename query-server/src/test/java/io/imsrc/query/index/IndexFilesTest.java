@@ -176,9 +176,14 @@ class IndexFilesTest {
 
     /** Each category's file in a save's parts directory, by inode. */
     private static Map<String, Object> inodes(Path manifest, IndexFiles.Save save) throws IOException {
+        return inodes(manifest, save.manifest());
+    }
+
+    /** Each category's file in the parts directory {@code contents} (the manifest at {@code manifest}) names, by inode. */
+    static Map<String, Object> inodes(Path manifest, IndexFiles.Manifest contents) throws IOException {
         Map<String, Object> inodes = new HashMap<>();
-        Path parts = manifest.resolveSibling(save.manifest().partsDirectory());
-        for (IndexFiles.Part part : save.manifest().categories()) {
+        Path parts = manifest.resolveSibling(contents.partsDirectory());
+        for (IndexFiles.Part part : contents.categories()) {
             inodes.put(part.category(), Files.getAttribute(parts.resolve(part.file()), "unix:ino"));
         }
         return inodes;

@@ -12,10 +12,8 @@ import io.imsrc.query.testing.VectorRows;
 import io.imsrc.testing.TestDatabase;
 import io.imsrc.testing.TestVectors;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -88,11 +86,6 @@ class SavedIndexITCase {
 
     private static SavedFiles files(Path path) throws IOException {
         IndexFiles.Manifest manifest = JSON.readValue(path.toFile(), IndexFiles.Manifest.class);
-        Path parts = path.resolveSibling(manifest.partsDirectory());
-        Map<String, Object> inodes = new HashMap<>();
-        for (IndexFiles.Part part : manifest.categories()) {
-            inodes.put(part.category(), Files.getAttribute(parts.resolve(part.file()), "unix:ino"));
-        }
-        return new SavedFiles(manifest.partsDirectory(), inodes);
+        return new SavedFiles(manifest.partsDirectory(), IndexFilesTest.inodes(path, manifest));
     }
 }
