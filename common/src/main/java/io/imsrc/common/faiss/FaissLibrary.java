@@ -1,5 +1,7 @@
 package io.imsrc.common.faiss;
 
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -11,6 +13,7 @@ import org.bytedeco.javacpp.annotation.Name;
 import org.bytedeco.javacpp.annotation.Namespace;
 import org.bytedeco.javacpp.annotation.Platform;
 import org.bytedeco.javacpp.annotation.StdString;
+import org.slf4j.LoggerFactory;
 
 /**
  * JavaCPP mapping of the part of the system FAISS (Debian's libfaiss-dev 1.7.3) that
@@ -37,7 +40,10 @@ import org.bytedeco.javacpp.annotation.StdString;
  * aborts the process, which is why the facade checks arguments before calling here.
  *
  * <p>Before JavaCPP loads the library, {@link NativeLibraryCache} replaces a stale cached copy of
- * it (one left by an earlier build of the same size and date) with the jar's.
+ * it (one left by an earlier build of the same size and date) with the jar's, and {@link
+ * OpenBlasEnvironment} fills in what OpenBLAS reads from the environment as it loads (its kernels,
+ * on processors where its own choice is wrong). The log then names the OpenBLAS kernels and
+ * threads in use.
  *
  * <p>Pointers returned by {@link #index_factory} and {@link #read_index} are owned by
  * the caller and must be freed with {@link #delete(Index)}; JavaCPP attaches no
@@ -67,7 +73,11 @@ final class FaissLibrary {
     static {
         NativeLibraryCache.replaceStaleCopy(FaissLibrary.class.getResource(
                 Loader.getPlatform() + "/" + System.mapLibraryName("jniFaissLibrary")));
+        Map<String, String> set = OpenBlasEnvironment.prepare(); // OpenBLAS reads it as it loads
         Loader.load();
+        LoggerFactory.getLogger(FaissLibrary.class).info("FAISS loaded; OpenBLAS {} ({}), {} threads{}",
+                openblas_get_corename().getString(), openblas_get_config().getString().trim(),
+                openblas_get_num_threads(), set.isEmpty() ? "" : ", with " + set + " for this processor");
     }
 
     private FaissLibrary() {}
@@ -227,4 +237,8 @@ final class FaissLibrary {
     @Namespace static native void openblas_set_num_threads(int num_threads); // void openblas_set_num_threads(int num_threads);
 
     @Namespace static native int openblas_get_num_threads(); // int openblas_get_num_threads(void);
+
+    @Namespace static native @Cast("char*") BytePointer openblas_get_corename(); // char* openblas_get_corename(void);
+
+    @Namespace static native @Cast("char*") BytePointer openblas_get_config(); // char* openblas_get_config(void);
 }

@@ -67,4 +67,9 @@ public final class FaissThreads {
     public static int blasThreads() {
         return FaissLibrary.openblas_get_num_threads();
     }
+
+    /** The processor whose kernels OpenBLAS runs, as OpenBLAS names it ("SkylakeX", "Haswell", ...). */
+    public static String blasCore() {
+        return FaissLibrary.openblas_get_corename().getString();
+    }
 }
