@@ -143,6 +143,14 @@ public final class IndexSnapshot {
         }
     }
 
+    /** Puts {@code fresh} in the place of {@code old}, which it closes; only while the generation is being built. */
+    void replaceCategory(CategoryIndex old, CategoryIndex fresh) {
+        if (!old.category().equals(fresh.category()) || !categories.replace(old.category(), old, fresh)) {
+            throw new IllegalStateException("category " + fresh.category() + " does not hold the index to replace");
+        }
+        old.close();
+    }
+
     private void noteNewest(VectorRow row) {
         noteNewest(row.seq(), row.createdAtMillis());
     }

@@ -204,6 +204,33 @@ class StreamingBuildTest {
         }
     }
 
+    @Test
+    void a_category_smaller_than_its_count_gets_the_kind_of_the_vectors_read() {
+        // Counted as IVF-sized (nlist for 100,000 is 1,265), with 500 and 30,000 vectors in fact.
+        Map<String, List<Labelled>> small = TestVectors.clustered(1, 500, DIMENSION, 5);
+        List<Labelled> medium = tightCategory(30_000, 6).stream()
+                .map(r -> new Labelled(r.id() + 10_000_000L, "m", r.vector())).toList();
+        List<Labelled> rows = new ArrayList<>(small.get("c0"));
+        rows.addAll(medium);
+        StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0,
+                Map.of("c0", 100_000L, "m", 100_000L), 1000);
+
+        IndexSnapshot snapshot = inOrder(build, rows);
+        try {
+            CategoryIndex few = snapshot.category("c0");
+            assertThat(few.spec()).isEqualTo(IndexType.IVFFLAT.spec(500, DIMENSION)).isInstanceOf(IndexSpec.Flat.class);
+            assertThat(few.size()).isEqualTo(500);
+            assertThat(selfHits(few, small.get("c0"), 1)).isEqualTo(500);
+            CategoryIndex more = snapshot.category("m");
+            assertThat(more.spec()).isEqualTo(IndexType.IVFFLAT.spec(30_000, DIMENSION))
+                    .isNotEqualTo(IndexType.IVFFLAT.spec(100_000, DIMENSION));
+            assertThat(more.size()).isEqualTo(30_000);
+            assertThat(selfHits(more, medium, 100)).as("self-hits of 300 of its vectors").isGreaterThanOrEqualTo(285);
+        } finally {
+            snapshot.release();
+        }
+    }
+
     /** About {@code n} rows of one category "c" in 300 tight clusters, as real embeddings of a category are. */
     private static List<Labelled> tightCategory(int n, long seed) {
         List<Labelled> rows = new ArrayList<>();
