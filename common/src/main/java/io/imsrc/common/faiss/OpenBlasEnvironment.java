@@ -21,23 +21,30 @@ import org.slf4j.LoggerFactory;
  * FaissLibrary} loads it.
  *
  * <p>One setting so far, the kernels. Debian's OpenBLAS 0.3.21 (the one libfaiss-dev links) picks
- * its kernels for the processor at load time, and on processors with AVX-512 and bfloat16
- * (Sapphire Rapids, Cooper Lake; AMD Zen 4) it says "Cooperlake" but runs the SSE3 kernels of a
- * Pentium 4 ("Prescott") for single-precision matrix products: the fix (OpenBLAS pull request
- * 3806) came in a later release. On the 2-core development machine, a Sapphire Rapids, {@code
- * perf} shows {@code sgemm_kernel_PRESCOTT} doing FAISS's k-means and list assignment, and with
- * {@code OPENBLAS_CORETYPE=SkylakeX} (the AVX-512 kernels, which the Cooper Lake target is meant
- * to extend) the same IVF build at 1,000,000 vectors trains in 3.1-4.2 s instead of 4.8-6.0 s
+ * its kernels for the processor at load time, and on a processor with AVX-512 and bfloat16 (it
+ * checks for those two) it says "Cooperlake" but runs the SSE3 kernels of a Pentium 4
+ * ("Prescott") for single-precision matrix products: the fix (OpenBLAS pull request 3806) came in
+ * a later release. On the 2-core development machine, a Sapphire Rapids, {@code perf} shows
+ * {@code sgemm_kernel_PRESCOTT} doing FAISS's k-means and list assignment, and with {@code
+ * OPENBLAS_CORETYPE=SkylakeX} (the AVX-512 kernels, which the Cooper Lake target is meant to
+ * extend) the same IVF build at 1,000,000 vectors trains in 3.2-4.8 s instead of 4.6-6.7 s
  * (docs/benchmarks.md, "OpenBLAS's kernels"). So on such processors imsrc sets {@value
  * #CORE_TYPE} to {@value #AVX512_CORE} unless the environment names a core already; elsewhere it
- * leaves OpenBLAS's own choice. A library built for one processor (not {@code DYNAMIC_ARCH})
- * ignores the variable.
+ * leaves OpenBLAS's own choice. Only Sapphire Rapids was measured. It does not look at OpenBLAS's
+ * version (it cannot before the library loads): a later OpenBLAS gets the same AVX-512 matrix
+ * kernels it would choose itself, less its bfloat16 extras, which FAISS does not call. A library
+ * built for one processor (not {@code DYNAMIC_ARCH}) ignores the variable.
  *
  * <p>OpenBLAS reads its environment once, in its library constructor, so this must run before
  * the first FAISS call of the process, which {@link FaissLibrary}'s static initialiser makes
- * sure of. The variables go into the C library's environment through {@code setenv} (never
- * replacing one already there); Java's own view of the environment ({@link System#getenv}) does
- * not change. Linux only, as the FAISS binding is.
+ * sure of. That is why it reads the environment here, below the entry point, against the rule
+ * that only entry points do: the variables are OpenBLAS's own, read by OpenBLAS before any of
+ * imsrc's options could reach it, and a value the user set wins. They go into the C library's
+ * environment through {@code setenv} (never replacing one already there); Java's own view of the
+ * environment ({@link System#getenv}) does not change. glibc's {@code setenv} is not safe against
+ * a {@code getenv} in another thread at the same moment (adding a variable may move the array
+ * that thread reads); the process calls it once, as FAISS first loads while the server starts,
+ * which is the whole of that risk. Linux only, as the FAISS binding is.
  */
 final class OpenBlasEnvironment {
 
@@ -99,9 +106,15 @@ final class OpenBlasEnvironment {
      * {@code setenv} cannot be called, OpenBLAS keeps its own choice and a warning says so.
      */
     static Map<String, String> prepare() {
-        if (!Platform.isLinux()) {
+        try {
+            return Platform.isLinux() ? setForThisProcessor() : Map.of();
+        } catch (LinkageError | RuntimeException e) {
+            LOG.warn("Cannot prepare OpenBLAS's environment ({}); it chooses its kernels itself", e.toString());
             return Map.of();
         }
+    }
+
+    private static Map<String, String> setForThisProcessor() {
         Set<String> flags;
         try {
             flags = cpuFlags(Files.readAllLines(CPU_INFO, StandardCharsets.UTF_8));

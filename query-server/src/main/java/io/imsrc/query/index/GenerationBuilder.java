@@ -80,8 +80,8 @@ final class GenerationBuilder {
         public void sizes(Map<String, Long> vectorsPerCategory) {
             build = new StreamingBuild(store.modelId(), type, dimension, builtAt, vectorsPerCategory,
                     StreamingBuild.DEFAULT_CHUNK_SIZE);
-            long expected = vectorsPerCategory.values().stream().mapToLong(Long::longValue).sum();
-            seqs = new long[(int) Math.min(expected, Integer.MAX_VALUE - 8)];
+            long expected = vectorsPerCategory.values().stream().mapToLong(size -> Math.max(0, size)).sum();
+            seqs = new long[(int) Math.min(expected, StreamingBuild.MAX_PRESIZED_IDS)]; // grows past it
         }
 
         @Override

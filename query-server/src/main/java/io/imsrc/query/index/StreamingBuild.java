@@ -82,8 +82,15 @@ final class StreamingBuild {
     }
 
     /**
-     * @param categorySizes how many vectors each category has, as counted in the snapshot the rows
-     *     are read from
+     * Ids a generation's id set is sized for before the first row, at most: a count gone wrong (see
+     * {@link io.imsrc.query.store.VectorStore.BuildReader#sizes}) must not reserve memory for vectors that are not there;
+     * past it the set grows as rows come.
+     */
+    static final long MAX_PRESIZED_IDS = 1L << 22;
+
+    /**
+     * @param categorySizes how many vectors each category has, by the store's maintained counts in
+     *     the snapshot the rows are read from (a count gone wrong may be off, even negative)
      */
     StreamingBuild(String modelId, IndexType type, int dimension, long builtAtMillis, Map<String, Long> categorySizes,
             int chunkSize) {
@@ -94,8 +101,8 @@ final class StreamingBuild {
         this.dimension = dimension;
         this.chunkSize = chunkSize;
         this.categorySizes = Map.copyOf(categorySizes);
-        long expected = categorySizes.values().stream().mapToLong(Long::longValue).sum();
-        this.snapshot = IndexSnapshot.empty(modelId, type, dimension, builtAtMillis, expected);
+        long expected = categorySizes.values().stream().mapToLong(size -> Math.max(0, size)).sum();
+        this.snapshot = IndexSnapshot.empty(modelId, type, dimension, builtAtMillis, Math.min(expected, MAX_PRESIZED_IDS));
     }
 
     /**
@@ -126,10 +133,16 @@ final class StreamingBuild {
     IndexSnapshot finish() {
         finished = true;
         Map<String, String> miscounted = new TreeMap<>();
+        categorySizes.forEach((category, counted) -> {
+            if (counted != 0 && !pending.containsKey(category)) {
+                miscounted.put(category, "counted " + counted + ", read 0");
+            }
+        });
         for (Pending p : pending.values()) {
             long counted = categorySizes.getOrDefault(p.index.category(), 0L);
             if (counted != p.read) {
-                miscounted.put(p.index.category(), "counted " + counted + ", read " + p.read);
+                miscounted.put(p.index.category(), "counted " + counted + ", read " + p.read
+                        + (p.index.isTrained() ? "" : ", kind chosen by the vectors read"));
             }
             p.fitKindToVectorsRead();
             p.flush();
@@ -142,8 +155,9 @@ final class StreamingBuild {
         }
         pending.clear();
         if (!miscounted.isEmpty()) {
-            LOG.warn("The maintained counts of {} categories differ from the vectors the build read ({}); the index "
-                    + "kinds follow the vectors read. SELECT imsrc_recount() counts them again", miscounted.size(), miscounted);
+            LOG.warn("The maintained counts of {} categories differ from the vectors the build read ({}). A category's "
+                    + "index kind follows its count unless its training sample never filled; SELECT imsrc_recount() "
+                    + "counts them again", miscounted.size(), miscounted);
         }
         return snapshot;
     }
@@ -161,7 +175,7 @@ final class StreamingBuild {
     }
 
     private Pending open(String category) {
-        long size = categorySizes.getOrDefault(category, 0L);
+        long size = Math.max(0, categorySizes.getOrDefault(category, 0L));
         IndexSpec spec = type.spec(size, dimension);
         CategoryIndex index = CategoryIndex.create(category, spec, dimension);
         snapshot.putCategory(index);
@@ -170,12 +184,16 @@ final class StreamingBuild {
             long sample = Math.min(CategoryIndex.trainingSampleSize(spec, size), MAX_TRAINING_FLOATS / dimension);
             firstBuffer = (int) Math.max(chunkSize, sample);
         }
-        Pending p = new Pending(index, firstBuffer);
+        Pending p = new Pending(index, firstBuffer, chunkSize);
         pending.put(category, p);
         return p;
     }
 
-    /** One category's buffer: the training sample first (if its kind needs one), then a chunk. */
+    /**
+     * One category's buffer: the training sample first (if its kind needs one), then a chunk. The
+     * sample's buffer grows towards its size as vectors come, so a count that says more than the
+     * category has reserves no more than what arrives.
+     */
     private final class Pending {
         private CategoryIndex index;
         /** Vectors spread over the training sample, to calibrate the search on at the end. */
@@ -185,20 +203,29 @@ final class StreamingBuild {
         private float[] vectors;
         private long[] ids;
         private int count;
+        /** Vectors buffered before the buffer goes into FAISS: the training sample, then a chunk. */
+        private int target;
         /** Every vector taken so far. */
         private long read;
 
-        Pending(CategoryIndex index, int capacity) {
+        Pending(CategoryIndex index, int target, int initialCapacity) {
             this.index = index;
+            this.target = target;
+            int capacity = Math.min(target, initialCapacity);
             this.vectors = new float[capacity * dimension];
             this.ids = new long[capacity];
         }
 
         void append(long id, float[] vector) {
+            if (count == ids.length) {
+                int capacity = (int) Math.min(target, 2L * ids.length);
+                vectors = Arrays.copyOf(vectors, capacity * dimension);
+                ids = Arrays.copyOf(ids, capacity);
+            }
             System.arraycopy(vector, 0, vectors, count * dimension, dimension);
             ids[count++] = id;
             read++;
-            if (count == ids.length) {
+            if (count == target) {
                 flush();
             }
         }
@@ -217,7 +244,12 @@ final class StreamingBuild {
                 return;
             }
             CategoryIndex fitted = CategoryIndex.create(index.category(), fitting, dimension);
-            snapshot.replaceCategory(index, fitted);
+            try {
+                snapshot.replaceCategory(index, fitted);
+            } catch (RuntimeException e) {
+                fitted.close();
+                throw e;
+            }
             index = fitted;
         }
 
@@ -246,8 +278,9 @@ final class StreamingBuild {
                 exactNanos += System.nanoTime() - added;
             }
             count = 0;
-            if (ids.length != chunkSize) {
+            if (target != chunkSize || ids.length != chunkSize) {
                 // The training sample is in: from here on, chunks.
+                target = chunkSize;
                 vectors = new float[chunkSize * dimension];
                 ids = new long[chunkSize];
             }

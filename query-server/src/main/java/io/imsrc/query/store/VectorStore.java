@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the index manager reads from PostgreSQL: the vectors of one model with their categories, the
@@ -36,6 +38,8 @@ public final class VectorStore {
             JOIN categories c ON c.category_id = i.category_id
             WHERE v.model_id = ?
             """;
+
+    private static final Logger LOG = LoggerFactory.getLogger(VectorStore.class);
 
     private final DataSource dataSource;
     private final String modelId;
@@ -60,7 +64,8 @@ public final class VectorStore {
         /**
          * Called once, before the first row, with the vectors per category that the maintained
          * counts give: the rows that follow, but in the one case docs/design.md names under
-         * "catalog_counts", so a reader takes them as a guide, not a promise.
+         * "catalog_counts" (or after a hand's edit), so a reader takes them as a guide, not a
+         * promise: a count may be too high, too low, or even negative.
          */
         void sizes(Map<String, Long> vectorsPerCategory) throws Exception;
 
@@ -108,13 +113,16 @@ public final class VectorStore {
                 Map<String, Long> sizes = new HashMap<>();
                 try (PreparedStatement s = c.prepareStatement("""
                         SELECT category_id, sum(delta) FROM catalog_counts
-                        WHERE counter = 'vectors' AND model_id = ? GROUP BY category_id HAVING sum(delta) > 0""")) {
+                        WHERE counter = 'vectors' AND model_id = ? GROUP BY category_id HAVING sum(delta) <> 0""")) {
                     s.setString(1, modelId);
                     try (ResultSet rs = s.executeQuery()) {
                         while (rs.next()) {
                             String name = names.get(rs.getInt(1));
-                            if (name != null) { // a category dropped since: no vector can be in it
+                            if (name != null) {
                                 sizes.put(name, rs.getLong(2));
+                            } else { // no vector can be in a category that does not exist: a count gone wrong
+                                LOG.warn("catalog_counts counts {} vectors of {} in category {}, which does not exist; "
+                                        + "SELECT imsrc_recount() counts them again", rs.getLong(2), modelId, rs.getInt(1));
                             }
                         }
                     }

@@ -231,6 +231,22 @@ class StreamingBuildTest {
         }
     }
 
+    @Test
+    void a_negative_count_builds_as_an_empty_one_and_a_count_without_rows_makes_no_index() {
+        Map<String, List<Labelled>> clusters = TestVectors.clustered(1, 40, DIMENSION, 8);
+        StreamingBuild build = new StreamingBuild("m", IndexType.IVFFLAT, DIMENSION, 0,
+                Map.of("c0", -3L, "gone", 100_000L), 16);
+
+        IndexSnapshot snapshot = inOrder(build, clusters.get("c0"));
+        try {
+            assertThat(snapshot.categoryNames()).containsExactly("c0");
+            assertThat(snapshot.category("c0").spec()).isInstanceOf(IndexSpec.Flat.class);
+            assertThat(selfHits(snapshot.category("c0"), clusters.get("c0"), 1)).isEqualTo(40);
+        } finally {
+            snapshot.release();
+        }
+    }
+
     /** About {@code n} rows of one category "c" in 300 tight clusters, as real embeddings of a category are. */
     private static List<Labelled> tightCategory(int n, long seed) {
         List<Labelled> rows = new ArrayList<>();
