@@ -80,8 +80,7 @@ final class GenerationBuilder {
         public void sizes(Map<String, Long> vectorsPerCategory) {
             build = new StreamingBuild(store.modelId(), type, dimension, builtAt, vectorsPerCategory,
                     StreamingBuild.DEFAULT_CHUNK_SIZE);
-            long expected = vectorsPerCategory.values().stream().mapToLong(size -> Math.max(0, size)).sum();
-            seqs = new long[(int) Math.min(expected, StreamingBuild.MAX_PRESIZED_IDS)]; // grows past it
+            seqs = new long[build.presizedIds()]; // grows past it
         }
 
         @Override

@@ -58,6 +58,7 @@ final class StreamingBuild {
     private final int chunkSize;
     private final Map<String, Long> categorySizes;
     private final Map<String, Pending> pending = new HashMap<>();
+    private final int presizedIds;
     private long trainingNanos;
     private long addingNanos;
     private long exactNanos;
@@ -102,7 +103,13 @@ final class StreamingBuild {
         this.chunkSize = chunkSize;
         this.categorySizes = Map.copyOf(categorySizes);
         long expected = categorySizes.values().stream().mapToLong(size -> Math.max(0, size)).sum();
-        this.snapshot = IndexSnapshot.empty(modelId, type, dimension, builtAtMillis, Math.min(expected, MAX_PRESIZED_IDS));
+        this.presizedIds = (int) Math.min(expected, MAX_PRESIZED_IDS);
+        this.snapshot = IndexSnapshot.empty(modelId, type, dimension, builtAtMillis, presizedIds);
+    }
+
+    /** The rows the counts promise, at most {@link #MAX_PRESIZED_IDS}: what to size per-row arrays for before they grow. */
+    int presizedIds() {
+        return presizedIds;
     }
 
     /**

@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -209,19 +210,9 @@ class IndexManagerITCase {
                     + "(SELECT image_id FROM vectors WHERE vector_seq < 300050)");
             catalog.execute("UPDATE vectors SET created_at = created_at WHERE vector_seq < 300050");
             catalog.execute("ANALYZE images, vectors"); // the plan of a table this size, not of an empty one
-            try (Database database = new Database(catalog.jdbcUrl(), catalog.user(), null, 1)) {
-                List<Long> order = new ArrayList<>();
-                new VectorStore(database.pool(), MODEL).readForBuild(new VectorStore.BuildReader() {
-                    @Override
-                    public void sizes(Map<String, Long> vectorsPerCategory) {}
-
-                    @Override
-                    public void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
-                        order.add(seq);
-                    }
-                });
-                assertThat(order.get(0)).as("a build reads the fast writer's rows first").isGreaterThanOrEqualTo(300_050L);
-            }
+            List<Long> order = new ArrayList<>();
+            readForBuild(catalog, (category, seq) -> order.add(seq));
+            assertThat(order.get(0)).as("a build reads the fast writer's rows first").isGreaterThanOrEqualTo(300_050L);
 
             IndexManager manager = manager(catalog, IndexType.FLATL2, temp.resolve("index.bin"));
             assertThat(manager.status().vectors()).isEqualTo(150);
@@ -264,6 +255,11 @@ class IndexManagerITCase {
 
     /** The sizes a build is given before its rows; the rows read per category go into {@code read}. */
     private static Map<String, Long> buildSizes(TestDatabase catalog, Map<String, Long> read) throws Exception {
+        return readForBuild(catalog, (category, seq) -> read.merge(category, 1L, Long::sum));
+    }
+
+    /** What a build reads: each row's category and sequence number to {@code rows}; returns the sizes given first. */
+    private static Map<String, Long> readForBuild(TestDatabase catalog, BiConsumer<String, Long> rows) throws Exception {
         Map<String, Long> sizes = new HashMap<>();
         try (Database database = new Database(catalog.jdbcUrl(), catalog.user(), null, 1)) {
             new VectorStore(database.pool(), MODEL).readForBuild(new VectorStore.BuildReader() {
@@ -274,7 +270,7 @@ class IndexManagerITCase {
 
                 @Override
                 public void row(long imageId, String category, float[] vector, long seq, long createdAtMillis) {
-                    read.merge(category, 1L, Long::sum);
+                    rows.accept(category, seq);
                 }
             });
         }
